@@ -1,0 +1,189 @@
+//! The command line, defined once: `--help`, environment fallbacks and validation all read
+//! these definitions. Every long option also reads the environment variable of the same
+//! name in upper snake case (`--worker-size` ← `WORKER_SIZE`), the command line winning.
+
+use argh::{ArgsInfo, FromArgs};
+
+use crate::util::size::parse_size;
+
+/// Reliable, verifiable, fast sync between local directories and S3-compatible buckets.
+///
+/// SOURCE and TARGET are s3://BUCKET[/prefix] or local paths (also read from the SOURCE and
+/// TARGET environment variables). No '/' is inserted between a prefix and a key:
+/// s3://b/pre + foo -> prefoo, s3://b/pre/ + foo -> pre/foo.
+#[derive(FromArgs, ArgsInfo, Debug, Default)]
+#[argh(help_triggers("-h", "--help"))]
+#[argh(
+    note = "Exit codes: 0 success, 1 error, 2 invalid arguments, 3 finished with warnings, 101 bug (panic)."
+)]
+pub struct Args {
+    /// SOURCE then TARGET: each s3://BUCKET[/prefix] or a local path
+    #[argh(positional, arg_name = "SOURCE TARGET")]
+    pub paths: Vec<String>,
+
+    /// more logging: -v info, -vv debug, -vvv trace
+    #[argh(switch, short = 'v')]
+    pub verbose: u8,
+    /// less logging: -q errors only, -qq nothing
+    #[argh(switch, short = 'q')]
+    pub quiet: u8,
+    /// print the version and exit
+    #[argh(switch, short = 'V')]
+    pub version: bool,
+
+    // General
+    /// show what would be done without changing anything
+    #[argh(switch)]
+    pub dry_run: bool,
+    /// do not show the progress line or the summary line
+    #[argh(switch)]
+    pub show_no_progress: bool,
+
+    // AWS configuration
+    /// the AWS CLI config file (default ~/.aws/config)
+    #[argh(option)]
+    pub aws_config_file: Option<String>,
+    /// the AWS CLI credentials file (default ~/.aws/credentials)
+    #[argh(option)]
+    pub aws_shared_credentials_file: Option<String>,
+    /// source profile from the AWS CLI files
+    #[argh(option)]
+    pub source_profile: Option<String>,
+    /// source access key id
+    #[argh(option)]
+    pub source_access_key: Option<String>,
+    /// source secret access key
+    #[argh(option)]
+    pub source_secret_access_key: Option<String>,
+    /// source session token
+    #[argh(option)]
+    pub source_session_token: Option<String>,
+    /// target profile from the AWS CLI files
+    #[argh(option)]
+    pub target_profile: Option<String>,
+    /// target access key id
+    #[argh(option)]
+    pub target_access_key: Option<String>,
+    /// target secret access key
+    #[argh(option)]
+    pub target_secret_access_key: Option<String>,
+    /// target session token
+    #[argh(option)]
+    pub target_session_token: Option<String>,
+
+    // Source / target endpoints
+    /// source region
+    #[argh(option)]
+    pub source_region: Option<String>,
+    /// source endpoint URL (http:// or https://)
+    #[argh(option)]
+    pub source_endpoint_url: Option<String>,
+    /// use S3 Transfer Acceleration for the source
+    #[argh(switch)]
+    pub source_accelerate: bool,
+    /// send requester-pays headers to the source
+    #[argh(switch)]
+    pub source_request_payer: bool,
+    /// path-style addressing for the source (bucket in the path, not the host name)
+    #[argh(switch)]
+    pub source_force_path_style: bool,
+    /// target region
+    #[argh(option)]
+    pub target_region: Option<String>,
+    /// target endpoint URL (http:// or https://)
+    #[argh(option)]
+    pub target_endpoint_url: Option<String>,
+    /// use S3 Transfer Acceleration for the target
+    #[argh(switch)]
+    pub target_accelerate: bool,
+    /// send requester-pays headers to the target
+    #[argh(switch)]
+    pub target_request_payer: bool,
+    /// path-style addressing for the target (bucket in the path, not the host name)
+    #[argh(switch)]
+    pub target_force_path_style: bool,
+
+    // Update checking
+    /// transfer everything, without comparing with the target
+    #[argh(switch)]
+    pub remove_modified_filter: bool,
+    /// transfer when the sizes differ (instead of the modification time)
+    #[argh(switch)]
+    pub check_size: bool,
+    /// transfer when the ETags differ (local ETags computed with the multipart settings)
+    #[argh(switch)]
+    pub check_etag: bool,
+
+    // Verification
+    /// do not compare the ETag S3 returns with the one computed locally
+    #[argh(switch)]
+    pub disable_etag_verify: bool,
+    /// do not verify ETags of multipart uploads
+    #[argh(switch)]
+    pub disable_multipart_verify: bool,
+
+    // Performance
+    /// objects transferred at once (default 16)
+    #[argh(option, default = "16")]
+    pub worker_size: u16,
+    /// parts of large objects in flight at once, shared by all workers (default 16)
+    #[argh(option, default = "16")]
+    pub max_parallel_uploads: u16,
+    /// keys per listing request, 1..=32767 (default 1000)
+    #[argh(option, default = "1000")]
+    pub max_keys: u16,
+
+    // Multipart
+    /// objects of at least this size are uploaded in parts, 5MiB..=5GiB (default 8MiB)
+    #[argh(option, from_str_fn(size_arg), default = "8 << 20")]
+    pub multipart_threshold: u64,
+    /// part size, 5MiB..=5GiB (default 8MiB)
+    #[argh(option, from_str_fn(size_arg), default = "8 << 20")]
+    pub multipart_chunksize: u64,
+
+    // Logging
+    /// logs as JSON lines, ending with a summary record
+    #[argh(switch)]
+    pub json_tracing: bool,
+    /// write logs to stderr instead of stdout
+    #[argh(switch)]
+    pub tracing_stderr: bool,
+    /// accepted for compatibility: logs never carry colours
+    #[argh(switch)]
+    pub disable_color_tracing: bool,
+
+    // Retries and timeouts
+    /// attempts per request, the first included (default 10)
+    #[argh(option, default = "10")]
+    pub aws_max_attempts: u32,
+    /// first retry pause in milliseconds, doubled on each attempt (default 100)
+    #[argh(option, default = "100")]
+    pub initial_backoff_milliseconds: u64,
+    /// connection timeout in milliseconds (default 3100)
+    #[argh(option)]
+    pub connect_timeout_milliseconds: Option<u64>,
+    /// read timeout in milliseconds (default none)
+    #[argh(option)]
+    pub read_timeout_milliseconds: Option<u64>,
+
+    // Advanced
+    /// skip symbolic links in a local source (default: follow them)
+    #[argh(switch)]
+    pub ignore_symlinks: bool,
+    /// send UNSIGNED-PAYLOAD instead of signing request bodies
+    #[argh(switch)]
+    pub disable_payload_signing: bool,
+    /// do not send Content-MD5 with uploads
+    #[argh(switch)]
+    pub disable_content_md5_header: bool,
+    /// delete target objects that are not in the source (after all transfers succeeded)
+    #[argh(switch)]
+    pub delete: bool,
+    /// delete at most this many objects (needs --delete)
+    #[argh(option)]
+    pub max_delete: Option<u64>,
+}
+
+fn size_arg(value: &str) -> Result<u64, String> {
+    parse_size(value)
+}

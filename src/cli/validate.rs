@@ -1,0 +1,398 @@
+//! From parsed arguments to a validated [`Config`]. Each check fails with one line naming
+//! the option and what is allowed.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::CliError;
+use super::args::Args;
+use crate::config::{Config, Location, OutputConfig, UpdateCheck};
+use crate::integrity::etag::PartLayout;
+use crate::s3::ClientConfig;
+use crate::s3::credentials::{self, AwsEnv, CredentialOptions};
+use crate::s3::endpoint::Endpoint;
+use crate::util::encoding::percent_decode;
+
+const MIN_PART: u64 = 5 << 20;
+const MAX_PART: u64 = 5 << 30;
+
+/// A SOURCE or TARGET argument, before credentials are attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    Local(PathBuf),
+    S3 { bucket: String, prefix: String },
+}
+
+/// Parses `s3://bucket[/prefix]` or a local path. The prefix is percent-decoded (`%20` is a
+/// space, `+` stays `+`), and kept exactly, slashes included.
+pub fn parse_place(text: &str, what: &str) -> Result<Place, CliError> {
+    if text.is_empty() {
+        return Err(CliError::usage(format!("{what}: path must be specified")));
+    }
+    let scheme_end = text.find("://");
+    let is_url = scheme_end.is_some_and(|i| {
+        i > 1
+            && text[..i]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
+            && text[..i]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    let Some(i) = scheme_end.filter(|_| is_url) else {
+        return Ok(Place::Local(PathBuf::from(text)));
+    };
+    if !text[..i].eq_ignore_ascii_case("s3") {
+        return Err(CliError::usage(format!(
+            "{what} '{text}': the scheme must be s3://"
+        )));
+    }
+    let rest = &text[i + 3..];
+    let (bucket, raw_prefix) = match rest.find('/') {
+        Some(j) => (&rest[..j], &rest[j + 1..]),
+        None => (rest, ""),
+    };
+    if bucket.is_empty() {
+        return Err(CliError::usage(format!(
+            "{what} '{text}': the bucket name must be specified"
+        )));
+    }
+    let prefix = percent_decode(raw_prefix).ok_or_else(|| {
+        CliError::usage(format!(
+            "{what} '{text}': the prefix is not valid UTF-8 once decoded"
+        ))
+    })?;
+    Ok(Place::S3 {
+        bucket: bucket.to_string(),
+        prefix,
+    })
+}
+
+fn aws_env(env: &dyn Fn(&str) -> Option<String>) -> AwsEnv {
+    let get = |k: &str| env(k).filter(|v| !v.is_empty());
+    AwsEnv {
+        access_key_id: get("AWS_ACCESS_KEY_ID"),
+        secret_access_key: get("AWS_SECRET_ACCESS_KEY"),
+        session_token: get("AWS_SESSION_TOKEN"),
+        profile: get("AWS_PROFILE"),
+        region: get("AWS_REGION"),
+        default_region: get("AWS_DEFAULT_REGION"),
+        endpoint_url: get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL")),
+        home: get("HOME").map(PathBuf::from),
+    }
+}
+
+/// One side's S3 options, gathered from the source-* or target-* flags.
+struct SideOptions<'a> {
+    side: &'static str,
+    profile: &'a Option<String>,
+    access_key: &'a Option<String>,
+    secret_access_key: &'a Option<String>,
+    session_token: &'a Option<String>,
+    region: &'a Option<String>,
+    endpoint_url: &'a Option<String>,
+    accelerate: bool,
+    request_payer: bool,
+    force_path_style: bool,
+}
+
+impl SideOptions<'_> {
+    /// Names of the S3-only options given, for the "local side" check.
+    fn s3_only_options_given(&self) -> Vec<String> {
+        let mut given = Vec::new();
+        let mut note = |set: bool, name: &str| {
+            if set {
+                given.push(format!("--{}-{name}", self.side));
+            }
+        };
+        note(self.profile.is_some(), "profile");
+        note(self.access_key.is_some(), "access-key");
+        note(self.secret_access_key.is_some(), "secret-access-key");
+        note(self.session_token.is_some(), "session-token");
+        note(self.region.is_some(), "region");
+        note(self.endpoint_url.is_some(), "endpoint-url");
+        note(self.accelerate, "accelerate");
+        note(self.request_payer, "request-payer");
+        note(self.force_path_style, "force-path-style");
+        given
+    }
+}
+
+fn location(
+    place: Place,
+    side: &SideOptions<'_>,
+    args: &Args,
+    env: &AwsEnv,
+) -> Result<Location, CliError> {
+    let (bucket, prefix) = match place {
+        Place::Local(path) => {
+            let given = side.s3_only_options_given();
+            if !given.is_empty() {
+                return Err(CliError::usage(format!(
+                    "{} only apply to an s3:// {}",
+                    given.join(", "),
+                    side.side
+                )));
+            }
+            return Ok(Location::Local(path));
+        }
+        Place::S3 { bucket, prefix } => (bucket, prefix),
+    };
+    let opts = CredentialOptions {
+        access_key: side.access_key.clone(),
+        secret_access_key: side.secret_access_key.clone(),
+        session_token: side.session_token.clone(),
+        profile: side.profile.clone(),
+        config_file: args.aws_config_file.as_ref().map(PathBuf::from),
+        credentials_file: args.aws_shared_credentials_file.as_ref().map(PathBuf::from),
+        region: side.region.clone(),
+    };
+    let resolved = credentials::resolve(&opts, env).map_err(|e| {
+        // A missing credential set is an environment problem, not an argument error.
+        let code = if e.starts_with("no AWS credentials") {
+            1
+        } else {
+            super::EXIT_USAGE
+        };
+        CliError {
+            code,
+            message: format!("{}: {e}", side.side),
+        }
+    })?;
+    let endpoint_text = side
+        .endpoint_url
+        .clone()
+        .or_else(|| env.endpoint_url.clone());
+    let endpoint = match &endpoint_text {
+        Some(url) => Some(
+            Endpoint::parse(url)
+                .map_err(|e| CliError::usage(format!("--{}-endpoint-url: {e}", side.side)))?,
+        ),
+        None => None,
+    };
+    let region = match (resolved.region, &endpoint) {
+        (Some(r), _) => r,
+        // S3-compatible stores mostly ignore the region; us-east-1 is their common default.
+        (None, Some(_)) => "us-east-1".to_string(),
+        (None, None) => {
+            return Err(CliError::usage(format!(
+                "{}: no region: pass --{}-region or set AWS_REGION",
+                side.side, side.side
+            )));
+        }
+    };
+    if side.accelerate && endpoint.is_some() {
+        return Err(CliError::usage(format!(
+            "--{0}-accelerate cannot be combined with --{0}-endpoint-url",
+            side.side
+        )));
+    }
+    let endpoint = endpoint.unwrap_or_else(|| Endpoint::aws(&region, side.accelerate));
+    let client = ClientConfig {
+        endpoint,
+        region,
+        credentials: Some(resolved.credentials),
+        force_path_style: side.force_path_style,
+        request_payer: side.request_payer,
+        unsigned_payload: args.disable_payload_signing,
+        max_attempts: args.aws_max_attempts,
+        initial_backoff: Duration::from_millis(args.initial_backoff_milliseconds),
+        max_connections: 0,
+        connect_timeout: args.connect_timeout_milliseconds.map(Duration::from_millis),
+        read_timeout: args.read_timeout_milliseconds.map(Duration::from_millis),
+    };
+    Ok(Location::S3 {
+        bucket,
+        prefix,
+        client: Box::new(client),
+    })
+}
+
+fn check_part_size(name: &str, value: u64) -> Result<(), CliError> {
+    if !(MIN_PART..=MAX_PART).contains(&value) {
+        return Err(CliError::usage(format!(
+            "{name} must be between 5MiB and 5GiB (got {value} bytes)"
+        )));
+    }
+    Ok(())
+}
+
+fn same_or_inside(inner: &Path, outer: &Path) -> bool {
+    match (inner.canonicalize(), outer.canonicalize()) {
+        (Ok(i), Ok(o)) => i.starts_with(o),
+        _ => false,
+    }
+}
+
+/// Checks the arguments and builds the run's configuration.
+pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, CliError> {
+    let [source, target] = args.paths.as_slice() else {
+        return Err(CliError::usage(format!(
+            "expected SOURCE and TARGET, got {} path(s): s3sync [OPTIONS] SOURCE TARGET (see --help)",
+            args.paths.len()
+        )));
+    };
+    let source_place = parse_place(source, "SOURCE")?;
+    let target_place = parse_place(target, "TARGET")?;
+
+    if args.worker_size == 0 {
+        return Err(CliError::usage("--worker-size must be at least 1"));
+    }
+    if args.max_parallel_uploads == 0 {
+        return Err(CliError::usage("--max-parallel-uploads must be at least 1"));
+    }
+    if args.max_keys == 0 || args.max_keys > 32_767 {
+        return Err(CliError::usage(format!(
+            "--max-keys must be between 1 and 32767 (got {})",
+            args.max_keys
+        )));
+    }
+    if args.aws_max_attempts == 0 {
+        return Err(CliError::usage("--aws-max-attempts must be at least 1"));
+    }
+    check_part_size("--multipart-threshold", args.multipart_threshold)?;
+    check_part_size("--multipart-chunksize", args.multipart_chunksize)?;
+    if args.check_size && args.check_etag {
+        return Err(CliError::usage(
+            "--check-size and --check-etag cannot be used together",
+        ));
+    }
+    if (args.check_size || args.check_etag) && args.remove_modified_filter {
+        return Err(CliError::usage(
+            "--check-size/--check-etag cannot be used with --remove-modified-filter",
+        ));
+    }
+    match args.max_delete {
+        Some(_) if !args.delete => return Err(CliError::usage("--max-delete requires --delete")),
+        Some(0) => return Err(CliError::usage("--max-delete must be at least 1")),
+        _ => {}
+    }
+
+    if let Place::Local(path) = &source_place {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| CliError::usage(format!("SOURCE {}: {e}", path.display())))?;
+        if args.delete && !meta.is_dir() {
+            return Err(CliError::usage("with --delete, SOURCE must be a directory"));
+        }
+    } else if args.ignore_symlinks {
+        return Err(CliError::usage(
+            "--ignore-symlinks applies to a local SOURCE only",
+        ));
+    }
+    if let Place::Local(path) = &target_place {
+        if path.is_file() {
+            return Err(CliError::usage(format!(
+                "TARGET {} is a file; it must be a directory",
+                path.display()
+            )));
+        }
+        if let Place::Local(src) = &source_place
+            && same_or_inside(path, src)
+        {
+            return Err(CliError::usage(
+                "TARGET is the SOURCE directory or inside it",
+            ));
+        }
+    }
+    if matches!(source_place, Place::S3 { .. }) {
+        return Err(CliError::usage(
+            "an s3:// SOURCE is not supported yet; this version syncs local to S3 and local to local",
+        ));
+    }
+
+    let aws = aws_env(env);
+    let source_side = SideOptions {
+        side: "source",
+        profile: &args.source_profile,
+        access_key: &args.source_access_key,
+        secret_access_key: &args.source_secret_access_key,
+        session_token: &args.source_session_token,
+        region: &args.source_region,
+        endpoint_url: &args.source_endpoint_url,
+        accelerate: args.source_accelerate,
+        request_payer: args.source_request_payer,
+        force_path_style: args.source_force_path_style,
+    };
+    let target_side = SideOptions {
+        side: "target",
+        profile: &args.target_profile,
+        access_key: &args.target_access_key,
+        secret_access_key: &args.target_secret_access_key,
+        session_token: &args.target_session_token,
+        region: &args.target_region,
+        endpoint_url: &args.target_endpoint_url,
+        accelerate: args.target_accelerate,
+        request_payer: args.target_request_payer,
+        force_path_style: args.target_force_path_style,
+    };
+    let source_location = location(source_place, &source_side, args, &aws)?;
+    let target_location = location(target_place, &target_side, args, &aws)?;
+
+    let mut level = (2 + i16::from(args.verbose) - i16::from(args.quiet)).clamp(0, 5) as u8;
+    if args.dry_run {
+        // What a dry run would do is its whole output.
+        level = level.max(3);
+    }
+    let mut config = Config::new(source_location, target_location);
+    config.dry_run = args.dry_run;
+    config.delete = args.delete;
+    config.max_delete = args.max_delete;
+    config.update_check = if args.check_size {
+        UpdateCheck::Size
+    } else if args.check_etag {
+        UpdateCheck::Etag
+    } else {
+        UpdateCheck::Mtime
+    };
+    config.remove_modified_filter = args.remove_modified_filter;
+    config.worker_size = usize::from(args.worker_size);
+    config.max_parallel_uploads = usize::from(args.max_parallel_uploads);
+    config.layout = PartLayout {
+        threshold: args.multipart_threshold,
+        chunk_size: args.multipart_chunksize,
+    };
+    config.content_md5 = !args.disable_content_md5_header;
+    config.verify_etag = !args.disable_etag_verify;
+    config.verify_multipart = !args.disable_multipart_verify;
+    config.follow_symlinks = !args.ignore_symlinks;
+    config.max_keys = u32::from(args.max_keys);
+    config.output = OutputConfig {
+        level,
+        json: args.json_tracing,
+        show_progress: !args.show_no_progress,
+        log_to_stderr: args.tracing_stderr,
+    };
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_places() {
+        let s3 = |b: &str, p: &str| {
+            Ok(Place::S3 {
+                bucket: b.into(),
+                prefix: p.into(),
+            })
+        };
+        assert_eq!(parse_place("s3://b", "T"), s3("b", ""));
+        assert_eq!(parse_place("s3://b/", "T"), s3("b", ""));
+        assert_eq!(parse_place("s3://b//", "T"), s3("b", "/"));
+        assert_eq!(parse_place("s3://b/a%20b+c/", "T"), s3("b", "a b+c/"));
+        assert_eq!(parse_place("s3://b/☃", "T"), s3("b", "☃"));
+        assert_eq!(
+            parse_place("./dir", "T"),
+            Ok(Place::Local(PathBuf::from("./dir")))
+        );
+        assert_eq!(
+            parse_place("C:\\dir", "T"),
+            Ok(Place::Local(PathBuf::from("C:\\dir")))
+        );
+        assert!(parse_place("s3://", "T").is_err());
+        assert!(parse_place("http://x/y", "T").is_err());
+        assert!(parse_place("", "T").is_err());
+    }
+}

@@ -1,0 +1,112 @@
+//! Typed, validated settings of one run. The CLI builds a [`Config`]; library users can too.
+
+use std::path::PathBuf;
+
+use crate::integrity::etag::PartLayout;
+use crate::s3::ClientConfig;
+
+/// One side of the sync.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// A local directory, or a single file when used as the source.
+    Local(PathBuf),
+    /// A bucket and key prefix, with the settings to reach it.
+    S3 {
+        bucket: String,
+        prefix: String,
+        client: Box<ClientConfig>,
+    },
+}
+
+impl Location {
+    pub fn is_s3(&self) -> bool {
+        matches!(self, Location::S3 { .. })
+    }
+}
+
+/// How to decide whether an object that exists on both sides is transferred again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateCheck {
+    /// Transfer when the source is newer, in whole seconds (the default).
+    Mtime,
+    /// Transfer when the sizes differ.
+    Size,
+    /// Transfer when the ETags differ (the local ETag is computed with the part layout).
+    Etag,
+}
+
+/// What the run prints and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputConfig {
+    /// Log level: 0 off, 1 error, 2 warn (default), 3 info, 4 debug, 5 trace.
+    pub level: u8,
+    pub json: bool,
+    /// Live progress line (on a terminal) and final summary line on stderr.
+    pub show_progress: bool,
+    /// Write logs to stderr instead of stdout.
+    pub log_to_stderr: bool,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig {
+            level: 2,
+            json: false,
+            show_progress: true,
+            log_to_stderr: false,
+        }
+    }
+}
+
+/// Everything one run needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub source: Location,
+    pub target: Location,
+    pub dry_run: bool,
+    pub delete: bool,
+    /// Delete at most this many objects.
+    pub max_delete: Option<u64>,
+    pub update_check: UpdateCheck,
+    /// Transfer everything, without comparing with the target.
+    pub remove_modified_filter: bool,
+    pub worker_size: usize,
+    pub max_parallel_uploads: usize,
+    pub layout: PartLayout,
+    /// Send `Content-MD5` on every PUT and part.
+    pub content_md5: bool,
+    /// Compare the ETag S3 returns with the one computed from the bytes sent.
+    pub verify_etag: bool,
+    /// Also verify multipart ETags.
+    pub verify_multipart: bool,
+    pub follow_symlinks: bool,
+    pub max_keys: u32,
+    pub output: OutputConfig,
+}
+
+impl Config {
+    /// A configuration with the reference tool's defaults.
+    pub fn new(source: Location, target: Location) -> Config {
+        Config {
+            source,
+            target,
+            dry_run: false,
+            delete: false,
+            max_delete: None,
+            update_check: UpdateCheck::Mtime,
+            remove_modified_filter: false,
+            worker_size: 16,
+            max_parallel_uploads: 16,
+            layout: PartLayout {
+                threshold: 8 << 20,
+                chunk_size: 8 << 20,
+            },
+            content_md5: true,
+            verify_etag: true,
+            verify_multipart: true,
+            follow_symlinks: true,
+            max_keys: 1000,
+            output: OutputConfig::default(),
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Run counters, shared by all threads, and the summary line built from them.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::util::size::{human_bytes, human_count};
+use crate::util::time::human_duration;
+
+/// Live counters; every field only grows.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub transferred_bytes: AtomicU64,
+    pub transferred_objects: AtomicU64,
+    pub etag_verified: AtomicU64,
+    pub checksum_verified: AtomicU64,
+    pub deleted: AtomicU64,
+    pub skipped: AtomicU64,
+    pub errors: AtomicU64,
+    pub warnings: AtomicU64,
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub transferred_bytes: u64,
+    pub transferred_objects: u64,
+    pub etag_verified: u64,
+    pub checksum_verified: u64,
+    pub deleted: u64,
+    pub skipped: u64,
+    pub errors: u64,
+    pub warnings: u64,
+}
+
+impl Stats {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        Snapshot {
+            transferred_bytes: get(&self.transferred_bytes),
+            transferred_objects: get(&self.transferred_objects),
+            etag_verified: get(&self.etag_verified),
+            checksum_verified: get(&self.checksum_verified),
+            deleted: get(&self.deleted),
+            skipped: get(&self.skipped),
+            errors: get(&self.errors),
+            warnings: get(&self.warnings),
+        }
+    }
+}
+
+/// Per-second rate; a run shorter than a second reports its totals, as the reference does.
+pub fn per_second(total: u64, elapsed: Duration) -> u64 {
+    let secs = elapsed.as_secs_f64();
+    if secs < 1.0 {
+        total
+    } else {
+        (total as f64 / secs) as u64
+    }
+}
+
+/// The summary (or progress) line: sizes in binary units, counts with separators.
+pub fn summary_line(s: &Snapshot, elapsed: Duration, with_duration: bool) -> String {
+    let mut line = format!(
+        "{} | {}/sec,  transferred {:>3} objects | {} objects/sec,  etag verified {} objects,  \
+         checksum verified {} objects,  deleted {} objects,  skipped {} objects,  error {} objects, \
+         warning {} objects",
+        human_bytes(s.transferred_bytes),
+        human_bytes(per_second(s.transferred_bytes, elapsed)),
+        human_count(s.transferred_objects),
+        human_count(per_second(s.transferred_objects, elapsed)),
+        human_count(s.etag_verified),
+        human_count(s.checksum_verified),
+        human_count(s.deleted),
+        human_count(s.skipped),
+        human_count(s.errors),
+        human_count(s.warnings),
+    );
+    if with_duration {
+        line.push_str(&format!(",  duration {}", human_duration(elapsed)));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_line_has_the_reference_shape() {
+        let s = Snapshot {
+            transferred_bytes: 31_457_280,
+            transferred_objects: 1,
+            etag_verified: 1,
+            ..Snapshot::default()
+        };
+        assert_eq!(
+            summary_line(&s, Duration::from_millis(1400), true),
+            "30.00 MiB | 21.43 MiB/sec,  transferred   1 objects | 0 objects/sec,  etag verified 1 objects,  \
+             checksum verified 0 objects,  deleted 0 objects,  skipped 0 objects,  error 0 objects, \
+             warning 0 objects,  duration 1 second"
+        );
+    }
+
+    #[test]
+    fn short_runs_report_totals_as_rates() {
+        assert_eq!(per_second(10, Duration::from_millis(200)), 10);
+        assert_eq!(per_second(10, Duration::from_secs(5)), 2);
+    }
+}

@@ -1,0 +1,3 @@
+//! Integrity arithmetic: S3 ETags of single-part and multipart uploads.
+
+pub mod etag;

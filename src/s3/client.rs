@@ -1,0 +1,433 @@
+//! The blocking S3 client: one `ureq::Agent`, SigV4 on every attempt, bounded retries with
+//! jittered exponential backoff, and S3 error bodies read and classified.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::Read;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use ureq::http;
+
+use super::endpoint::{Endpoint, address};
+use super::error::{ErrorKind, S3Error};
+use super::sign::{self, Credentials, EMPTY_SHA256, SigningInput, UNSIGNED_PAYLOAD};
+use super::xml;
+use crate::util::encoding::hex;
+use crate::util::time::Timestamp;
+
+/// Largest response body we read into memory (list pages and error documents are far smaller).
+const MAX_TEXT_BODY: u64 = 64 << 20;
+/// Longest pause between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(20);
+
+/// How to reach and authenticate against one S3 endpoint.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub endpoint: Endpoint,
+    pub region: String,
+    /// `None` sends unsigned (anonymous) requests.
+    pub credentials: Option<Credentials>,
+    pub force_path_style: bool,
+    pub request_payer: bool,
+    /// Send `UNSIGNED-PAYLOAD` instead of hashing bodies.
+    pub unsigned_payload: bool,
+    /// Attempts per request, the first included (at least 1).
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    /// Threads that may hold a connection at once; the idle pool is sized to keep them all.
+    pub max_connections: usize,
+    pub connect_timeout: Option<Duration>,
+    pub read_timeout: Option<Duration>,
+}
+
+/// A request body.
+pub enum Payload<'a> {
+    Empty,
+    /// Bytes in memory; hashed by the client unless payload signing is off.
+    Bytes(&'a [u8]),
+    /// A body read from a source that can be reopened for each attempt.
+    Stream {
+        len: u64,
+        /// Hex SHA-256 of the body when known; `None` sends `UNSIGNED-PAYLOAD`.
+        sha256: Option<String>,
+        open: &'a (dyn Fn() -> std::io::Result<Box<dyn Read + 'a>> + Sync),
+    },
+}
+
+/// One S3 API call.
+pub struct Request<'a> {
+    /// Operation name for errors and logs, e.g. `PutObject`.
+    pub op: &'static str,
+    pub method: &'static str,
+    pub bucket: &'a str,
+    pub key: Option<&'a str>,
+    pub query: Vec<(String, String)>,
+    /// Extra headers (lower-case names); all are signed.
+    pub headers: Vec<(String, String)>,
+    pub payload: Payload<'a>,
+}
+
+impl<'a> Request<'a> {
+    pub fn new(
+        op: &'static str,
+        method: &'static str,
+        bucket: &'a str,
+        key: Option<&'a str>,
+    ) -> Request<'a> {
+        Request {
+            op,
+            method,
+            bucket,
+            key,
+            query: Vec::new(),
+            headers: Vec::new(),
+            payload: Payload::Empty,
+        }
+    }
+
+    pub fn query(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.query.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    pub fn payload(mut self, payload: Payload<'a>) -> Self {
+        self.payload = payload;
+        self
+    }
+}
+
+/// A successful (2xx) answer whose body has not been read yet.
+pub struct Response {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    body: ureq::Body,
+}
+
+impl Response {
+    /// A response header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as a stream.
+    pub fn into_reader(self) -> impl Read {
+        self.body.into_reader()
+    }
+
+    fn text(mut self, op: &'static str) -> Result<String, S3Error> {
+        self.body
+            .with_config()
+            .limit(MAX_TEXT_BODY)
+            .read_to_string()
+            .map_err(|e| S3Error::transport(op, format!("reading the response failed: {e}"), true))
+    }
+}
+
+/// A blocking, thread-safe S3 client. Clone-free: share it by reference or `Arc`.
+pub struct Client {
+    agent: ureq::Agent,
+    cfg: ClientConfig,
+}
+
+impl Client {
+    pub fn new(cfg: ClientConfig) -> Client {
+        let pool = cfg.max_connections.max(10);
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_idle_connections(pool)
+            .max_idle_connections_per_host(pool)
+            .timeout_connect(cfg.connect_timeout.or(Some(Duration::from_millis(3100))))
+            .timeout_recv_response(cfg.read_timeout)
+            .timeout_recv_body(None)
+            .timeout_per_read(cfg.read_timeout)
+            .user_agent(concat!("s3sync/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .new_agent();
+        Client { agent, cfg }
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.cfg
+    }
+
+    /// Sends `req`, retrying retryable failures, and returns the successful response.
+    pub fn send(&self, req: &Request<'_>) -> Result<Response, S3Error> {
+        let payload_hash = self.payload_hash(&req.payload);
+        self.retry(req.op, || self.send_once(req, &payload_hash))
+    }
+
+    /// Sends `req` and reads the whole body as text, retrying both steps together.
+    pub fn send_text(&self, req: &Request<'_>) -> Result<(ResponseHead, String), S3Error> {
+        let payload_hash = self.payload_hash(&req.payload);
+        self.retry(req.op, || {
+            let resp = self.send_once(req, &payload_hash)?;
+            let head = ResponseHead {
+                status: resp.status,
+                headers: resp.headers.clone(),
+            };
+            Ok((head, resp.text(req.op)?))
+        })
+    }
+
+    fn payload_hash(&self, payload: &Payload<'_>) -> String {
+        match payload {
+            Payload::Empty => EMPTY_SHA256.to_string(),
+            Payload::Bytes(_) | Payload::Stream { .. } if self.cfg.unsigned_payload => {
+                UNSIGNED_PAYLOAD.to_string()
+            }
+            Payload::Bytes(b) => hex(&Sha256::digest(b)),
+            Payload::Stream { sha256, .. } => sha256
+                .clone()
+                .unwrap_or_else(|| UNSIGNED_PAYLOAD.to_string()),
+        }
+    }
+
+    fn retry<T>(
+        &self,
+        op: &'static str,
+        mut attempt_fn: impl FnMut() -> Result<T, S3Error>,
+    ) -> Result<T, S3Error> {
+        let attempts = self.cfg.max_attempts.max(1);
+        let mut attempt = 1;
+        loop {
+            match attempt_fn() {
+                Ok(v) => return Ok(v),
+                Err(e) if e.is_retryable() && attempt < attempts => {
+                    let pause = backoff(self.cfg.initial_backoff, attempt);
+                    log::debug!(
+                        "{op}: attempt {attempt} of {attempts} failed ({e}); retrying in {pause:?}"
+                    );
+                    std::thread::sleep(pause);
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn send_once(&self, req: &Request<'_>, payload_hash: &str) -> Result<Response, S3Error> {
+        let addr = address(
+            &self.cfg.endpoint,
+            req.bucket,
+            req.key,
+            self.cfg.force_path_style,
+        );
+        let query = sign::canonical_query(&req.query);
+        let url = if query.is_empty() {
+            addr.url()
+        } else {
+            format!("{}?{query}", addr.url())
+        };
+        let now = Timestamp::now();
+        let mut headers: Vec<(String, String)> = Vec::with_capacity(req.headers.len() + 6);
+        headers.push(("host".into(), addr.authority.clone()));
+        headers.push(("x-amz-date".into(), now.amz_date()));
+        headers.push(("x-amz-content-sha256".into(), payload_hash.to_string()));
+        if self.cfg.request_payer {
+            headers.push(("x-amz-request-payer".into(), "requester".into()));
+        }
+        if let Some(token) = self
+            .cfg
+            .credentials
+            .as_ref()
+            .and_then(|c| c.session_token.clone())
+        {
+            headers.push(("x-amz-security-token".into(), token));
+        }
+        headers.extend(req.headers.iter().cloned());
+        let mut builder = http::Request::builder().method(req.method).uri(&url);
+        if let Some(creds) = &self.cfg.credentials {
+            let input = SigningInput {
+                method: req.method,
+                canonical_uri: &addr.path,
+                query: &req.query,
+                headers: &headers,
+                payload_hash,
+                region: &self.cfg.region,
+                service: "s3",
+                time: now,
+            };
+            builder = builder.header("authorization", sign::authorization(&input, creds));
+        }
+        for (k, v) in &headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let bad_header = |e: http::Error| S3Error {
+            kind: ErrorKind::Fatal,
+            op: req.op,
+            status: None,
+            code: "InvalidRequest".into(),
+            message: format!("cannot build the request: {e}"),
+            request_id: String::new(),
+        };
+        let result = match &req.payload {
+            Payload::Empty if matches!(req.method, "PUT" | "POST") => {
+                let request = builder
+                    .header("content-length", "0")
+                    .body(&[][..])
+                    .map_err(bad_header)?;
+                self.agent.run(request)
+            }
+            Payload::Empty => {
+                let request = builder.body(()).map_err(bad_header)?;
+                self.agent.run(request)
+            }
+            Payload::Bytes(bytes) => {
+                let request = builder
+                    .header("content-length", bytes.len().to_string())
+                    .body(*bytes)
+                    .map_err(bad_header)?;
+                self.agent.run(request)
+            }
+            Payload::Stream { len, open, .. } => {
+                let mut reader = open().map_err(|e| S3Error {
+                    kind: ErrorKind::Fatal,
+                    op: req.op,
+                    status: None,
+                    code: "SourceReadError".into(),
+                    message: format!("cannot open the upload source: {e}"),
+                    request_id: String::new(),
+                })?;
+                let body = ureq::SendBody::from_reader(&mut reader);
+                let request = builder
+                    .header("content-length", len.to_string())
+                    .body(body)
+                    .map_err(bad_header)?;
+                self.agent.run(request)
+            }
+        };
+        let resp = result.map_err(|e| transport_error(req.op, &addr.authority, e))?;
+        let (parts, body) = resp.into_parts();
+        let status = parts.status.as_u16();
+        if (200..300).contains(&status) {
+            return Ok(Response {
+                status,
+                headers: parts.headers,
+                body,
+            });
+        }
+        let request_id = parts
+            .headers
+            .get("x-amz-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let text = if req.method == "HEAD" {
+            String::new()
+        } else {
+            let mut body = body;
+            body.with_config()
+                .limit(1 << 20)
+                .read_to_string()
+                .unwrap_or_default()
+        };
+        let mut err = match xml::parse_error(&text) {
+            Some(e) => S3Error::from_response(
+                req.op,
+                status,
+                e.code,
+                e.message,
+                if e.request_id.is_empty() {
+                    request_id
+                } else {
+                    e.request_id
+                },
+            ),
+            None => S3Error::from_response(
+                req.op,
+                status,
+                status_code_name(status).into(),
+                String::new(),
+                request_id,
+            ),
+        };
+        if err.kind == ErrorKind::WrongRegion
+            && let Some(region) = parts
+                .headers
+                .get("x-amz-bucket-region")
+                .and_then(|v| v.to_str().ok())
+        {
+            err.message = format!(
+                "{} (the bucket is in region {region}: pass it with --*-region)",
+                err.message
+            );
+        }
+        Err(err)
+    }
+}
+
+/// Status and headers of a response whose body was read separately.
+#[derive(Debug, Clone)]
+pub struct ResponseHead {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+}
+
+impl ResponseHead {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+fn status_code_name(status: u16) -> &'static str {
+    match status {
+        301 => "PermanentRedirect",
+        400 => "BadRequest",
+        403 => "Forbidden",
+        404 => "NotFound",
+        412 => "PreconditionFailed",
+        500 => "InternalError",
+        503 => "ServiceUnavailable",
+        _ => "",
+    }
+}
+
+fn transport_error(op: &'static str, authority: &str, e: ureq::Error) -> S3Error {
+    let retryable = matches!(
+        e,
+        ureq::Error::Io(_)
+            | ureq::Error::Timeout(_)
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::HostNotFound
+            | ureq::Error::Protocol(_)
+    );
+    S3Error::transport(op, format!("{e} ({authority})"), retryable)
+}
+
+/// Exponential backoff with jitter: a random pause between half and all of
+/// `initial * 2^(attempt-1)`, capped at [`MAX_BACKOFF`].
+pub fn backoff(initial: Duration, attempt: u32) -> Duration {
+    let base = initial
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
+        .min(MAX_BACKOFF);
+    let random = RandomState::new().build_hasher().finish();
+    let fraction = 0.5 + (random % 1000) as f64 / 2000.0;
+    base.mul_f64(fraction)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let first = backoff(Duration::from_millis(100), 1);
+        assert!(
+            first >= Duration::from_millis(50) && first <= Duration::from_millis(100),
+            "{first:?}"
+        );
+        let fourth = backoff(Duration::from_millis(100), 4);
+        assert!(
+            fourth >= Duration::from_millis(400) && fourth <= Duration::from_millis(800),
+            "{fourth:?}"
+        );
+        assert!(backoff(Duration::from_millis(100), 30) <= MAX_BACKOFF);
+    }
+}

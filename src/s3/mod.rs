@@ -1,0 +1,13 @@
+//! A small blocking S3 client: SigV4 signing, addressing, credentials, XML and errors.
+//! It knows nothing about syncing.
+
+pub mod client;
+pub mod credentials;
+pub mod endpoint;
+pub mod error;
+pub mod ops;
+pub mod sign;
+pub mod xml;
+
+pub use client::{Client, ClientConfig, Payload, Request, Response};
+pub use error::{ErrorKind, S3Error};

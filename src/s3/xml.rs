@@ -1,0 +1,500 @@
+//! Parsers for the S3 XML responses we read, built on a small element tree.
+//!
+//! Every response document is at most a few megabytes (a list page holds at most 1000 entries),
+//! so we read it into a [`Node`] tree first and then pick fields by name. That keeps each
+//! parser a handful of lines and tolerant of element order and of extra elements. Element
+//! names are matched without namespace prefixes. Input is untrusted: nesting depth and node
+//! count are capped, and every failure is an [`XmlError`], never a panic (see `fuzz/`).
+
+use quick_xml::Reader;
+use quick_xml::events::Event;
+
+use crate::util::encoding::percent_decode;
+use crate::util::time::Timestamp;
+
+const MAX_DEPTH: usize = 32;
+const MAX_NODES: usize = 1 << 20;
+
+/// A response body that is not the XML we expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XmlError(pub String);
+
+impl std::fmt::Display for XmlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "malformed XML response: {}", self.0)
+    }
+}
+
+impl std::error::Error for XmlError {}
+
+/// One element: its local name, its text (concatenated) and its child elements.
+#[derive(Debug, Default, Clone)]
+pub struct Node {
+    pub name: String,
+    pub text: String,
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    /// First child called `name`.
+    pub fn child(&self, name: &str) -> Option<&Node> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// All children called `name`.
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// Text of the first child called `name`.
+    pub fn text_of(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.as_str())
+    }
+}
+
+fn local_name(raw: &[u8]) -> String {
+    let local = match raw.iter().rposition(|&b| b == b':') {
+        Some(i) => &raw[i + 1..],
+        None => raw,
+    };
+    String::from_utf8_lossy(local).into_owned()
+}
+
+fn resolve_entity(name: &str) -> Option<char> {
+    match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => {
+            let num = name.strip_prefix('#')?;
+            let code = match num.strip_prefix('x').or_else(|| num.strip_prefix('X')) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => num.parse().ok()?,
+            };
+            char::from_u32(code)
+        }
+    }
+}
+
+/// Parses a document into its root element.
+pub fn parse_tree(body: &str) -> Result<Node, XmlError> {
+    let mut reader = Reader::from_str(body);
+    let mut stack: Vec<Node> = Vec::new();
+    let mut root: Option<Node> = None;
+    let mut nodes = 0usize;
+    loop {
+        let event = reader.read_event().map_err(|e| XmlError(e.to_string()))?;
+        match event {
+            Event::Start(e) | Event::Empty(e) if root.is_some() => {
+                let _ = e;
+                return Err(XmlError("content after the root element".into()));
+            }
+            Event::Start(e) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(XmlError("elements nested too deeply".into()));
+                }
+                nodes += 1;
+                if nodes > MAX_NODES {
+                    return Err(XmlError("too many elements".into()));
+                }
+                stack.push(Node {
+                    name: local_name(e.name().as_ref()),
+                    ..Node::default()
+                });
+            }
+            Event::Empty(e) => {
+                nodes += 1;
+                if nodes > MAX_NODES {
+                    return Err(XmlError("too many elements".into()));
+                }
+                let node = Node {
+                    name: local_name(e.name().as_ref()),
+                    ..Node::default()
+                };
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(node),
+                    None => root = Some(node),
+                }
+            }
+            Event::End(_) => {
+                let node = stack
+                    .pop()
+                    .ok_or_else(|| XmlError("unbalanced end tag".into()))?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(node),
+                    None => root = Some(node),
+                }
+            }
+            Event::Text(t) => {
+                if let Some(top) = stack.last_mut() {
+                    let text = t.decode().map_err(|e| XmlError(e.to_string()))?;
+                    top.text.push_str(&text);
+                }
+            }
+            Event::CData(t) => {
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(&String::from_utf8_lossy(&t));
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let Some(top) = stack.last_mut() {
+                    let name = r.decode().map_err(|e| XmlError(e.to_string()))?;
+                    let c = resolve_entity(&name)
+                        .ok_or_else(|| XmlError(format!("unknown entity &{name};")))?;
+                    top.text.push(c);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !stack.is_empty() {
+        return Err(XmlError("document ends inside an element".into()));
+    }
+    root.ok_or_else(|| XmlError("empty document".into()))
+}
+
+fn expect_root(body: &str, name: &str) -> Result<Node, XmlError> {
+    let root = parse_tree(body)?;
+    if root.name != name {
+        return Err(XmlError(format!(
+            "expected <{name}>, found <{}>",
+            root.name
+        )));
+    }
+    Ok(root)
+}
+
+fn parse_u64(node: &Node, name: &str) -> Result<u64, XmlError> {
+    let text = node
+        .text_of(name)
+        .ok_or_else(|| XmlError(format!("<{name}> missing")))?;
+    text.trim()
+        .parse()
+        .map_err(|_| XmlError(format!("<{name}> is not a number: {text:?}")))
+}
+
+/// An S3 `<Error>` document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    pub request_id: String,
+    /// `<Region>` of a wrong-region answer, when present.
+    pub region: Option<String>,
+}
+
+/// Parses an error document; `None` when the body is not one.
+pub fn parse_error(body: &str) -> Option<ErrorBody> {
+    let root = parse_tree(body).ok()?;
+    if root.name != "Error" {
+        return None;
+    }
+    Some(ErrorBody {
+        code: root.text_of("Code").unwrap_or_default().to_string(),
+        message: root.text_of("Message").unwrap_or_default().to_string(),
+        request_id: root.text_of("RequestId").unwrap_or_default().to_string(),
+        region: root.text_of("Region").map(str::to_string),
+    })
+}
+
+/// One `<Contents>` entry of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
+    pub size: u64,
+    pub last_modified: Timestamp,
+    /// ETag with its quotes, as S3 sends it; some stores omit it in listings.
+    pub etag: Option<String>,
+    pub storage_class: Option<String>,
+    pub checksum_algorithm: Option<String>,
+}
+
+/// One ListObjectsV2 page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListPage {
+    pub objects: Vec<ListedObject>,
+    pub common_prefixes: Vec<String>,
+    pub next_continuation_token: Option<String>,
+    pub is_truncated: bool,
+}
+
+/// Decodes a key of a listing made with `encoding-type=url` (S3 writes spaces as `+`).
+fn decode_url_key(text: &str) -> Result<String, XmlError> {
+    percent_decode(&text.replace('+', " "))
+        .ok_or_else(|| XmlError(format!("key {text:?} is not UTF-8 once decoded")))
+}
+
+/// Parses a `ListBucketResult` (ListObjectsV2).
+pub fn parse_list_objects_v2(body: &str) -> Result<ListPage, XmlError> {
+    let root = expect_root(body, "ListBucketResult")?;
+    let url_encoded = root
+        .text_of("EncodingType")
+        .is_some_and(|t| t.eq_ignore_ascii_case("url"));
+    let decode = |text: &str| {
+        if url_encoded {
+            decode_url_key(text)
+        } else {
+            Ok(text.to_string())
+        }
+    };
+    let mut page = ListPage {
+        is_truncated: root
+            .text_of("IsTruncated")
+            .is_some_and(|t| t.trim() == "true"),
+        next_continuation_token: root
+            .text_of("NextContinuationToken")
+            .filter(|t| !t.is_empty())
+            .map(str::to_string),
+        ..ListPage::default()
+    };
+    for entry in root.children_named("Contents") {
+        let key = decode(
+            entry
+                .text_of("Key")
+                .ok_or_else(|| XmlError("<Contents> without <Key>".into()))?,
+        )?;
+        let lm = entry.text_of("LastModified").unwrap_or_default();
+        let last_modified = Timestamp::parse_rfc3339(lm.trim())
+            .ok_or_else(|| XmlError(format!("bad <LastModified> {lm:?}")))?;
+        page.objects.push(ListedObject {
+            key,
+            size: parse_u64(entry, "Size")?,
+            last_modified,
+            etag: entry
+                .text_of("ETag")
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+            storage_class: entry.text_of("StorageClass").map(str::to_string),
+            checksum_algorithm: entry.text_of("ChecksumAlgorithm").map(str::to_string),
+        });
+    }
+    for cp in root.children_named("CommonPrefixes") {
+        if let Some(p) = cp.text_of("Prefix") {
+            page.common_prefixes.push(decode(p)?);
+        }
+    }
+    if page.is_truncated && page.next_continuation_token.is_none() {
+        return Err(XmlError(
+            "truncated listing without a continuation token".into(),
+        ));
+    }
+    Ok(page)
+}
+
+/// `UploadId` of an `InitiateMultipartUploadResult`.
+pub fn parse_initiate_multipart(body: &str) -> Result<String, XmlError> {
+    let root = expect_root(body, "InitiateMultipartUploadResult")?;
+    match root.text_of("UploadId") {
+        Some(id) if !id.is_empty() => Ok(id.to_string()),
+        _ => Err(XmlError("<UploadId> missing".into())),
+    }
+}
+
+/// `ETag` of a `CompleteMultipartUploadResult`. S3 can answer 200 with an `<Error>` body here,
+/// so an error document is reported as `Err(Some(error))`.
+pub fn parse_complete_multipart(body: &str) -> Result<String, Result<ErrorBody, XmlError>> {
+    if let Some(err) = parse_error(body) {
+        return Err(Ok(err));
+    }
+    let root = expect_root(body, "CompleteMultipartUploadResult").map_err(Err)?;
+    root.text_of("ETag")
+        .map(str::to_string)
+        .ok_or_else(|| Err(XmlError("<ETag> missing".into())))
+}
+
+/// Result of one DeleteObjects batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteResult {
+    pub deleted: Vec<String>,
+    /// (key, code, message) of each key S3 could not delete.
+    pub errors: Vec<(String, String, String)>,
+}
+
+/// Parses a `DeleteResult`.
+pub fn parse_delete_result(body: &str) -> Result<DeleteResult, XmlError> {
+    let root = expect_root(body, "DeleteResult")?;
+    let mut out = DeleteResult::default();
+    for d in root.children_named("Deleted") {
+        out.deleted
+            .push(d.text_of("Key").unwrap_or_default().to_string());
+    }
+    for e in root.children_named("Error") {
+        out.errors.push((
+            e.text_of("Key").unwrap_or_default().to_string(),
+            e.text_of("Code").unwrap_or_default().to_string(),
+            e.text_of("Message").unwrap_or_default().to_string(),
+        ));
+    }
+    Ok(out)
+}
+
+/// Escapes text for an XML element body.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Control characters other than tab/newline cannot appear literally in XML 1.0.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {
+                out.push_str(&format!("&#x{:X};", c as u32))
+            }
+            '\r' => out.push_str("&#xD;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Body of a CompleteMultipartUpload request.
+pub fn complete_multipart_body(parts: &[(u32, String)]) -> String {
+    let mut out = String::from("<CompleteMultipartUpload>");
+    for (number, etag) in parts {
+        out.push_str(&format!(
+            "<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag></Part>",
+            escape(etag)
+        ));
+    }
+    out.push_str("</CompleteMultipartUpload>");
+    out
+}
+
+/// Body of a DeleteObjects request (quiet mode: only failures are reported back).
+pub fn delete_objects_body(keys: &[String]) -> String {
+    let mut out = String::from("<Delete><Quiet>true</Quiet>");
+    for key in keys {
+        out.push_str("<Object><Key>");
+        out.push_str(&escape(key));
+        out.push_str("</Key></Object>");
+    }
+    out.push_str("</Delete>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Name>bucket</Name><Prefix>p%2F</Prefix><KeyCount>2</KeyCount><MaxKeys>2</MaxKeys>
+  <EncodingType>url</EncodingType>
+  <IsTruncated>true</IsTruncated>
+  <NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>
+  <Contents><Key>p%2Fa+b%2Bc%25d</Key><LastModified>2024-06-15T01:02:27.000Z</LastModified>
+    <ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag><Size>10</Size><StorageClass>STANDARD</StorageClass></Contents>
+  <Contents><Key>p%2F%E2%98%83</Key><LastModified>2024-06-15T01:02:28Z</LastModified><Size>0</Size></Contents>
+  <CommonPrefixes><Prefix>p%2Fdir%2F</Prefix></CommonPrefixes>
+</ListBucketResult>"#;
+
+    #[test]
+    fn parses_url_encoded_listing() {
+        let page = parse_list_objects_v2(LIST).unwrap_or_default();
+        assert!(page.is_truncated);
+        assert_eq!(
+            page.next_continuation_token.as_deref(),
+            Some("1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=")
+        );
+        assert_eq!(page.objects.len(), 2);
+        assert_eq!(page.objects[0].key, "p/a b+c%d");
+        assert_eq!(
+            page.objects[0].etag.as_deref(),
+            Some("\"9b2cf535f27731c974343645a3985328\"")
+        );
+        assert_eq!(page.objects[0].size, 10);
+        assert_eq!(page.objects[0].last_modified.secs, 1_718_413_347);
+        assert_eq!(page.objects[1].key, "p/☃");
+        assert_eq!(page.objects[1].etag, None);
+        assert_eq!(page.common_prefixes, vec!["p/dir/".to_string()]);
+    }
+
+    #[test]
+    fn plain_listing_keeps_keys_verbatim() {
+        let body = "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>a+b%20</Key>\
+            <LastModified>2024-06-15T01:02:27.000Z</LastModified><Size>1</Size></Contents></ListBucketResult>";
+        let page = parse_list_objects_v2(body).unwrap_or_default();
+        assert_eq!(page.objects[0].key, "a+b%20");
+        assert!(!page.is_truncated);
+    }
+
+    #[test]
+    fn rejects_truncated_listing_without_token() {
+        let body = "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>";
+        assert!(parse_list_objects_v2(body).is_err());
+    }
+
+    #[test]
+    fn parses_errors() {
+        let body = "<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request \
+            signature we calculated does not match</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>";
+        let err = parse_error(body).unwrap_or_default();
+        assert_eq!(err.code, "SignatureDoesNotMatch");
+        assert_eq!(err.request_id, "4442587FB7D0A2F9");
+        assert!(parse_error("<ListBucketResult/>").is_none());
+        assert!(parse_error("not xml <").is_none());
+    }
+
+    #[test]
+    fn parses_multipart_documents() {
+        let init = "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>abc-123</UploadId>\
+            </InitiateMultipartUploadResult>";
+        assert_eq!(parse_initiate_multipart(init), Ok("abc-123".to_string()));
+        let done = "<CompleteMultipartUploadResult><ETag>\"3858f62230ac3c915f300c664312c11f-9\"</ETag>\
+            </CompleteMultipartUploadResult>";
+        assert_eq!(
+            parse_complete_multipart(done),
+            Ok("\"3858f62230ac3c915f300c664312c11f-9\"".to_string())
+        );
+        let failed = "<Error><Code>InternalError</Code><Message>oops</Message></Error>";
+        assert!(
+            matches!(parse_complete_multipart(failed), Err(Ok(e)) if e.code == "InternalError")
+        );
+    }
+
+    #[test]
+    fn parses_delete_results_and_builds_bodies() {
+        let body = "<DeleteResult><Deleted><Key>a</Key></Deleted><Error><Key>b</Key><Code>AccessDenied</Code>\
+            <Message>no</Message></Error></DeleteResult>";
+        let r = parse_delete_result(body).unwrap_or_default();
+        assert_eq!(r.deleted, vec!["a".to_string()]);
+        assert_eq!(
+            r.errors,
+            vec![("b".into(), "AccessDenied".into(), "no".into())]
+        );
+        assert_eq!(
+            delete_objects_body(&["a&b<c".to_string()]),
+            "<Delete><Quiet>true</Quiet><Object><Key>a&amp;b&lt;c</Key></Object></Delete>"
+        );
+        assert_eq!(
+            complete_multipart_body(&[(1, "\"e1\"".into())]),
+            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&quot;e1&quot;</ETag></Part>\
+             </CompleteMultipartUpload>"
+        );
+    }
+
+    #[test]
+    fn escaped_keys_round_trip_through_the_parser() {
+        let key = "tab\there & <angle> \"q\" 'a' \u{1}";
+        let body = format!(
+            "<ListBucketResult><Contents><Key>{}</Key><LastModified>2024-06-15T01:02:27Z</LastModified>\
+             <Size>1</Size></Contents></ListBucketResult>",
+            escape(key)
+        );
+        let page = parse_list_objects_v2(&body).unwrap_or_default();
+        assert_eq!(page.objects.first().map(|o| o.key.as_str()), Some(key));
+    }
+
+    #[test]
+    fn caps_nesting_depth() {
+        let deep = "<a>".repeat(100) + &"</a>".repeat(100);
+        assert!(parse_tree(&deep).is_err());
+        assert!(parse_tree("<a><b></a>").is_err());
+        assert!(parse_tree("").is_err());
+    }
+}

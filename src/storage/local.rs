@@ -1,0 +1,524 @@
+//! The local file system as a store.
+//!
+//! The walker emits relative keys in UTF-8 byte order, the order S3 lists keys in, so the
+//! engine can merge-join a local tree with a bucket listing without holding either: each
+//! directory's entries are sorted by name, a directory compared as `name/`. Memory is
+//! proportional to the depth of the tree times the width of its directories, not to the
+//! number of files.
+
+use std::ffi::OsString;
+use std::fs::{self, File, Metadata};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::{Entry, ListError, ListItem, ListWarning};
+use crate::util::time::Timestamp;
+
+/// Prefix of the temporary files written next to their final name.
+pub const TEMP_PREFIX: &str = ".s3sync-tmp-";
+
+/// A directory tree, or a single file, on the local disk.
+pub struct LocalStore {
+    root: PathBuf,
+    /// When the user named a single file: its name (the only key listed).
+    single_file: Option<String>,
+    follow_symlinks: bool,
+}
+
+struct Child {
+    sort_key: Vec<u8>,
+    name: String,
+    path: PathBuf,
+    dir: bool,
+    meta: Option<Metadata>,
+}
+
+impl LocalStore {
+    /// A store rooted at `path`. A path naming an existing regular file becomes a one-file store.
+    pub fn new(path: &Path, follow_symlinks: bool) -> LocalStore {
+        match fs::metadata(path) {
+            Ok(m) if m.is_file() => {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let parent = path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                LocalStore {
+                    root: parent.to_path_buf(),
+                    single_file: Some(name),
+                    follow_symlinks,
+                }
+            }
+            _ => LocalStore {
+                root: path.to_path_buf(),
+                single_file: None,
+                follow_symlinks,
+            },
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn is_single_file(&self) -> bool {
+        self.single_file.is_some()
+    }
+
+    /// The file a key maps to.
+    pub fn path_of(&self, key: &str) -> PathBuf {
+        let mut p = self.root.clone();
+        for segment in key.split('/').filter(|s| !s.is_empty()) {
+            p.push(segment);
+        }
+        p
+    }
+
+    /// Lists the tree in key order; see the module docs.
+    pub fn list(&self, emit: &mut dyn FnMut(ListItem) -> bool) -> Result<(), ListError> {
+        if let Some(name) = &self.single_file {
+            let path = self.root.join(name);
+            let meta = fs::metadata(&path)
+                .map_err(|e| ListError(format!("cannot read {}: {e}", path.display())))?;
+            emit(ListItem::Entry(entry(name.clone(), &meta)));
+            return Ok(());
+        }
+        match fs::metadata(&self.root) {
+            Ok(m) if m.is_dir() => {}
+            // A target directory that does not exist yet is simply empty.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Ok(_) => {
+                return Err(ListError(format!(
+                    "{} is not a directory",
+                    self.root.display()
+                )));
+            }
+            Err(e) => {
+                return Err(ListError(format!(
+                    "cannot read {}: {e}",
+                    self.root.display()
+                )));
+            }
+        }
+        let root_children = self
+            .read_children(&self.root, emit)
+            .ok_or_else(|| ListError(format!("cannot read directory {}", self.root.display())))?;
+        // Each frame: the key prefix of a directory and its remaining children (reversed, so
+        // `pop` yields them in order), plus the (device, inode) chain for loop detection.
+        let mut stack: Vec<(String, Vec<Child>)> = vec![(String::new(), root_children)];
+        let mut ancestors: Vec<(u64, u64)> = vec![dir_id(&self.root)];
+        while let Some((prefix, children)) = stack.last_mut() {
+            let Some(child) = children.pop() else {
+                stack.pop();
+                ancestors.pop();
+                continue;
+            };
+            let key = format!("{prefix}{}", child.name);
+            if child.dir {
+                let id = dir_id(&child.path);
+                if id != (0, 0) && ancestors.contains(&id) {
+                    let warning = ListWarning {
+                        path: child.path.display().to_string(),
+                        message: "symbolic link loop; skipped".into(),
+                    };
+                    if !emit(ListItem::Warning(warning)) {
+                        return Ok(());
+                    }
+                    continue;
+                }
+                let sub_prefix = format!("{key}/");
+                if let Some(grandchildren) = self.read_children(&child.path, emit) {
+                    stack.push((sub_prefix, grandchildren));
+                    ancestors.push(id);
+                }
+                continue;
+            }
+            if let Some(meta) = child.meta
+                && !emit(ListItem::Entry(entry(key, &meta)))
+            {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads and sorts one directory. Problems become warnings; `None` if it cannot be read.
+    fn read_children(
+        &self,
+        dir: &Path,
+        emit: &mut dyn FnMut(ListItem) -> bool,
+    ) -> Option<Vec<Child>> {
+        let warn = |emit: &mut dyn FnMut(ListItem) -> bool, path: &Path, message: String| {
+            emit(ListItem::Warning(ListWarning {
+                path: path.display().to_string(),
+                message,
+            }));
+        };
+        let reader = match fs::read_dir(dir) {
+            Ok(r) => r,
+            Err(e) => {
+                warn(emit, dir, format!("cannot read directory: {e}"));
+                return None;
+            }
+        };
+        let mut children = Vec::new();
+        for item in reader {
+            let item = match item {
+                Ok(i) => i,
+                Err(e) => {
+                    warn(emit, dir, format!("cannot read directory entry: {e}"));
+                    continue;
+                }
+            };
+            let path = item.path();
+            let name = match item.file_name().into_string() {
+                Ok(n) => n,
+                Err(raw) => {
+                    warn(
+                        emit,
+                        &path,
+                        format!("file name is not UTF-8 ({}); skipped", lossy(&raw)),
+                    );
+                    continue;
+                }
+            };
+            // Our own in-flight (or crash-orphaned) temporary files are never objects.
+            if name.starts_with(TEMP_PREFIX) {
+                log::debug!("skipping temporary file {}", path.display());
+                continue;
+            }
+            let file_type = match item.file_type() {
+                Ok(t) => t,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    warn(emit, &path, format!("cannot stat: {e}"));
+                    continue;
+                }
+            };
+            let meta = if file_type.is_symlink() {
+                if !self.follow_symlinks {
+                    log::debug!("skipping symbolic link {}", path.display());
+                    continue;
+                }
+                match fs::metadata(&path) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        warn(emit, &path, format!("broken symbolic link: {e}"));
+                        continue;
+                    }
+                }
+            } else {
+                match item.metadata() {
+                    Ok(m) => m,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => {
+                        warn(emit, &path, format!("cannot stat: {e}"));
+                        continue;
+                    }
+                }
+            };
+            if meta.is_dir() {
+                let mut sort_key = name.as_bytes().to_vec();
+                sort_key.push(b'/');
+                children.push(Child {
+                    sort_key,
+                    name,
+                    path,
+                    dir: true,
+                    meta: None,
+                });
+            } else if meta.is_file() {
+                children.push(Child {
+                    sort_key: name.as_bytes().to_vec(),
+                    name,
+                    path,
+                    dir: false,
+                    meta: Some(meta),
+                });
+            } else {
+                warn(
+                    emit,
+                    &path,
+                    "not a regular file (FIFO, socket or device); skipped".into(),
+                );
+            }
+        }
+        // Reverse order, so the stack pops the smallest first.
+        children.sort_unstable_by(|a, b| b.sort_key.cmp(&a.sort_key));
+        Some(children)
+    }
+}
+
+fn lossy(raw: &OsString) -> String {
+    raw.to_string_lossy().into_owned()
+}
+
+fn entry(key: String, meta: &Metadata) -> Entry {
+    let last_modified = meta
+        .modified()
+        .map(Timestamp::from_system)
+        .unwrap_or_default();
+    Entry {
+        key,
+        size: meta.len(),
+        last_modified,
+        etag: None,
+    }
+}
+
+#[cfg(unix)]
+fn dir_id(path: &Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(path)
+        .map(|m| (m.dev(), m.ino()))
+        .unwrap_or((0, 0))
+}
+
+#[cfg(not(unix))]
+fn dir_id(_path: &Path) -> (u64, u64) {
+    (0, 0)
+}
+
+/// A file being written under a temporary name in its final directory. Dropping it without
+/// [`TempFile::commit`] removes it, so no partial file ever carries the final name.
+pub struct TempFile {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl TempFile {
+    /// Creates the parent directories of `final_path` and a fresh temporary file beside it.
+    pub fn create(final_path: &Path) -> io::Result<TempFile> {
+        let dir = final_path.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(dir)?;
+        let name = final_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for attempt in 0..100u32 {
+            let unique = format!(
+                "{TEMP_PREFIX}{}-{}-{attempt}-{}",
+                std::process::id(),
+                Timestamp::now().nanos,
+                name.chars().take(40).collect::<String>()
+            );
+            let path = dir.join(unique);
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(file) => {
+                    return Ok(TempFile {
+                        path,
+                        file: Some(file),
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "could not find a free temporary file name",
+        ))
+    }
+
+    pub fn file(&mut self) -> io::Result<&mut File> {
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("temporary file already closed"))
+    }
+
+    /// Flushes to disk, sets the modification time, and renames onto `final_path`.
+    pub fn commit(mut self, final_path: &Path, mtime: Timestamp) -> io::Result<()> {
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("temporary file already closed"))?;
+        file.sync_all()?;
+        file.set_modified(mtime.to_system())?;
+        drop(file);
+        fs::rename(&self.path, final_path)?;
+        self.path = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            self.file.take();
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Reads exactly `buf.len()` bytes at `offset`, failing if the file is shorter (it changed).
+pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        file.read_exact_at(buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Seek, SeekFrom};
+        let mut f = file.try_clone()?;
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(buf)
+    }
+}
+
+/// Copies `reader` into `writer` through `buf`, feeding every chunk to `observe`.
+pub fn copy_observed(
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+    buf: &mut [u8],
+    observe: &mut dyn FnMut(&[u8]),
+) -> io::Result<u64> {
+    let mut total = 0u64;
+    loop {
+        let n = match reader.read(buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        observe(&buf[..n]);
+        writer.write_all(&buf[..n])?;
+        total += n as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(tag: &str) -> PathBuf {
+        let root = std::env::temp_dir().join(format!("s3sync-walk-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        for p in [
+            "dir/x",
+            "dir-2/x",
+            "dir/sub/y",
+            "a",
+            "b.txt",
+            "dir.txt",
+            "☃/z",
+            "Z",
+        ] {
+            let path = root.join(p);
+            let _ = fs::create_dir_all(path.parent().unwrap_or(&root));
+            let _ = fs::write(&path, p.as_bytes());
+        }
+        root
+    }
+
+    fn keys(store: &LocalStore) -> Vec<String> {
+        let mut out = Vec::new();
+        let _ = store.list(&mut |item| {
+            if let ListItem::Entry(e) = item {
+                out.push(e.key);
+            }
+            true
+        });
+        out
+    }
+
+    #[test]
+    fn walks_in_s3_byte_order() {
+        let root = tree("order");
+        let got = keys(&LocalStore::new(&root, true));
+        let mut expected = got.clone();
+        expected.sort();
+        assert_eq!(got, expected);
+        assert_eq!(
+            got,
+            vec![
+                "Z",
+                "a",
+                "b.txt",
+                "dir-2/x",
+                "dir.txt",
+                "dir/sub/y",
+                "dir/x",
+                "☃/z"
+            ]
+        );
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn single_file_lists_only_its_name() {
+        let root = tree("single");
+        let store = LocalStore::new(&root.join("b.txt"), true);
+        assert_eq!(keys(&store), vec!["b.txt"]);
+        assert_eq!(store.path_of("b.txt"), root.join("b.txt"));
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn follows_or_ignores_symlinks_and_survives_loops() {
+        let root = tree("links");
+        let _ = std::os::unix::fs::symlink(root.join("a"), root.join("link-a"));
+        let _ = std::os::unix::fs::symlink(&root, root.join("dir").join("loop"));
+        let followed = keys(&LocalStore::new(&root, true));
+        assert!(followed.contains(&"link-a".to_string()));
+        assert!(
+            !followed.iter().any(|k| k.starts_with("dir/loop/dir/loop")),
+            "{followed:?}"
+        );
+        let ignored = keys(&LocalStore::new(&root, false));
+        assert!(
+            !ignored
+                .iter()
+                .any(|k| k.contains("link-a") || k.contains("loop")),
+            "{ignored:?}"
+        );
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn missing_root_is_empty() {
+        let store = LocalStore::new(Path::new("/nonexistent/s3sync/dir"), true);
+        assert!(keys(&store).is_empty());
+    }
+
+    #[test]
+    fn temp_file_is_removed_unless_committed() {
+        let root = tree("temp");
+        let target = root.join("new/dir/file");
+        {
+            let mut t = TempFile::create(&target).ok();
+            if let Some(t) = t.as_mut() {
+                let _ = t.file().map(|f| f.write_all(b"partial"));
+            }
+        }
+        let leftovers: Vec<_> = fs::read_dir(root.join("new/dir"))
+            .map(|r| r.count())
+            .into_iter()
+            .collect();
+        assert_eq!(leftovers, vec![0]);
+        let mut t = TempFile::create(&target).ok();
+        if let Some(t) = t.as_mut() {
+            let _ = t.file().map(|f| f.write_all(b"done"));
+        }
+        let mtime = Timestamp {
+            secs: 1_600_000_000,
+            nanos: 0,
+        };
+        assert!(t.map(|t| t.commit(&target, mtime).is_ok()).unwrap_or(false));
+        assert_eq!(fs::read(&target).ok(), Some(b"done".to_vec()));
+        let got = fs::metadata(&target)
+            .and_then(|m| m.modified())
+            .map(Timestamp::from_system)
+            .ok();
+        assert_eq!(got, Some(mtime));
+        let _ = fs::remove_dir_all(&root);
+    }
+}

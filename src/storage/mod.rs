@@ -1,0 +1,73 @@
+//! Where objects live: the local file system or an S3 bucket. Both offer the same listing
+//! (relative keys in UTF-8 byte order, streamed) and deletion; the engine pairs them for
+//! transfers.
+
+pub mod local;
+pub mod s3;
+
+use std::fmt;
+
+use crate::util::time::Timestamp;
+
+/// One object as a listing sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Key relative to the source or target root (the prefix or directory removed).
+    pub key: String,
+    pub size: u64,
+    pub last_modified: Timestamp,
+    /// ETag as the store reports it (quoted for S3), when the listing carries one.
+    pub etag: Option<String>,
+}
+
+/// Something a listing met that is worth telling the user but does not stop the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListWarning {
+    pub path: String,
+    pub message: String,
+}
+
+/// One item of a listing stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListItem {
+    Entry(Entry),
+    /// A problem with one entry (unreadable directory, broken link, special file): it is skipped.
+    Warning(ListWarning),
+}
+
+/// A failure that makes the listing unusable (the run stops).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListError(pub String);
+
+impl fmt::Display for ListError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ListError {}
+
+/// One side of a sync.
+pub enum Store {
+    Local(local::LocalStore),
+    S3(s3::S3Store),
+}
+
+impl Store {
+    /// Streams the listing into `emit` in byte order of the relative key. `emit` returns
+    /// `false` to stop early (cancellation).
+    pub fn list(&self, emit: &mut dyn FnMut(ListItem) -> bool) -> Result<(), ListError> {
+        match self {
+            Store::Local(l) => l.list(emit),
+            Store::S3(s) => s.list(emit),
+        }
+    }
+
+    /// How the user named this side, for messages: `s3://bucket/prefix` or a path.
+    pub fn describe(&self) -> String {
+        match self {
+            Store::Local(l) => l.root().display().to_string(),
+            Store::S3(s) => format!("s3://{}/{}", s.bucket(), s.prefix()),
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Small, dependency-free helpers shared by every layer: text encodings, time formats and byte sizes.
+
+pub mod encoding;
+pub mod size;
+pub mod time;
