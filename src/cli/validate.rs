@@ -218,9 +218,26 @@ fn check_part_size(name: &str, value: u64) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Canonical form of a path that may not exist yet: its deepest existing ancestor,
+/// canonicalised, with the rest appended.
+fn resolve(path: &Path) -> Option<PathBuf> {
+    let mut existing = path;
+    let mut rest: Vec<&std::ffi::OsStr> = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return Some(rest.iter().rev().fold(real, |p, c| p.join(c)));
+        }
+        rest.push(existing.file_name()?);
+        existing = existing
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+    }
+}
+
 fn same_or_inside(inner: &Path, outer: &Path) -> bool {
-    match (inner.canonicalize(), outer.canonicalize()) {
-        (Ok(i), Ok(o)) => i.starts_with(o),
+    match (resolve(inner), resolve(outer)) {
+        (Some(i), Some(o)) => i.starts_with(o),
         _ => false,
     }
 }

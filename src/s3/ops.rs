@@ -213,3 +213,35 @@ impl Client {
             .map_err(|e| S3Error::bad_response("DeleteObjects", e.to_string()))
     }
 }
+
+impl Client {
+    /// GetObject, optionally of a byte range (`bytes=first-last`); the body is streamed.
+    pub fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Option<(u64, u64)>,
+    ) -> Result<super::Response, S3Error> {
+        let mut req = Request::new("GetObject", "GET", bucket, Some(key));
+        if let Some((first, last)) = range {
+            req = req.header("range", format!("bytes={first}-{last}"));
+        }
+        self.send(&req)
+    }
+
+    /// CreateBucket in the client's region (no location constraint for us-east-1).
+    pub fn create_bucket(&self, bucket: &str) -> Result<(), S3Error> {
+        let region = self.config().region.clone();
+        let body = if region == "us-east-1" {
+            String::new()
+        } else {
+            format!(
+                "<CreateBucketConfiguration><LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
+                xml::escape(&region)
+            )
+        };
+        let req = Request::new("CreateBucket", "PUT", bucket, None)
+            .payload(Payload::Bytes(body.as_bytes()));
+        self.send_text(&req).map(|_| ())
+    }
+}

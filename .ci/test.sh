@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The project's test command: installs the two S3 test servers when missing (into the
+# ignored build area), then runs lint, every test and the fuzz build.
+#   s3s-fs 0.14.1  -> target/test-tools/cargo/bin/s3s-fs   (cargo install)
+#   moto[server]   -> target/test-tools/venv/bin/moto_server (python venv)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools=target/test-tools
+mkdir -p "$tools"
+if [ ! -x "$tools/cargo/bin/s3s-fs" ]; then
+    echo "installing s3s-fs 0.14.1 into $tools/cargo" >&2
+    cargo install s3s-fs --version 0.14.1 --features binary --locked --root "$tools/cargo"
+fi
+if [ ! -x "$tools/venv/bin/moto_server" ]; then
+    echo "installing moto[server] 5.2.5 into $tools/venv" >&2
+    python3 -m venv "$tools/venv"
+    "$tools/venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
+fi
+
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+cargo build --manifest-path fuzz/Cargo.toml --bins
+cargo test --all-targets

@@ -1,0 +1,357 @@
+//! Local directory → S3, against real servers: what lands, what is skipped, what is deleted.
+
+mod common;
+
+use common::{Kind, World, data, md5_hex, multipart_etag, touch, write_file};
+
+const MIB: usize = 1 << 20;
+
+/// Every local file under `dir` matches its object byte for byte, and its ETag is the MD5.
+fn assert_bucket_matches(
+    w: &World,
+    dir: &std::path::Path,
+    prefix: &str,
+    files: &[(&str, Vec<u8>)],
+) {
+    let listed = w.list(prefix);
+    let expected: Vec<String> = files.iter().map(|(k, _)| format!("{prefix}{k}")).collect();
+    let got: Vec<String> = listed.keys().cloned().collect();
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort();
+    assert_eq!(got, expected_sorted, "keys in the bucket");
+    for (key, content) in files {
+        let full = format!("{prefix}{key}");
+        assert_eq!(
+            std::fs::read(dir.join(key)).ok().as_deref(),
+            Some(&content[..]),
+            "local {key}"
+        );
+        let body = w.get(&full);
+        assert_eq!(md5_hex(&body), md5_hex(content), "content of {full}");
+        assert_eq!(w.etag(&full), md5_hex(content), "ETag of {full}");
+    }
+}
+
+#[test]
+fn first_sync_uploads_everything_then_nothing_then_only_what_changed() {
+    let w = World::new(Kind::S3sFs);
+    let src = w.path("src");
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("a.txt", b"hello".to_vec()),
+        ("dir/b.bin", data(70_000, 1)),
+        ("dir/sub/c.bin", data(2 * MIB + 3, 2)),
+        ("dir-2/d", data(10, 3)),
+        ("empty", Vec::new()),
+        ("with space/file name.txt", b"spaces".to_vec()),
+        ("☃☃👪", b"unicode".to_vec()),
+    ];
+    for (k, v) in &files {
+        write_file(&src.join(k), v);
+    }
+    let src_arg = src.display().to_string();
+    let target = w.url("p/");
+    let first = w.sync(&["--json-tracing", &src_arg, &target]);
+    first.assert_code(0);
+    assert_eq!(first.summary("transferred_object"), files.len() as u64);
+    assert_eq!(first.summary("etag_verified"), files.len() as u64);
+    let bytes: usize = files.iter().map(|(_, v)| v.len()).sum();
+    assert_eq!(first.summary("transferred_byte"), bytes as u64);
+    assert_bucket_matches(&w, &src, "p/", &files);
+
+    let second = w.sync(&["--json-tracing", &src_arg, &target]);
+    second.assert_code(0);
+    assert_eq!(second.summary("transferred_object"), 0);
+    assert_eq!(second.summary("skipped"), files.len() as u64);
+
+    // A file modified later than its upload is sent again, and only it.
+    let changed = data(70_000, 99);
+    write_file(&src.join("dir/b.bin"), &changed);
+    touch(&src.join("dir/b.bin"), 10);
+    let third = w.sync(&["--json-tracing", "-v", &src_arg, &target]);
+    third.assert_code(0);
+    assert_eq!(third.summary("transferred_object"), 1);
+    assert!(
+        third.stdout.contains("\"key\":\"dir/b.bin\""),
+        "{}",
+        third.stdout
+    );
+    assert_eq!(md5_hex(&w.get("p/dir/b.bin")), md5_hex(&changed));
+}
+
+#[test]
+fn prefix_without_slash_is_concatenated() {
+    let w = World::new(Kind::S3sFs);
+    write_file(&w.path("src/foo"), b"x");
+    w.sync(&[&w.path("src").display().to_string(), &w.url("prefix")])
+        .assert_code(0);
+    assert_eq!(
+        w.list("").keys().cloned().collect::<Vec<_>>(),
+        vec!["prefixfoo".to_string()]
+    );
+}
+
+#[test]
+fn single_file_source_uses_its_name() {
+    let w = World::new(Kind::S3sFs);
+    let file = write_file(&w.path("src/one.txt"), b"just me");
+    write_file(&w.path("src/other.txt"), b"not me");
+    w.sync(&[&file.display().to_string(), &w.url("x/")])
+        .assert_code(0);
+    assert_eq!(
+        w.list("").keys().cloned().collect::<Vec<_>>(),
+        vec!["x/one.txt".to_string()]
+    );
+}
+
+#[test]
+fn multipart_threshold_and_chunk_sizes_give_s3_etags() {
+    let w = World::new(Kind::S3sFs);
+    let at_threshold = data(8 * MIB, 5);
+    let twenty = data(20 * MIB, 6);
+    write_file(&w.path("a/eight"), &at_threshold);
+    write_file(&w.path("b/twenty"), &twenty);
+    let run = w.sync(&[
+        "--json-tracing",
+        &w.path("a").display().to_string(),
+        &w.url("a/"),
+    ]);
+    run.assert_code(0);
+    assert_eq!(run.summary("etag_verified"), 1);
+    let etag = w.etag("a/eight");
+    assert_eq!(etag, multipart_etag(&at_threshold, 8 * MIB));
+    assert!(etag.ends_with("-1"), "{etag}");
+
+    let run = w.sync(&[
+        "--json-tracing",
+        "--multipart-chunksize",
+        "5MiB",
+        "--multipart-threshold=5MiB",
+        &w.path("b").display().to_string(),
+        &w.url("b/"),
+    ]);
+    run.assert_code(0);
+    assert_eq!(run.summary("etag_verified"), 1);
+    assert_eq!(w.etag("b/twenty"), multipart_etag(&twenty, 5 * MIB));
+    assert!(w.etag("b/twenty").ends_with("-4"));
+    assert_eq!(md5_hex(&w.get("b/twenty")), md5_hex(&twenty));
+}
+
+#[test]
+fn check_size_and_check_etag_decide_by_content() {
+    let w = World::new(Kind::S3sFs);
+    let src = w.path("src");
+    write_file(&src.join("f"), b"aaaa");
+    let src_arg = src.display().to_string();
+    let target = w.url("");
+    w.sync(&[&src_arg, &target]).assert_code(0);
+
+    // Same size, newer, different content: --check-size sees nothing to do.
+    write_file(&src.join("f"), b"bbbb");
+    touch(&src.join("f"), 20);
+    let run = w.sync(&["--json-tracing", "--check-size", &src_arg, &target]);
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), 0);
+    assert_eq!(w.get("f"), b"aaaa");
+
+    // --check-etag sees the different content.
+    let run = w.sync(&["--json-tracing", "--check-etag", &src_arg, &target]);
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), 1);
+    assert_eq!(w.get("f"), b"bbbb");
+
+    // Unchanged content, newer mtime: --check-etag skips it.
+    touch(&src.join("f"), 40);
+    let run = w.sync(&["--json-tracing", "--check-etag", &src_arg, &target]);
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), 0);
+    assert_eq!(run.summary("skipped"), 1);
+
+    // Different size: --check-size transfers.
+    write_file(&src.join("f"), b"ccccc");
+    let run = w.sync(&["--json-tracing", "--check-size", &src_arg, &target]);
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), 1);
+    assert_eq!(w.get("f"), b"ccccc");
+}
+
+#[test]
+fn awkward_keys_round_trip_on_moto() {
+    // s3s-fs decodes '+' as a space and '%' twice, so these keys are checked on moto.
+    let w = World::new(Kind::Moto);
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("a b", b"1".to_vec()),
+        ("plus+sign", b"2".to_vec()),
+        ("per%cent", b"3".to_vec()),
+        ("data++1", b"4".to_vec()),
+        ("☃☃👪", b"5".to_vec()),
+        ("()!'*~,;=&$@", b"6".to_vec()),
+        ("dir/x", b"7".to_vec()),
+    ];
+    for (k, v) in &files {
+        write_file(&w.path("src").join(k), v);
+    }
+    let run = w.sync(&[
+        "--json-tracing",
+        &w.path("src").display().to_string(),
+        &w.url("k/"),
+    ]);
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), files.len() as u64);
+    assert_bucket_matches(&w, &w.path("src"), "k/", &files);
+    // The listing of such keys is read back correctly: nothing is sent twice.
+    let again = w.sync(&[
+        "--json-tracing",
+        &w.path("src").display().to_string(),
+        &w.url("k/"),
+    ]);
+    again.assert_code(0);
+    assert_eq!(again.summary("transferred_object"), 0);
+}
+
+#[test]
+fn delete_removes_only_target_only_objects_and_max_delete_caps_it() {
+    let w = World::new(Kind::S3sFs);
+    let src = w.path("src");
+    write_file(&src.join("keep"), b"k");
+    for k in ["p/stale1", "p/stale2", "p/stale3", "other/untouched"] {
+        w.put(k, b"old");
+    }
+    let src_arg = src.display().to_string();
+    let target = w.url("p/");
+
+    // Without --delete nothing goes.
+    w.sync(&[&src_arg, &target]).assert_code(0);
+    assert_eq!(w.list("p/").len(), 4);
+
+    // --max-delete 2 deletes exactly two and warns (exit 3).
+    let run = w.sync(&[
+        "--json-tracing",
+        "--delete",
+        "--max-delete",
+        "2",
+        &src_arg,
+        &target,
+    ]);
+    run.assert_code(3);
+    assert_eq!(run.summary("deleted"), 2);
+    assert_eq!(w.list("p/").len(), 2);
+
+    let run = w.sync(&["--json-tracing", "--delete", &src_arg, &target]);
+    run.assert_code(0);
+    assert_eq!(run.summary("deleted"), 1);
+    assert_eq!(
+        w.list("").keys().cloned().collect::<Vec<_>>(),
+        vec!["other/untouched", "p/keep"]
+    );
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let w = World::new(Kind::S3sFs);
+    write_file(&w.path("src/new"), b"n");
+    w.put("stale", b"s");
+    let run = w.sync(&[
+        "--json-tracing",
+        "--dry-run",
+        "--delete",
+        &w.path("src").display().to_string(),
+        &w.url(""),
+    ]);
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), 1);
+    assert_eq!(run.summary("deleted"), 1);
+    assert!(
+        run.stdout.contains("[dry-run] sync completed."),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        w.list("").keys().cloned().collect::<Vec<_>>(),
+        vec!["stale".to_string()]
+    );
+}
+
+#[test]
+fn wrong_secret_key_fails_with_one_line() {
+    let w = World::new(Kind::S3sFs);
+    write_file(&w.path("src/f"), b"x");
+    let args: Vec<String> = vec![
+        "--target-endpoint-url".into(),
+        w.endpoint().into(),
+        "--target-access-key".into(),
+        common::ACCESS_KEY.into(),
+        "--target-secret-access-key".into(),
+        "not-the-secret".into(),
+        w.path("src").display().to_string(),
+        w.url(""),
+    ];
+    let run = common::run(&args, &[]);
+    run.assert_code(1);
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("s3sync: error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", run.stderr);
+    assert!(
+        errors[0].contains("SignatureDoesNotMatch") || errors[0].contains("AccessDenied"),
+        "{}",
+        errors[0]
+    );
+    assert!(!run.stderr.contains("not-the-secret") && !run.stdout.contains("not-the-secret"));
+    assert!(w.list("").is_empty());
+}
+
+#[test]
+fn credentials_and_endpoint_come_from_the_environment() {
+    let w = World::new(Kind::S3sFs);
+    write_file(&w.path("src/f"), b"env");
+    let src = w.path("src").display().to_string();
+    let target = w.url("e/");
+    let run = common::run(
+        &[],
+        &[
+            ("SOURCE", src.as_str()),
+            ("TARGET", target.as_str()),
+            ("TARGET_ENDPOINT_URL", w.endpoint()),
+            ("TARGET_FORCE_PATH_STYLE", "true"),
+            ("AWS_ACCESS_KEY_ID", common::ACCESS_KEY),
+            ("AWS_SECRET_ACCESS_KEY", common::SECRET_KEY),
+            ("JSON_TRACING", "true"),
+        ],
+    );
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), 1);
+    assert_eq!(w.get("e/f"), b"env");
+}
+
+#[test]
+fn profile_from_the_shared_files() {
+    let w = World::new(Kind::S3sFs);
+    write_file(&w.path("src/f"), b"prof");
+    let creds = write_file(
+        &w.path("aws/credentials"),
+        format!(
+            "[test]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            common::ACCESS_KEY,
+            common::SECRET_KEY
+        )
+        .as_bytes(),
+    );
+    let config = write_file(
+        &w.path("aws/config"),
+        b"[profile test]\nregion = us-east-1\n",
+    );
+    let args: Vec<String> = vec![
+        "--target-profile".into(),
+        "test".into(),
+        "--aws-shared-credentials-file".into(),
+        creds.display().to_string(),
+        "--target-endpoint-url".into(),
+        w.endpoint().into(),
+        w.path("src").display().to_string(),
+        w.url(""),
+    ];
+    common::run(&args, &[("AWS_CONFIG_FILE", &config.display().to_string())]).assert_code(0);
+    assert_eq!(w.get("f"), b"prof");
+}
