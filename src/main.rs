@@ -30,6 +30,12 @@ fn main() -> ExitCode {
             if let Some(fatal) = &report.fatal {
                 log::error!("{fatal}");
                 let _ = writeln!(std::io::stderr(), "s3sync: error: {fatal}");
+            } else if report.stats.errors > 0 {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "s3sync: error: {} object(s) failed; the log names each one",
+                    report.stats.errors
+                );
             }
             if report.has_errors() {
                 ExitCode::from(1)

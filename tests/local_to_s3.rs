@@ -355,3 +355,63 @@ fn profile_from_the_shared_files() {
     common::run(&args, &[("AWS_CONFIG_FILE", &config.display().to_string())]).assert_code(0);
     assert_eq!(w.get("f"), b"prof");
 }
+
+#[cfg(unix)]
+#[test]
+fn special_files_are_skipped_with_a_warning_and_block_delete() {
+    let w = World::new(Kind::S3sFs);
+    let src = w.path("src");
+    write_file(&src.join("real"), b"r");
+    let fifo = src.join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(made, "mkfifo failed");
+    w.put("stale", b"s");
+    let run = w.sync(&[
+        "--json-tracing",
+        "--delete",
+        &src.display().to_string(),
+        &w.url(""),
+    ]);
+    // A warning (exit 3): the FIFO is skipped, the real file lands, and nothing is deleted
+    // because the source listing was not complete.
+    run.assert_code(3);
+    assert_eq!(run.summary("transferred_object"), 1);
+    assert_eq!(run.summary("deleted"), 0);
+    assert!(
+        run.stdout.contains("pipe"),
+        "the warning names the file: {}",
+        run.stdout
+    );
+    assert_eq!(
+        w.list("").keys().cloned().collect::<Vec<_>>(),
+        vec!["real".to_string(), "stale".to_string()]
+    );
+}
+
+#[test]
+fn ignore_symlinks_skips_links() {
+    let w = World::new(Kind::S3sFs);
+    let src = w.path("src");
+    write_file(&src.join("file"), b"f");
+    #[cfg(unix)]
+    {
+        let _ = std::os::unix::fs::symlink(src.join("file"), src.join("link"));
+    }
+    let src_arg = src.display().to_string();
+    w.sync(&["--ignore-symlinks", &src_arg, &w.url("a/")])
+        .assert_code(0);
+    assert_eq!(
+        w.list("a/").keys().cloned().collect::<Vec<_>>(),
+        vec!["a/file".to_string()]
+    );
+    w.sync(&[&src_arg, &w.url("b/")]).assert_code(0);
+    assert_eq!(
+        w.list("b/").keys().cloned().collect::<Vec<_>>(),
+        vec!["b/file".to_string(), "b/link".to_string()]
+    );
+    assert_eq!(w.get("b/link"), b"f");
+}
