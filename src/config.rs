@@ -35,6 +35,30 @@ pub enum UpdateCheck {
     Etag,
 }
 
+/// Metadata given to target objects.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetadataOptions {
+    /// Do not carry Content-Type, -Encoding, -Disposition, -Language, Cache-Control, Expires
+    /// and the website redirect from the source.
+    pub no_sync_system: bool,
+    /// Do not carry user metadata from the source.
+    pub no_sync_user: bool,
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub cache_control: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_language: Option<String>,
+    /// RFC 1123 (HTTP date) form.
+    pub expires: Option<String>,
+    pub website_redirect: Option<String>,
+    /// Replaces all user metadata when set.
+    pub metadata: Option<Vec<(String, String)>>,
+    /// Guess the Content-Type of local files from their extension.
+    pub guess_mime_type: bool,
+    /// Add `s3sync_origin_last_modified` (the source's LastModified) to user metadata.
+    pub put_last_modified: bool,
+}
+
 /// What the run prints and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutputConfig {
@@ -81,6 +105,9 @@ pub struct Config {
     pub verify_multipart: bool,
     pub follow_symlinks: bool,
     pub max_keys: u32,
+    /// S3 → S3 by CopyObject / UploadPartCopy instead of streaming the bytes.
+    pub server_side_copy: bool,
+    pub metadata: MetadataOptions,
     pub output: OutputConfig,
 }
 
@@ -106,6 +133,11 @@ impl Config {
             verify_multipart: true,
             follow_symlinks: true,
             max_keys: 1000,
+            server_side_copy: false,
+            metadata: MetadataOptions {
+                guess_mime_type: true,
+                ..MetadataOptions::default()
+            },
             output: OutputConfig::default(),
         }
     }

@@ -38,6 +38,9 @@ pub struct Args {
     /// do not show the progress line or the summary line
     #[argh(switch)]
     pub show_no_progress: bool,
+    /// S3 to S3 by server-side copy (CopyObject/UploadPartCopy); both sides on one endpoint
+    #[argh(switch)]
+    pub server_side_copy: bool,
 
     // AWS configuration
     /// the AWS CLI config file (default ~/.aws/config)
@@ -140,6 +143,44 @@ pub struct Args {
     /// part size, 5MiB..=5GiB (default 8MiB)
     #[argh(option, from_str_fn(size_arg), default = "8 << 20")]
     pub multipart_chunksize: u64,
+
+    // Metadata
+    /// the Cache-Control to set on target objects
+    #[argh(option)]
+    pub cache_control: Option<String>,
+    /// the Content-Disposition to set on target objects
+    #[argh(option)]
+    pub content_disposition: Option<String>,
+    /// the Content-Encoding to set on target objects
+    #[argh(option)]
+    pub content_encoding: Option<String>,
+    /// the Content-Language to set on target objects
+    #[argh(option)]
+    pub content_language: Option<String>,
+    /// the Content-Type to set on target objects
+    #[argh(option)]
+    pub content_type: Option<String>,
+    /// the Expires header to set on target objects (RFC 3339, e.g. 2030-01-01T00:00:00Z)
+    #[argh(option)]
+    pub expires: Option<String>,
+    /// user metadata replacing the source's: key1=value1,key2=value2
+    #[argh(option)]
+    pub metadata: Option<String>,
+    /// x-amz-website-redirect-location to set on target objects
+    #[argh(option)]
+    pub website_redirect: Option<String>,
+    /// do not copy Content-Type/-Encoding/-Disposition/-Language, Cache-Control, Expires, redirect
+    #[argh(switch)]
+    pub no_sync_system_metadata: bool,
+    /// do not copy user metadata
+    #[argh(switch)]
+    pub no_sync_user_defined_metadata: bool,
+    /// do not guess the Content-Type of local files from their extension
+    #[argh(switch)]
+    pub no_guess_mime_type: bool,
+    /// add the source's last-modified time as user metadata s3sync_origin_last_modified
+    #[argh(switch)]
+    pub put_last_modified_metadata: bool,
 
     // Logging
     /// logs as JSON lines, ending with a summary record

@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use super::CliError;
 use super::args::Args;
-use crate::config::{Config, Location, OutputConfig, UpdateCheck};
+use crate::config::{Config, Location, MetadataOptions, OutputConfig, UpdateCheck};
 use crate::integrity::etag::PartLayout;
 use crate::s3::ClientConfig;
 use crate::s3::credentials::{self, AwsEnv, CredentialOptions};
 use crate::s3::endpoint::Endpoint;
 use crate::util::encoding::percent_decode;
+use crate::util::time::Timestamp;
 
 const MIN_PART: u64 = 5 << 20;
 const MAX_PART: u64 = 5 << 30;
@@ -209,6 +210,30 @@ fn location(
     })
 }
 
+/// Parses `--metadata key1=value1,key2=value2` (names and values of letters, digits, `_-.`).
+fn parse_metadata(text: Option<&str>) -> Result<Option<Vec<(String, String)>>, CliError> {
+    let Some(text) = text else { return Ok(None) };
+    let ok = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    };
+    let mut pairs = Vec::new();
+    for item in text.split(',') {
+        match item.split_once('=') {
+            Some((k, v)) if !k.is_empty() && ok(k) && ok(v) => {
+                pairs.push((k.to_ascii_lowercase(), v.to_string()))
+            }
+            _ => {
+                return Err(CliError::usage(format!(
+                    "--metadata '{text}': expected key=value pairs separated by commas (letters, digits, _ - .)"
+                )));
+            }
+        }
+    }
+    pairs.sort();
+    Ok(Some(pairs))
+}
+
 fn check_part_size(name: &str, value: u64) -> Result<(), CliError> {
     if !(MIN_PART..=MAX_PART).contains(&value) {
         return Err(CliError::usage(format!(
@@ -312,11 +337,44 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
             ));
         }
     }
-    if matches!(source_place, Place::S3 { .. }) {
-        return Err(CliError::usage(
-            "an s3:// SOURCE is not supported yet; this version syncs local to S3 and local to local",
-        ));
+    let target_is_s3 = matches!(target_place, Place::S3 { .. });
+    if !target_is_s3 {
+        let s3_only = [
+            (args.cache_control.is_some(), "--cache-control"),
+            (args.content_disposition.is_some(), "--content-disposition"),
+            (args.content_encoding.is_some(), "--content-encoding"),
+            (args.content_language.is_some(), "--content-language"),
+            (args.content_type.is_some(), "--content-type"),
+            (args.expires.is_some(), "--expires"),
+            (args.metadata.is_some(), "--metadata"),
+            (args.website_redirect.is_some(), "--website-redirect"),
+            (
+                args.put_last_modified_metadata,
+                "--put-last-modified-metadata",
+            ),
+            (args.no_sync_system_metadata, "--no-sync-system-metadata"),
+            (
+                args.no_sync_user_defined_metadata,
+                "--no-sync-user-defined-metadata",
+            ),
+        ];
+        if let Some((_, name)) = s3_only.iter().find(|(set, _)| *set) {
+            return Err(CliError::usage(format!("{name} needs an s3:// TARGET")));
+        }
     }
+    let metadata = parse_metadata(args.metadata.as_deref())?;
+    let expires = match &args.expires {
+        Some(text) => Some(
+            Timestamp::parse_rfc3339(text)
+                .ok_or_else(|| {
+                    CliError::usage(format!(
+                        "--expires '{text}' is not an RFC 3339 time (e.g. 2030-01-01T00:00:00Z)"
+                    ))
+                })?
+                .http_date(),
+        ),
+        None => None,
+    };
 
     let aws = aws_env(env);
     let source_side = SideOptions {
@@ -345,6 +403,22 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     };
     let source_location = location(source_place, &source_side, args, &aws)?;
     let target_location = location(target_place, &target_side, args, &aws)?;
+    if args.server_side_copy {
+        match (&source_location, &target_location) {
+            (Location::S3 { client: s, .. }, Location::S3 { client: t, .. }) => {
+                if s.endpoint != t.endpoint || s.region != t.region {
+                    return Err(CliError::usage(
+                        "--server-side-copy needs SOURCE and TARGET on the same endpoint and region",
+                    ));
+                }
+            }
+            _ => {
+                return Err(CliError::usage(
+                    "--server-side-copy needs s3:// for both SOURCE and TARGET",
+                ));
+            }
+        }
+    }
 
     let mut level = (2 + i16::from(args.verbose) - i16::from(args.quiet)).clamp(0, 5) as u8;
     if args.dry_run {
@@ -374,6 +448,21 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     config.verify_multipart = !args.disable_multipart_verify;
     config.follow_symlinks = !args.ignore_symlinks;
     config.max_keys = u32::from(args.max_keys);
+    config.server_side_copy = args.server_side_copy;
+    config.metadata = MetadataOptions {
+        no_sync_system: args.no_sync_system_metadata,
+        no_sync_user: args.no_sync_user_defined_metadata,
+        content_type: args.content_type.clone(),
+        content_encoding: args.content_encoding.clone(),
+        cache_control: args.cache_control.clone(),
+        content_disposition: args.content_disposition.clone(),
+        content_language: args.content_language.clone(),
+        expires,
+        website_redirect: args.website_redirect.clone(),
+        metadata,
+        guess_mime_type: !args.no_guess_mime_type,
+        put_last_modified: args.put_last_modified_metadata,
+    };
     config.output = OutputConfig {
         level,
         json: args.json_tracing,

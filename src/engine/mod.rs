@@ -17,6 +17,7 @@ pub mod parts;
 pub mod progress;
 pub mod stats;
 pub mod transfer;
+mod worker;
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, bounded};
 
-use crate::config::{Config, Location, UpdateCheck};
+use crate::config::{Config, Location};
 use crate::s3::Client;
 use crate::storage::local::LocalStore;
 use crate::storage::s3::S3Store;
@@ -33,7 +34,6 @@ use crate::storage::{Entry, ListError, ListItem, Store};
 use diff::{MergeJoin, Pair, Verdict};
 use parts::{BufferPool, PartQueue};
 use stats::{Snapshot, Stats};
-use transfer::{TransferError, UploadOptions};
 
 const LIST_QUEUE: usize = 1000;
 
@@ -59,22 +59,22 @@ impl Report {
 }
 
 /// Shared state of one run.
-struct Run<'a> {
-    config: &'a Config,
-    source: &'a Store,
-    target: &'a Store,
-    stats: Stats,
-    cancel: AtomicBool,
-    fatal: Mutex<Option<String>>,
+pub(crate) struct Run<'a> {
+    pub(crate) config: &'a Config,
+    pub(crate) source: &'a Store,
+    pub(crate) target: &'a Store,
+    pub(crate) stats: Stats,
+    pub(crate) cancel: AtomicBool,
+    pub(crate) fatal: Mutex<Option<String>>,
 }
 
 impl Run<'_> {
-    fn cancelled(&self) -> bool {
+    pub(crate) fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
     }
 
     /// Records the error that stops the run (the first one wins) and cancels everything.
-    fn fail(&self, message: String) {
+    pub(crate) fn fail(&self, message: String) {
         if let Ok(mut f) = self.fatal.lock()
             && f.is_none()
         {
@@ -185,10 +185,10 @@ impl Iterator for Listed<'_, '_> {
 }
 
 /// One object to transfer (after the listing-based check).
-struct Job {
-    source: Entry,
-    target: Option<Entry>,
-    compare_etags: bool,
+pub(crate) struct Job {
+    pub(crate) source: Entry,
+    pub(crate) target: Option<Entry>,
+    pub(crate) compare_etags: bool,
 }
 
 fn pipeline(run: &Run<'_>) {
@@ -203,26 +203,21 @@ fn pipeline(run: &Run<'_>) {
     std::thread::scope(|part_scope| {
         for _ in 0..config.max_parallel_uploads {
             let rx = part_rx.clone();
-            let pool = &pool;
-            part_scope.spawn(move || parts::part_thread(rx, pool));
+            part_scope.spawn(move || parts::part_thread(rx));
         }
         drop(part_rx);
-        let cancelled = || run.cancelled();
-        let upload = UploadOptions {
-            layout: config.layout,
-            content_md5: config.content_md5,
-            verify_etag: config.verify_etag,
-            verify_multipart: config.verify_multipart,
+        let ctx = transfer::Ctx {
+            config,
             pool: &pool,
             parts: &parts,
-            cancelled: &cancelled,
+            cancel: &run.cancel,
         };
         std::thread::scope(|inner| {
             let (job_tx, job_rx) = bounded::<Job>(config.worker_size * 2);
             for _ in 0..config.worker_size {
                 let rx = job_rx.clone();
-                let upload = &upload;
-                inner.spawn(move || worker(run, rx, upload));
+                let ctx = &ctx;
+                inner.spawn(move || worker::worker(run, rx, ctx));
             }
             drop(job_rx);
             let target_incomplete = Cell::new(false);
@@ -335,147 +330,4 @@ fn delete_phase(run: &Run<'_>, to_delete: &[String], source_incomplete: bool) {
         );
         Stats::add(&run.stats.warnings, 1);
     }
-}
-
-fn worker<'a>(run: &'a Run<'a>, jobs: Receiver<Job>, upload: &UploadOptions<'_, 'a>) {
-    let mut buf = Vec::new();
-    for job in jobs {
-        if run.cancelled() {
-            continue;
-        }
-        process(run, job, upload, &mut buf);
-    }
-}
-
-/// Where a key lives on a local side.
-fn local_path(store: &Store, key: &str) -> Option<std::path::PathBuf> {
-    match store {
-        Store::Local(l) => Some(l.path_of(key)),
-        Store::S3(_) => None,
-    }
-}
-
-/// ETag of the target object, from its listing or a HEAD request when the listing lacks it.
-fn target_etag(run: &Run<'_>, target: &Entry) -> Result<Option<String>, TransferError> {
-    match run.target {
-        Store::S3(s3) => match &target.etag {
-            Some(e) => Ok(Some(crate::integrity::etag::strip_quotes(e).to_string())),
-            None => {
-                let head = s3
-                    .client()
-                    .head_object(s3.bucket(), &s3.full_key(&target.key))
-                    .map_err(TransferError::S3)?;
-                Ok(head
-                    .and_then(|h| h.etag)
-                    .map(|e| crate::integrity::etag::strip_quotes(&e).to_string()))
-            }
-        },
-        Store::Local(l) => {
-            transfer::local_etag(&l.path_of(&target.key), run.config.layout).map(Some)
-        }
-    }
-}
-
-fn etags_equal(run: &Run<'_>, job: &Job) -> Result<bool, TransferError> {
-    let Some(target) = &job.target else {
-        return Ok(false);
-    };
-    let Some(path) = local_path(run.source, &job.source.key) else {
-        return Err(TransferError::Io(
-            "ETag comparison with an S3 source is not supported yet".into(),
-        ));
-    };
-    let source_etag = transfer::local_etag(&path, run.config.layout)?;
-    let target_etag = target_etag(run, target)?;
-    let equal = target_etag.as_deref() == Some(source_etag.as_str());
-    if equal {
-        log::debug!(
-            key = job.source.key.as_str(), source_e_tag = source_etag.as_str(),
-            target_e_tag = target_etag.as_deref().unwrap_or_default();
-            "object filtered: ETags are the same."
-        );
-    }
-    Ok(equal)
-}
-
-fn process<'a>(run: &'a Run<'a>, job: Job, upload: &UploadOptions<'_, 'a>, buf: &mut Vec<u8>) {
-    let key = job.source.key.as_str();
-    let stats = &run.stats;
-    if job.compare_etags {
-        match etags_equal(run, &job) {
-            Ok(true) => {
-                Stats::add(&stats.skipped, 1);
-                return;
-            }
-            Ok(false) => {}
-            Err(e) => return handle_error(run, key, e),
-        }
-    }
-    let source_last_modified = job.source.last_modified.rfc3339_millis();
-    if run.config.dry_run {
-        log::info!(
-            key = key, source_last_modified = source_last_modified.as_str(), size = job.source.size;
-            "[dry-run] sync completed."
-        );
-        Stats::add(&stats.transferred_objects, 1);
-        Stats::add(&stats.transferred_bytes, job.source.size);
-        return;
-    }
-    let result = match (run.source, run.target) {
-        (Store::Local(src), Store::S3(dst)) => {
-            transfer::upload_file(dst, &src.path_of(key), key, job.source.size, upload, buf).map(|u| {
-                if u.verified {
-                    Stats::add(&stats.etag_verified, 1);
-                    log::debug!(
-                        key = key, source_e_tag = u.expected_etag.as_str(), target_e_tag = u.etag.as_str();
-                        "e_tag verified."
-                    );
-                }
-                let target_key = dst.full_key(key);
-                log::info!(
-                    key = key, source_version_id = "", source_last_modified = source_last_modified.as_str(),
-                    target_key = target_key.as_str(), size = job.source.size;
-                    "sync completed."
-                );
-            })
-        }
-        (Store::Local(src), Store::Local(dst)) => {
-            let to = dst.path_of(key);
-            transfer::copy_local(&src.path_of(key), &to, job.source.size, job.source.last_modified, buf).map(|_| {
-                let real_path = to.display().to_string();
-                log::info!(key = key, real_path = real_path.as_str(), size = job.source.size; "sync completed.");
-            })
-        }
-        _ => Err(TransferError::Io("this direction is not supported yet".into())),
-    };
-    match result {
-        Ok(()) => {
-            Stats::add(&stats.transferred_objects, 1);
-            Stats::add(&stats.transferred_bytes, job.source.size);
-        }
-        Err(e) => handle_error(run, key, e),
-    }
-}
-
-fn handle_error(run: &Run<'_>, key: &str, e: TransferError) {
-    match e {
-        TransferError::Cancelled => {}
-        TransferError::SourceGone(m) => {
-            log::warn!(key = key; "object not found, skipped: {m}");
-            Stats::add(&run.stats.warnings, 1);
-        }
-        e if e.is_fatal() => {
-            Stats::add(&run.stats.errors, 1);
-            run.fail(format!("{key}: {e}"));
-        }
-        e => {
-            log::error!(key = key; "sync failed: {e}");
-            Stats::add(&run.stats.errors, 1);
-        }
-    }
-}
-
-/// Whether `UpdateCheck::Etag` comparisons are possible for this pair of locations.
-pub fn etag_check_supported(config: &Config) -> bool {
-    config.update_check != UpdateCheck::Etag || matches!(config.source, Location::Local(_))
 }

@@ -1,19 +1,15 @@
-//! Multipart plumbing shared by all workers: a fixed pool of chunk-sized buffers and a pool
-//! of `--max-parallel-uploads` threads that send parts.
+//! Plumbing shared by all workers for large objects: a fixed pool of chunk-sized buffers
+//! and `--max-parallel-uploads` part threads that run part tasks (upload a part, copy a
+//! part, download a range).
 //!
-//! A worker reads a part into a buffer taken from the pool (blocking when all are in use,
-//! which bounds memory to about `max_parallel_uploads × chunk size` whatever the number or
-//! size of objects) and hands it to the part threads; the buffer comes back to the pool as
-//! soon as its part is sent.
+//! A part task takes a buffer from the pool when it needs one and returns it when done.
+//! With as many buffers as part threads, a task never waits for a buffer for long, and
+//! memory stays at about `max_parallel_uploads × chunk size` whatever the number or the
+//! size of the objects.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
-use md5::{Digest, Md5};
-
-use crate::s3::{Client, S3Error};
-use crate::util::encoding::base64;
 
 /// Fixed-size buffers, created on first use up to a limit, then recycled.
 pub struct BufferPool {
@@ -64,78 +60,36 @@ impl BufferPool {
     }
 }
 
-/// One part to send.
-pub struct PartJob<'a> {
-    pub client: &'a Client,
-    pub bucket: &'a str,
-    pub key: Arc<str>,
-    pub upload_id: Arc<str>,
-    pub part_number: u32,
-    pub buf: Vec<u8>,
-    pub len: usize,
-    pub content_md5: bool,
-    pub done: Sender<PartResult>,
-}
-
-/// What became of a part.
-pub struct PartResult {
-    pub part_number: u32,
-    pub md5: [u8; 16],
-    pub etag: Result<String, S3Error>,
-}
+/// One unit of work for a part thread. It reports its own result (through a channel it
+/// captured), so the queue does not care what it does.
+pub type PartTask<'a> = Box<dyn FnOnce() + Send + 'a>;
 
 /// The sending end of the part threads' queue. Dropping it lets the part threads finish
 /// what is queued and exit.
 pub struct PartQueue<'a> {
-    tx: Sender<PartJob<'a>>,
+    tx: Sender<PartTask<'a>>,
 }
 
 impl<'a> PartQueue<'a> {
     /// A queue and the receiver the part threads share.
-    pub fn new() -> (PartQueue<'a>, Receiver<PartJob<'a>>) {
+    pub fn new() -> (PartQueue<'a>, Receiver<PartTask<'a>>) {
         let (tx, rx) = unbounded();
         (PartQueue { tx }, rx)
     }
 
-    pub fn submit(&self, job: PartJob<'a>) {
-        // A send fails only when every part thread is gone; report it as a failed part.
-        if let Err(e) = self.tx.send(job) {
-            let job = e.into_inner();
-            let _ = job.done.send(PartResult {
-                part_number: job.part_number,
-                md5: [0; 16],
-                etag: Err(S3Error::transport("UploadPart", "part queue closed", false)),
-            });
+    /// Queues a task. If every part thread is gone (which only happens while the run is
+    /// being torn down) the task runs on the caller's thread instead, so it still reports.
+    pub fn submit(&self, task: PartTask<'a>) {
+        if let Err(e) = self.tx.send(task) {
+            (e.into_inner())();
         }
     }
 }
 
-/// Body of one part thread: hash, send, return the buffer, report.
-pub fn part_thread(jobs: Receiver<PartJob<'_>>, pool: &BufferPool) {
-    for job in jobs {
-        let data = &job.buf[..job.len];
-        let md5: [u8; 16] = Md5::digest(data).into();
-        let headers = if job.content_md5 {
-            vec![("content-md5".to_string(), base64(&md5))]
-        } else {
-            Vec::new()
-        };
-        let etag = job.client.upload_part(
-            job.bucket,
-            &job.key,
-            &job.upload_id,
-            job.part_number,
-            data,
-            &headers,
-        );
-        let part_number = job.part_number;
-        let done = job.done;
-        pool.give(job.buf);
-        let _ = done.send(PartResult {
-            part_number,
-            md5,
-            etag,
-        });
+/// Body of one part thread.
+pub fn part_thread(tasks: Receiver<PartTask<'_>>) {
+    for task in tasks {
+        task();
     }
 }
 
@@ -158,5 +112,24 @@ mod tests {
         });
         assert_eq!(pool.created.load(Ordering::Relaxed), 2);
         pool.give(b);
+    }
+
+    #[test]
+    fn queue_runs_tasks_on_part_threads() {
+        let (queue, rx) = PartQueue::new();
+        let (done_tx, done_rx) = unbounded();
+        std::thread::scope(|s| {
+            s.spawn(move || part_thread(rx));
+            for i in 0..5u32 {
+                let tx = done_tx.clone();
+                queue.submit(Box::new(move || {
+                    let _ = tx.send(i * 2);
+                }));
+            }
+            drop(queue);
+        });
+        let mut got: Vec<u32> = done_rx.try_iter().collect();
+        got.sort();
+        assert_eq!(got, vec![0, 2, 4, 6, 8]);
     }
 }

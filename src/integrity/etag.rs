@@ -61,11 +61,17 @@ pub struct EtagBuilder {
 }
 
 impl EtagBuilder {
-    /// A builder for an object of `size` bytes.
+    /// A builder for an object of `size` bytes uploaded with `layout`.
     pub fn new(layout: PartLayout, size: u64) -> EtagBuilder {
+        EtagBuilder::with_parts(layout, layout.is_multipart(size))
+    }
+
+    /// A builder that computes a multipart ETag in parts of `layout.chunk_size` when
+    /// `multipart`, else a plain MD5, whatever the size.
+    pub fn with_parts(layout: PartLayout, multipart: bool) -> EtagBuilder {
         EtagBuilder {
             layout,
-            multipart: layout.is_multipart(size),
+            multipart,
             whole: Md5::new(),
             part: Md5::new(),
             part_filled: 0,

@@ -4,6 +4,7 @@ use super::client::{Client, Payload, Request, ResponseHead};
 use super::error::{ErrorKind, S3Error};
 use super::xml::{self, DeleteResult, ListPage};
 use md5::{Digest, Md5};
+use ureq::http::HeaderMap;
 
 use crate::util::encoding::base64;
 use crate::util::time::Timestamp;
@@ -11,13 +12,126 @@ use crate::util::time::Timestamp;
 /// Most keys one DeleteObjects call accepts.
 pub const DELETE_BATCH: usize = 1000;
 
-/// What HeadObject tells about an object.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The metadata S3 keeps with an object and that a copy carries over.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectMeta {
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub cache_control: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_language: Option<String>,
+    pub expires: Option<String>,
+    pub website_redirect: Option<String>,
+    /// User metadata (`x-amz-meta-*`), names without the prefix, sorted by name.
+    pub user: Vec<(String, String)>,
+}
+
+const SYSTEM_HEADERS: [&str; 7] = [
+    "content-type",
+    "content-encoding",
+    "cache-control",
+    "content-disposition",
+    "content-language",
+    "expires",
+    "x-amz-website-redirect-location",
+];
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+impl ObjectMeta {
+    /// Reads the metadata of a GET or HEAD answer.
+    pub fn from_headers(headers: &HeaderMap) -> ObjectMeta {
+        let mut user: Vec<(String, String)> = headers
+            .iter()
+            .filter_map(|(name, value)| {
+                let name = name.as_str().strip_prefix("x-amz-meta-")?;
+                Some((
+                    name.to_string(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                ))
+            })
+            .collect();
+        user.sort();
+        ObjectMeta {
+            content_type: header_text(headers, SYSTEM_HEADERS[0]),
+            content_encoding: header_text(headers, SYSTEM_HEADERS[1]),
+            cache_control: header_text(headers, SYSTEM_HEADERS[2]),
+            content_disposition: header_text(headers, SYSTEM_HEADERS[3]),
+            content_language: header_text(headers, SYSTEM_HEADERS[4]),
+            expires: header_text(headers, SYSTEM_HEADERS[5]),
+            website_redirect: header_text(headers, SYSTEM_HEADERS[6]),
+            user,
+        }
+    }
+
+    /// The request headers that set this metadata on PUT, CreateMultipartUpload or a copy.
+    pub fn to_headers(&self) -> Vec<(String, String)> {
+        let system = [
+            &self.content_type,
+            &self.content_encoding,
+            &self.cache_control,
+            &self.content_disposition,
+            &self.content_language,
+            &self.expires,
+            &self.website_redirect,
+        ];
+        let mut out: Vec<(String, String)> = SYSTEM_HEADERS
+            .iter()
+            .zip(system)
+            .filter_map(|(name, value)| value.as_ref().map(|v| (name.to_string(), v.clone())))
+            .collect();
+        out.extend(
+            self.user
+                .iter()
+                .map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone())),
+        );
+        out
+    }
+}
+
+/// What HeadObject (or the headers of GetObject) tell about an object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ObjectHead {
     pub size: u64,
     pub etag: Option<String>,
     pub last_modified: Option<Timestamp>,
-    pub content_type: Option<String>,
+    pub meta: ObjectMeta,
+    /// `x-amz-mp-parts-count`, when the store reports it.
+    pub parts_count: Option<u32>,
+    /// `x-amz-tagging-count`, when the object has tags.
+    pub tag_count: Option<u32>,
+    pub storage_class: Option<String>,
+    /// `x-amz-server-side-encryption` (`AES256`, `aws:kms`, `aws:kms:dsse`).
+    pub sse: Option<String>,
+    pub sse_customer_algorithm: Option<String>,
+}
+
+impl ObjectHead {
+    /// Reads a HEAD or GET answer. For a ranged GET the size is the whole object's, taken
+    /// from `Content-Range`.
+    pub fn from_headers(headers: &HeaderMap) -> ObjectHead {
+        let text = |name: &str| header_text(headers, name);
+        let number = |name: &str| text(name).and_then(|v| v.trim().parse::<u64>().ok());
+        let total_from_range =
+            text("content-range").and_then(|r| r.rsplit('/').next().and_then(|t| t.parse().ok()));
+        ObjectHead {
+            size: total_from_range
+                .or_else(|| number("content-length"))
+                .unwrap_or(0),
+            etag: text("etag"),
+            last_modified: text("last-modified").and_then(|v| Timestamp::parse_http_date(&v)),
+            meta: ObjectMeta::from_headers(headers),
+            parts_count: number("x-amz-mp-parts-count").map(|n| n as u32),
+            tag_count: number("x-amz-tagging-count").map(|n| n as u32),
+            storage_class: text("x-amz-storage-class"),
+            sse: text("x-amz-server-side-encryption"),
+            sse_customer_algorithm: text("x-amz-server-side-encryption-customer-algorithm"),
+        }
+    }
 }
 
 /// Arguments of one ListObjectsV2 call.
@@ -71,17 +185,7 @@ impl Client {
     pub fn head_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectHead>, S3Error> {
         let req = Request::new("HeadObject", "HEAD", bucket, Some(key));
         match self.send_text(&req) {
-            Ok((head, _)) => Ok(Some(ObjectHead {
-                size: head
-                    .header("content-length")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0),
-                etag: etag_of(&head),
-                last_modified: head
-                    .header("last-modified")
-                    .and_then(Timestamp::parse_http_date),
-                content_type: head.header("content-type").map(str::to_string),
-            })),
+            Ok((head, _)) => Ok(Some(ObjectHead::from_headers(&head.headers))),
             Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
@@ -215,7 +319,8 @@ impl Client {
 }
 
 impl Client {
-    /// GetObject, optionally of a byte range (`bytes=first-last`); the body is streamed.
+    /// GetObject, optionally of a byte range (first and last byte); the body is streamed.
+    /// A ranged answer must cover exactly that range.
     pub fn get_object(
         &self,
         bucket: &str,
@@ -226,7 +331,24 @@ impl Client {
         if let Some((first, last)) = range {
             req = req.header("range", format!("bytes={first}-{last}"));
         }
-        self.send(&req)
+        let resp = self.send(&req)?;
+        if let Some((first, last)) = range {
+            let expected = format!("bytes {first}-{last}/");
+            let content_range = resp.header("content-range").unwrap_or_default();
+            let length: Option<u64> = resp.header("content-length").and_then(|v| v.parse().ok());
+            let whole = resp.status == 200 && first == 0 && length == Some(last + 1);
+            let exact = resp.status == 206 && content_range.starts_with(&expected);
+            if !exact && !whole {
+                return Err(S3Error::bad_response(
+                    "GetObject",
+                    format!(
+                        "asked for bytes {first}-{last} of {key}, got {} '{content_range}'",
+                        resp.status
+                    ),
+                ));
+            }
+        }
+        Ok(resp)
     }
 
     /// CreateBucket in the client's region (no location constraint for us-east-1).
@@ -244,4 +366,81 @@ impl Client {
             .payload(Payload::Bytes(body.as_bytes()));
         self.send_text(&req).map(|_| ())
     }
+}
+
+/// Where a server-side copy reads from.
+#[derive(Debug, Clone, Copy)]
+pub struct CopySource<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+}
+
+impl CopySource<'_> {
+    /// The `x-amz-copy-source` value: `bucket/key`, the key percent-encoded.
+    pub fn header(&self) -> String {
+        format!(
+            "{}/{}",
+            self.bucket,
+            crate::util::encoding::uri_encode(self.key, true)
+        )
+    }
+}
+
+impl Client {
+    /// CopyObject (up to 5 GiB); `headers` carry the metadata directive and the new metadata.
+    /// Returns the new object's ETag.
+    pub fn copy_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        source: CopySource<'_>,
+        headers: &[(String, String)],
+    ) -> Result<String, S3Error> {
+        let req = with_headers(
+            Request::new("CopyObject", "PUT", bucket, Some(key))
+                .header("x-amz-copy-source", source.header()),
+            headers,
+        );
+        let (head, text) = self.send_text(&req)?;
+        copy_result_etag("CopyObject", &head, &text)
+    }
+
+    /// UploadPartCopy of `range` (first and last byte) of `source`; returns the part's ETag.
+    pub fn upload_part_copy(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        source: CopySource<'_>,
+        range: (u64, u64),
+    ) -> Result<String, S3Error> {
+        let req = Request::new("UploadPartCopy", "PUT", bucket, Some(key))
+            .query("partNumber", part_number.to_string())
+            .query("uploadId", upload_id)
+            .header("x-amz-copy-source", source.header())
+            .header(
+                "x-amz-copy-source-range",
+                format!("bytes={}-{}", range.0, range.1),
+            );
+        let (head, text) = self.send_text(&req)?;
+        copy_result_etag("UploadPartCopy", &head, &text)
+    }
+}
+
+/// The ETag of a CopyObjectResult / CopyPartResult; a 200 with an `<Error>` body is an error.
+fn copy_result_etag(op: &'static str, head: &ResponseHead, text: &str) -> Result<String, S3Error> {
+    if let Some(err) = xml::parse_error(text) {
+        return Err(S3Error::from_response(
+            op,
+            head.status,
+            err.code,
+            err.message,
+            err.request_id,
+        ));
+    }
+    let root = xml::parse_tree(text).map_err(|e| S3Error::bad_response(op, e.to_string()))?;
+    root.text_of("ETag")
+        .map(str::to_string)
+        .ok_or_else(|| S3Error::bad_response(op, "the answer carries no ETag"))
 }

@@ -3,6 +3,7 @@
 //! transfers.
 
 pub mod local;
+pub mod mime;
 pub mod s3;
 
 use std::fmt;

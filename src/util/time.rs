@@ -123,6 +123,31 @@ impl Timestamp {
         )
     }
 
+    /// `2025-01-01T00:00:00+00:00`: whole seconds, as the reference writes origin metadata.
+    pub fn rfc3339_seconds(self) -> String {
+        let c = self.civil();
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+            c.year, c.month, c.day, c.hour, c.minute, c.second
+        )
+    }
+
+    /// `Sat, 15 Jun 2024 01:02:27 GMT` (HTTP date, as in `Expires`).
+    pub fn http_date(self) -> String {
+        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        let c = self.civil();
+        let weekday = DAYS[self.secs.div_euclid(86_400).rem_euclid(7) as usize];
+        format!(
+            "{weekday}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+            c.day,
+            MONTHS[(c.month - 1) as usize],
+            c.year,
+            c.hour,
+            c.minute,
+            c.second
+        )
+    }
+
     /// `20240615T010227Z` for `x-amz-date`.
     pub fn amz_date(self) -> String {
         let c = self.civil();

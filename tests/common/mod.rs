@@ -252,6 +252,53 @@ impl World {
         ]
     }
 
+    /// The options that point the source side at this world's server.
+    pub fn source_args(&self) -> Vec<String> {
+        self.target_args()
+            .into_iter()
+            .map(|a| a.replacen("--target-", "--source-", 1))
+            .collect()
+    }
+
+    /// Runs `s3sync` from this world's server (source) to `target`'s (both S3).
+    pub fn sync_to(&self, target: &World, args: &[&str]) -> Run {
+        let mut all = self.source_args();
+        all.extend(target.target_args());
+        all.extend(args.iter().map(|s| s.to_string()));
+        run(&all, &[])
+    }
+
+    /// Runs `s3sync` with this world's server as the source, plus `args`.
+    pub fn sync_from(&self, args: &[&str]) -> Run {
+        let mut all = self.source_args();
+        all.extend(args.iter().map(|s| s.to_string()));
+        run(&all, &[])
+    }
+
+    /// HeadObject of `key`.
+    pub fn head(&self, key: &str) -> s3sync::s3::ops::ObjectHead {
+        self.client
+            .head_object(&self.bucket, key)
+            .unwrap_or_else(|e| panic!("HEAD {key}: {e}"))
+            .unwrap_or_else(|| panic!("HEAD {key}: not found"))
+    }
+
+    /// Puts an object with extra headers (metadata).
+    pub fn put_with(&self, key: &str, data: &[u8], headers: &[(&str, &str)]) {
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.client
+            .put_object(
+                &self.bucket,
+                key,
+                s3sync::s3::Payload::Bytes(data),
+                &headers,
+            )
+            .unwrap_or_else(|e| panic!("PUT {key}: {e}"));
+    }
+
     /// Runs `s3sync` with the target options plus `args`.
     pub fn sync(&self, args: &[&str]) -> Run {
         let mut all = self.target_args();

@@ -1,0 +1,268 @@
+//! S3 → S3: streamed through this program (each side with its own endpoint and
+//! credentials), or copied by the server with `--server-side-copy`.
+
+use std::io::{self, Read};
+use std::sync::{Arc, Mutex};
+
+use md5::{Digest, Md5};
+
+use super::multipart::{self, Fill, PartSource};
+use super::{Ctx, Outcome, TransferError, is_md5_etag, target_meta};
+use crate::integrity::etag::{is_multipart_etag, strip_quotes};
+use crate::s3::Payload;
+use crate::s3::ops::{CopySource, ObjectHead};
+use crate::storage::Entry;
+use crate::storage::s3::S3Store;
+use crate::util::encoding::{base64, hex};
+use crate::util::time::Timestamp;
+
+/// The largest object a single CopyObject may copy.
+const MAX_COPY_OBJECT: u64 = 5 << 30;
+
+fn hex_to_bytes(hex: &str) -> Option<Vec<u8>> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn encrypted(head: &ObjectHead) -> bool {
+    head.sse_customer_algorithm.is_some()
+        || head
+            .sse
+            .as_deref()
+            .is_some_and(|s| s.starts_with("aws:kms"))
+}
+
+/// Compares the source's ETag with the target's after a copy that did not change the layout.
+fn compare(
+    ctx: &Ctx<'_, '_>,
+    head: &ObjectHead,
+    target_etag: &str,
+    full_key: &str,
+) -> Result<Outcome, TransferError> {
+    let Some(source_etag) = head.etag.as_deref().map(strip_quotes) else {
+        return Ok(Outcome::unverified());
+    };
+    let multipart = is_multipart_etag(source_etag) || is_multipart_etag(target_etag);
+    if !ctx.config.verify_etag || encrypted(head) || (multipart && !ctx.config.verify_multipart) {
+        return Ok(Outcome::unverified());
+    }
+    if source_etag == target_etag {
+        return Ok(Outcome::verified(source_etag, target_etag));
+    }
+    if multipart {
+        return Ok(Outcome::warn(format!(
+            "ETags of {full_key} differ (source {source_etag}, target {target_etag}) because the part sizes \
+             differ; the bytes sent were verified part by part"
+        )));
+    }
+    Err(TransferError::Mismatch(format!(
+        "ETag mismatch copying {full_key}: source {source_etag}, target {target_etag}; the target may be corrupt"
+    )))
+}
+
+/// The full keys of one copy and the source's LastModified.
+struct Keys<'k> {
+    src: &'k str,
+    dst: &'k str,
+    last_modified: Timestamp,
+}
+
+/// Copies `entry` (relative key) from `source` to `target`.
+pub fn copy_object<'a>(
+    ctx: &Ctx<'_, 'a>,
+    source: &'a S3Store,
+    target: &'a S3Store,
+    entry: &Entry,
+    server_side: bool,
+) -> Result<Outcome, TransferError> {
+    let src_key = source.full_key(&entry.key);
+    let dst_key = target.full_key(&entry.key);
+    let keys = Keys {
+        src: &src_key,
+        dst: &dst_key,
+        last_modified: entry.last_modified,
+    };
+    if server_side {
+        return server_copy(ctx, source, target, &keys);
+    }
+    if entry.size < ctx.config.layout.threshold {
+        stream_single(ctx, source, target, &keys)
+    } else {
+        stream_multipart(ctx, source, target, &keys)
+    }
+}
+
+/// A small object: GET streamed into a PUT. The source's MD5 ETag, when it has one, goes
+/// out as Content-MD5 so the target checks the bytes; the bytes are hashed on the way too.
+fn stream_single(
+    ctx: &Ctx<'_, '_>,
+    source: &S3Store,
+    target: &S3Store,
+    keys: &Keys<'_>,
+) -> Result<Outcome, TransferError> {
+    let (src_key, dst_key) = (keys.src, keys.dst);
+    let first = source.client().get_object(source.bucket(), src_key, None)?;
+    let head = ObjectHead::from_headers(&first.headers);
+    let mut headers =
+        target_meta(&ctx.config.metadata, &head.meta, keys.last_modified).to_headers();
+    let source_md5 = head
+        .etag
+        .as_deref()
+        .filter(|e| is_md5_etag(e) && !encrypted(&head))
+        .map(strip_quotes);
+    if let (true, Some(md5)) = (ctx.config.content_md5, source_md5.and_then(hex_to_bytes)) {
+        headers.push(("content-md5".into(), base64(&md5)));
+    }
+    let first = Mutex::new(Some(first));
+    let hasher = Arc::new(Mutex::new(Md5::new()));
+    let open = || -> io::Result<Box<dyn Read + '_>> {
+        // The first attempt reads the response we already have; a retry asks again.
+        let resp = match first.lock().ok().and_then(|mut f| f.take()) {
+            Some(r) => r,
+            None => source
+                .client()
+                .get_object(source.bucket(), src_key, None)
+                .map_err(io::Error::other)?,
+        };
+        if let Ok(mut h) = hasher.lock() {
+            *h = Md5::new();
+        }
+        Ok(Box::new(Hashing {
+            inner: resp.into_reader(),
+            md5: Arc::clone(&hasher),
+        }))
+    };
+    let payload = Payload::Stream {
+        len: head.size,
+        sha256: None,
+        open: &open,
+    };
+    let returned = target
+        .client()
+        .put_object(target.bucket(), dst_key, payload, &headers)?;
+    let returned = returned
+        .as_deref()
+        .map(strip_quotes)
+        .unwrap_or_default()
+        .to_string();
+    let sent = hasher
+        .lock()
+        .map(|h| hex(&h.clone().finalize()))
+        .unwrap_or_default();
+    if ctx.config.verify_etag && !returned.is_empty() && returned != sent && !encrypted(&head) {
+        return Err(TransferError::Mismatch(format!(
+            "ETag mismatch after copying {src_key} to {dst_key}: sent {sent}, S3 stored {returned}"
+        )));
+    }
+    compare(ctx, &head, &returned, dst_key)
+}
+
+/// Hashes what passes through a reader.
+struct Hashing<R> {
+    inner: R,
+    md5: Arc<Mutex<Md5>>,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Ok(mut h) = self.md5.lock() {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// A large object: ranged GETs into pooled buffers, each sent as a part.
+fn stream_multipart<'a>(
+    ctx: &Ctx<'_, 'a>,
+    source: &'a S3Store,
+    target: &'a S3Store,
+    keys: &Keys<'_>,
+) -> Result<Outcome, TransferError> {
+    let (src_key, dst_key) = (keys.src, keys.dst);
+    let head = source
+        .client()
+        .head_object(source.bucket(), src_key)?
+        .ok_or_else(|| {
+            TransferError::SourceGone(format!("{src_key} disappeared before it was read"))
+        })?;
+    let headers = target_meta(&ctx.config.metadata, &head.meta, keys.last_modified).to_headers();
+    let expected_etag: Arc<str> =
+        Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default());
+    let key: Arc<str> = Arc::from(src_key);
+    let fill: Fill<'a> = Arc::new(move |offset, buf: &mut [u8]| {
+        let last = offset + buf.len() as u64 - 1;
+        let resp = source
+            .client()
+            .get_object(source.bucket(), &key, Some((offset, last)))?;
+        let etag = ObjectHead::from_headers(&resp.headers).etag;
+        if !expected_etag.is_empty() && etag.as_deref().map(strip_quotes) != Some(&*expected_etag) {
+            return Err(TransferError::Mismatch(format!(
+                "{key} changed while it was being copied; run again"
+            )));
+        }
+        resp.into_reader()
+            .read_exact(buf)
+            .map_err(|e| TransferError::Io(format!("reading bytes {offset}-{last} of {key}: {e}")))
+    });
+    let done = multipart::upload(
+        ctx,
+        target,
+        dst_key,
+        head.size,
+        &headers,
+        PartSource::Fill(fill),
+    )?;
+    if let Some(expected) = &done.expected
+        && ctx.config.verify_etag
+        && ctx.config.verify_multipart
+        && *expected != done.etag
+    {
+        return Err(TransferError::Mismatch(format!(
+            "ETag mismatch after copying {src_key} to {dst_key}: sent {expected}, S3 stored {}",
+            done.etag
+        )));
+    }
+    compare(ctx, &head, &done.etag, dst_key)
+}
+
+/// `--server-side-copy`: CopyObject for single-part objects below 5 GiB, UploadPartCopy in
+/// parts of the configured size otherwise.
+fn server_copy<'a>(
+    ctx: &Ctx<'_, 'a>,
+    source: &'a S3Store,
+    target: &'a S3Store,
+    keys: &Keys<'_>,
+) -> Result<Outcome, TransferError> {
+    let (src_key, dst_key) = (keys.src, keys.dst);
+    let head = source
+        .client()
+        .head_object(source.bucket(), src_key)?
+        .ok_or_else(|| {
+            TransferError::SourceGone(format!("{src_key} disappeared before it was copied"))
+        })?;
+    let headers = target_meta(&ctx.config.metadata, &head.meta, keys.last_modified).to_headers();
+    let multipart_source = head.etag.as_deref().is_some_and(is_multipart_etag);
+    let etag = if head.size < MAX_COPY_OBJECT && !multipart_source {
+        let mut all = headers;
+        all.push(("x-amz-metadata-directive".into(), "REPLACE".into()));
+        let from = CopySource {
+            bucket: source.bucket(),
+            key: src_key,
+        };
+        let etag = target
+            .client()
+            .copy_object(target.bucket(), dst_key, from, &all)?;
+        strip_quotes(&etag).to_string()
+    } else {
+        let from = PartSource::ServerCopy {
+            bucket: source.bucket(),
+            key: Arc::from(src_key),
+        };
+        multipart::upload(ctx, target, dst_key, head.size, &headers, from)?.etag
+    };
+    compare(ctx, &head, &etag, dst_key)
+}

@@ -1,0 +1,58 @@
+//! Local file → local file, and the ETag of a local file.
+
+use std::io::{self, Read};
+use std::path::Path;
+
+use md5::{Digest, Md5};
+
+use super::{STREAM_BUFFER, TransferError, io_err, open_source};
+use crate::integrity::etag::{EtagBuilder, PartLayout};
+use crate::storage::local::{TempFile, copy_observed};
+use crate::util::encoding::hex;
+use crate::util::time::Timestamp;
+
+/// Copies through a temporary file in the target directory, renamed into place with the
+/// source's modification time. Returns the MD5 of the bytes copied.
+pub fn copy_local(
+    src: &Path,
+    dst: &Path,
+    size: u64,
+    mtime: Timestamp,
+    buf: &mut Vec<u8>,
+) -> Result<String, TransferError> {
+    let mut input = open_source(src)?;
+    let mut temp =
+        TempFile::create(dst).map_err(|e| io_err("cannot create a temporary file for", dst, e))?;
+    if buf.len() < STREAM_BUFFER {
+        buf.resize(STREAM_BUFFER, 0);
+    }
+    let mut md5 = Md5::new();
+    let out = temp.file().map_err(|e| io_err("cannot write", dst, e))?;
+    let copied = copy_observed(&mut input, out, buf, &mut |chunk| md5.update(chunk))
+        .map_err(|e| io_err("cannot copy to", dst, e))?;
+    if copied != size {
+        return Err(TransferError::Io(format!(
+            "{} changed size while being copied",
+            src.display()
+        )));
+    }
+    temp.commit(dst, mtime)
+        .map_err(|e| io_err("cannot finish writing", dst, e))?;
+    Ok(hex(&md5.finalize()))
+}
+
+/// The ETag a local file would have under `layout` (for `--check-etag`).
+pub fn local_etag(path: &Path, layout: PartLayout) -> Result<String, TransferError> {
+    let file = open_source(path)?;
+    let size = file
+        .metadata()
+        .map_err(|e| io_err("cannot stat", path, e))?
+        .len();
+    let mut builder = EtagBuilder::new(layout, size);
+    let mut buf = vec![0u8; STREAM_BUFFER];
+    copy_observed(&mut file.take(size), &mut io::sink(), &mut buf, &mut |c| {
+        builder.update(c)
+    })
+    .map_err(|e| io_err("cannot read", path, e))?;
+    Ok(builder.finish())
+}

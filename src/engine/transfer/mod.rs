@@ -1,0 +1,251 @@
+//! Moving one object, for each pair of sides: local → S3 ([`upload`]), S3 → local
+//! ([`download`]), S3 → S3 ([`copy`]) and local → local ([`local`]). Every path hashes the
+//! bytes as they pass and checks what landed against what was read; none reads a whole
+//! object into memory or re-reads a file to verify it.
+
+pub mod copy;
+pub mod download;
+pub mod local;
+pub mod multipart;
+pub mod upload;
+
+use std::fs::File;
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::parts::{BufferPool, PartQueue};
+use crate::config::{Config, MetadataOptions};
+use crate::s3::ops::ObjectMeta;
+use crate::s3::{ErrorKind, S3Error};
+use crate::util::time::Timestamp;
+
+pub(crate) const STREAM_BUFFER: usize = 256 << 10;
+
+/// Why a transfer failed.
+#[derive(Debug)]
+pub enum TransferError {
+    /// The source vanished between listing and transfer.
+    SourceGone(String),
+    /// Reading or writing a local file failed.
+    Io(String),
+    /// S3 refused or failed.
+    S3(S3Error),
+    /// What landed does not match what was read: the target may be corrupt.
+    Mismatch(String),
+    /// The object cannot be represented on the target (e.g. a key that would escape the
+    /// target directory); skipped with a warning.
+    Refused(String),
+    /// The run was cancelled mid-transfer.
+    Cancelled,
+}
+
+impl TransferError {
+    /// Whether this failure means every other transfer will fail too (bad credentials,
+    /// missing bucket), so the run should stop.
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            TransferError::S3(e) => {
+                e.kind == ErrorKind::AccessDenied
+                    || e.kind == ErrorKind::WrongRegion
+                    || e.code == "NoSuchBucket"
+            }
+            _ => false,
+        }
+    }
+}
+
+impl From<S3Error> for TransferError {
+    fn from(e: S3Error) -> Self {
+        if e.kind == ErrorKind::NotFound && e.code != "NoSuchBucket" && e.code != "NoSuchUpload" {
+            TransferError::SourceGone(e.to_string())
+        } else {
+            TransferError::S3(e)
+        }
+    }
+}
+
+impl std::fmt::Display for TransferError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TransferError::SourceGone(m)
+            | TransferError::Io(m)
+            | TransferError::Mismatch(m)
+            | TransferError::Refused(m) => f.write_str(m),
+            TransferError::S3(e) => write!(f, "{e}"),
+            TransferError::Cancelled => f.write_str("cancelled"),
+        }
+    }
+}
+
+/// What every transfer needs from the run. `'o` borrows the part queue, `'a` everything part
+/// tasks may use (they can outlive the worker's stack frame, never the run).
+pub struct Ctx<'o, 'a> {
+    pub config: &'a Config,
+    pub pool: &'a BufferPool,
+    pub parts: &'o PartQueue<'a>,
+    pub cancel: &'a AtomicBool,
+}
+
+impl Ctx<'_, '_> {
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// What a finished transfer proved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// (ETag of what was read, ETag of what landed) when they were compared and matched.
+    pub etag_verified: Option<(String, String)>,
+    /// Something to tell the user (counted as a warning), e.g. an unverifiable ETag.
+    pub warning: Option<String>,
+}
+
+impl Outcome {
+    pub fn verified(source: impl Into<String>, target: impl Into<String>) -> Outcome {
+        Outcome {
+            etag_verified: Some((source.into(), target.into())),
+            warning: None,
+        }
+    }
+
+    pub fn unverified() -> Outcome {
+        Outcome::default()
+    }
+
+    pub fn warn(message: String) -> Outcome {
+        Outcome {
+            etag_verified: None,
+            warning: Some(message),
+        }
+    }
+}
+
+pub(crate) fn open_source(path: &Path) -> Result<File, TransferError> {
+    File::open(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => {
+            TransferError::SourceGone(format!("{} disappeared before it was read", path.display()))
+        }
+        _ => TransferError::Io(format!("cannot open {}: {e}", path.display())),
+    })
+}
+
+pub(crate) fn io_err(what: &str, path: &Path, e: io::Error) -> TransferError {
+    TransferError::Io(format!("{what} {}: {e}", path.display()))
+}
+
+/// Whether an ETag is a plain MD5 (single-part upload, no KMS or SSE-C encryption).
+pub fn is_md5_etag(etag: &str) -> bool {
+    let e = crate::integrity::etag::strip_quotes(etag);
+    e.len() == 32 && e.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// User metadata key recording the source's LastModified (`--put-last-modified-metadata`).
+pub const ORIGIN_LAST_MODIFIED: &str = "s3sync_origin_last_modified";
+
+/// The metadata to give the target object: the source's, minus what the user said not to
+/// sync, plus the user's overrides. `last_modified` is the source object's.
+pub fn target_meta(
+    options: &MetadataOptions,
+    source: &ObjectMeta,
+    last_modified: Timestamp,
+) -> ObjectMeta {
+    let mut meta = source.clone();
+    if options.no_sync_system {
+        meta = ObjectMeta {
+            user: std::mem::take(&mut meta.user),
+            ..ObjectMeta::default()
+        };
+    }
+    if options.no_sync_user {
+        meta.user.clear();
+    }
+    let set = |slot: &mut Option<String>, value: &Option<String>| {
+        if value.is_some() {
+            slot.clone_from(value);
+        }
+    };
+    set(&mut meta.content_type, &options.content_type);
+    set(&mut meta.content_encoding, &options.content_encoding);
+    set(&mut meta.cache_control, &options.cache_control);
+    set(&mut meta.content_disposition, &options.content_disposition);
+    set(&mut meta.content_language, &options.content_language);
+    set(&mut meta.expires, &options.expires);
+    set(&mut meta.website_redirect, &options.website_redirect);
+    if let Some(user) = &options.metadata {
+        meta.user = user.clone();
+    }
+    if options.put_last_modified {
+        meta.user.retain(|(k, _)| k != ORIGIN_LAST_MODIFIED);
+        meta.user
+            .push((ORIGIN_LAST_MODIFIED.into(), last_modified.rfc3339_seconds()));
+        meta.user.sort();
+    }
+    meta
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn md5_etags_are_recognised() {
+        assert!(is_md5_etag("\"9b2cf535f27731c974343645a3985328\""));
+        assert!(!is_md5_etag("\"9b2cf535f27731c974343645a3985328-2\""));
+        assert!(!is_md5_etag("abc"));
+    }
+
+    #[test]
+    fn overrides_and_exclusions_apply_in_order() {
+        let source = ObjectMeta {
+            content_type: Some("text/plain".into()),
+            cache_control: Some("max-age=1".into()),
+            user: vec![("a".into(), "1".into())],
+            ..ObjectMeta::default()
+        };
+        let opts = MetadataOptions {
+            no_sync_system: true,
+            content_language: Some("en".into()),
+            ..Default::default()
+        };
+        let m = target_meta(&opts, &source, Timestamp::default());
+        assert_eq!(m.content_type, None);
+        assert_eq!(m.cache_control, None);
+        assert_eq!(m.content_language.as_deref(), Some("en"));
+        assert_eq!(m.user, vec![("a".to_string(), "1".to_string())]);
+        let opts = MetadataOptions {
+            no_sync_user: true,
+            content_type: Some("image/png".into()),
+            ..Default::default()
+        };
+        let m = target_meta(&opts, &source, Timestamp::default());
+        assert!(m.user.is_empty());
+        assert_eq!(m.content_type.as_deref(), Some("image/png"));
+        assert_eq!(m.cache_control.as_deref(), Some("max-age=1"));
+        let opts = MetadataOptions {
+            metadata: Some(vec![("k".into(), "v".into())]),
+            ..Default::default()
+        };
+        assert_eq!(
+            target_meta(&opts, &source, Timestamp::default()).user,
+            vec![("k".to_string(), "v".to_string())]
+        );
+        let opts = MetadataOptions {
+            put_last_modified: true,
+            ..Default::default()
+        };
+        let m = target_meta(
+            &opts,
+            &source,
+            Timestamp {
+                secs: 1_735_689_600,
+                nanos: 7,
+            },
+        );
+        assert!(m.user.contains(&(
+            ORIGIN_LAST_MODIFIED.to_string(),
+            "2025-01-01T00:00:00+00:00".to_string()
+        )));
+    }
+}

@@ -1,0 +1,157 @@
+//! Local file → S3: one PUT below the multipart threshold, a multipart upload at or above it.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use md5::{Digest, Md5};
+use sha2::Sha256;
+
+use super::multipart::{self, Fill, PartSource};
+use super::{Ctx, Outcome, STREAM_BUFFER, TransferError, io_err, open_source};
+use crate::integrity::etag::strip_quotes;
+use crate::s3::Payload;
+use crate::storage::local::{copy_observed, read_exact_at};
+use crate::storage::s3::S3Store;
+use crate::util::encoding::{base64, hex};
+
+/// Objects up to this size are read into memory once; larger single-part objects are hashed
+/// in a first pass and streamed in a second, so no worker holds more than this.
+const INLINE_LIMIT: u64 = 1 << 20;
+
+/// Uploads the file at `path` (`size` bytes) to `key` (relative to the store's prefix),
+/// with `headers` (metadata) on the PUT or CreateMultipartUpload.
+pub fn upload_file<'a>(
+    ctx: &Ctx<'_, 'a>,
+    store: &'a S3Store,
+    path: &Path,
+    key: &str,
+    size: u64,
+    headers: &[(String, String)],
+    inline_buf: &mut Vec<u8>,
+) -> Result<Outcome, TransferError> {
+    let config = ctx.config;
+    let full_key = store.full_key(key);
+    let multipart = config.layout.is_multipart(size);
+    let (etag, expected) = if multipart {
+        let file = Arc::new(open_source(path)?);
+        let shown = path.display().to_string();
+        let fill: Fill<'a> = Arc::new(move |offset, buf: &mut [u8]| {
+            read_exact_at(&file, buf, offset).map_err(|e| {
+                TransferError::Io(format!("cannot read {shown} (did it shrink?): {e}"))
+            })
+        });
+        let done = multipart::upload(ctx, store, &full_key, size, headers, PartSource::Fill(fill))?;
+        (done.etag, done.expected.unwrap_or_default())
+    } else {
+        upload_single(
+            store,
+            path,
+            &full_key,
+            size,
+            config.content_md5,
+            headers,
+            inline_buf,
+        )?
+    };
+    let check = config.verify_etag && (!multipart || config.verify_multipart);
+    if !check {
+        return Ok(Outcome::unverified());
+    }
+    if etag != expected {
+        return Err(TransferError::Mismatch(format!(
+            "ETag mismatch after upload of {full_key}: sent {expected}, S3 stored {etag}; the object may be corrupt"
+        )));
+    }
+    Ok(Outcome::verified(expected, etag))
+}
+
+fn upload_single(
+    store: &S3Store,
+    path: &Path,
+    full_key: &str,
+    size: u64,
+    content_md5: bool,
+    meta_headers: &[(String, String)],
+    inline_buf: &mut Vec<u8>,
+) -> Result<(String, String), TransferError> {
+    let client = store.client();
+    let file = open_source(path)?;
+    let mut headers: Vec<(String, String)> = meta_headers.to_vec();
+    let (returned, md5) = if size <= INLINE_LIMIT {
+        inline_buf.clear();
+        let read = file
+            .take(size + 1)
+            .read_to_end(inline_buf)
+            .map_err(|e| io_err("cannot read", path, e))?;
+        if read as u64 != size {
+            return Err(TransferError::Io(format!(
+                "{} changed size while being read",
+                path.display()
+            )));
+        }
+        let md5: [u8; 16] = Md5::digest(&inline_buf[..]).into();
+        if content_md5 {
+            headers.push(("content-md5".into(), base64(&md5)));
+        }
+        (
+            client.put_object(
+                store.bucket(),
+                full_key,
+                Payload::Bytes(inline_buf),
+                &headers,
+            ),
+            md5,
+        )
+    } else {
+        // First pass: digests for the headers. Second pass: stream the same bytes. If the
+        // file changes in between, S3 rejects the digest (or the ETag check catches it).
+        let signed = !client.config().unsigned_payload;
+        let mut md5 = Md5::new();
+        let mut sha = Sha256::new();
+        let mut buf = vec![0u8; STREAM_BUFFER];
+        let read = copy_observed(
+            &mut file.take(size),
+            &mut io::sink(),
+            &mut buf,
+            &mut |chunk| {
+                md5.update(chunk);
+                if signed {
+                    sha.update(chunk);
+                }
+            },
+        )
+        .map_err(|e| io_err("cannot read", path, e))?;
+        if read != size {
+            return Err(TransferError::Io(format!(
+                "{} changed size while being read",
+                path.display()
+            )));
+        }
+        let md5: [u8; 16] = md5.finalize().into();
+        if content_md5 {
+            headers.push(("content-md5".into(), base64(&md5)));
+        }
+        let sha256 = signed.then(|| hex(&sha.finalize()));
+        let open = || -> io::Result<Box<dyn Read>> { Ok(Box::new(File::open(path)?.take(size))) };
+        let payload = Payload::Stream {
+            len: size,
+            sha256,
+            open: &open,
+        };
+        (
+            client.put_object(store.bucket(), full_key, payload, &headers),
+            md5,
+        )
+    };
+    let returned = returned?;
+    Ok((
+        returned
+            .as_deref()
+            .map(strip_quotes)
+            .unwrap_or_default()
+            .to_string(),
+        hex(&md5),
+    ))
+}

@@ -1,0 +1,183 @@
+//! A worker: takes one job at a time, finishes the update check where it needs the
+//! contents (ETags), and runs the transfer for the pair of sides.
+
+use crossbeam_channel::Receiver;
+
+use super::stats::Stats;
+use super::transfer::{self, Ctx, Outcome, TransferError};
+use super::{Job, Run};
+use crate::integrity::etag::strip_quotes;
+use crate::s3::ops::ObjectMeta;
+use crate::storage::{Entry, Store, mime};
+
+pub(crate) fn worker<'a>(run: &'a Run<'a>, jobs: Receiver<Job>, ctx: &Ctx<'_, 'a>) {
+    let mut buf = Vec::new();
+    for job in jobs {
+        // After a fatal error the queue is drained without work.
+        if run.cancelled() {
+            continue;
+        }
+        process(run, job, ctx, &mut buf);
+    }
+}
+
+/// The ETag of an object on either side: from the listing, a HEAD, or computed from the
+/// file with the configured part layout.
+fn etag_of(run: &Run<'_>, store: &Store, entry: &Entry) -> Result<Option<String>, TransferError> {
+    match store {
+        Store::S3(s3) => match &entry.etag {
+            Some(e) => Ok(Some(strip_quotes(e).to_string())),
+            None => {
+                let head = s3
+                    .client()
+                    .head_object(s3.bucket(), &s3.full_key(&entry.key))?;
+                Ok(head
+                    .and_then(|h| h.etag)
+                    .map(|e| strip_quotes(&e).to_string()))
+            }
+        },
+        Store::Local(l) => {
+            transfer::local::local_etag(&l.path_of(&entry.key), run.config.layout).map(Some)
+        }
+    }
+}
+
+fn etags_equal(run: &Run<'_>, job: &Job) -> Result<bool, TransferError> {
+    let Some(target) = &job.target else {
+        return Ok(false);
+    };
+    let source_etag = etag_of(run, run.source, &job.source)?;
+    let target_etag = etag_of(run, run.target, target)?;
+    let equal = source_etag.is_some() && source_etag == target_etag;
+    if equal {
+        log::debug!(
+            key = job.source.key.as_str(), source_e_tag = source_etag.as_deref().unwrap_or_default(),
+            target_e_tag = target_etag.as_deref().unwrap_or_default();
+            "object filtered: ETags are the same."
+        );
+    }
+    Ok(equal)
+}
+
+/// Metadata headers for an upload of a local file.
+fn local_upload_headers(run: &Run<'_>, entry: &Entry) -> Vec<(String, String)> {
+    let options = &run.config.metadata;
+    let guessed = if options.guess_mime_type {
+        mime::guess(&entry.key)
+    } else {
+        None
+    };
+    let source = ObjectMeta {
+        content_type: guessed,
+        ..ObjectMeta::default()
+    };
+    transfer::target_meta(options, &source, entry.last_modified).to_headers()
+}
+
+fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>) {
+    let key = job.source.key.as_str();
+    let stats = &run.stats;
+    if job.compare_etags {
+        match etags_equal(run, &job) {
+            Ok(true) => {
+                Stats::add(&stats.skipped, 1);
+                return;
+            }
+            Ok(false) => {}
+            Err(e) => return handle_error(run, key, e),
+        }
+    }
+    let source_last_modified = job.source.last_modified.rfc3339_millis();
+    if run.config.dry_run {
+        log::info!(
+            key = key, source_last_modified = source_last_modified.as_str(), size = job.source.size;
+            "[dry-run] sync completed."
+        );
+        Stats::add(&stats.transferred_objects, 1);
+        Stats::add(&stats.transferred_bytes, job.source.size);
+        return;
+    }
+    let result: Result<Outcome, TransferError> = match (run.source, run.target) {
+        (Store::Local(src), Store::S3(dst)) => {
+            let headers = local_upload_headers(run, &job.source);
+            transfer::upload::upload_file(
+                ctx,
+                dst,
+                &src.path_of(key),
+                key,
+                job.source.size,
+                &headers,
+                buf,
+            )
+        }
+        (Store::Local(src), Store::Local(dst)) => transfer::local::copy_local(
+            &src.path_of(key),
+            &dst.path_of(key),
+            job.source.size,
+            job.source.last_modified,
+            buf,
+        )
+        .map(|_| Outcome::unverified()),
+        (Store::S3(src), Store::Local(dst)) => {
+            transfer::download::download(ctx, src, dst, &job.source)
+        }
+        (Store::S3(src), Store::S3(dst)) => {
+            transfer::copy::copy_object(ctx, src, dst, &job.source, run.config.server_side_copy)
+        }
+    };
+    match result {
+        Ok(outcome) => {
+            if let Some((source_etag, target_etag)) = &outcome.etag_verified {
+                Stats::add(&stats.etag_verified, 1);
+                log::debug!(
+                    key = key, source_e_tag = source_etag.as_str(), target_e_tag = target_etag.as_str();
+                    "e_tag verified."
+                );
+            }
+            if let Some(warning) = &outcome.warning {
+                log::warn!(key = key; "{warning}");
+                Stats::add(&stats.warnings, 1);
+            }
+            match run.target {
+                Store::S3(dst) => {
+                    let target_key = dst.full_key(key);
+                    log::info!(
+                        key = key, source_version_id = "", source_last_modified = source_last_modified.as_str(),
+                        target_key = target_key.as_str(), size = job.source.size;
+                        "sync completed."
+                    );
+                }
+                Store::Local(dst) => {
+                    let real_path = dst.path_of(key).display().to_string();
+                    log::info!(key = key, real_path = real_path.as_str(), size = job.source.size; "sync completed.");
+                }
+            }
+            Stats::add(&stats.transferred_objects, 1);
+            Stats::add(&stats.transferred_bytes, job.source.size);
+        }
+        Err(e) => handle_error(run, key, e),
+    }
+}
+
+fn handle_error(run: &Run<'_>, key: &str, e: TransferError) {
+    match e {
+        TransferError::Cancelled => {}
+        TransferError::SourceGone(m) => {
+            log::warn!(key = key; "object not found, skipped: {m}");
+            Stats::add(&run.stats.warnings, 1);
+        }
+        TransferError::Refused(m) => {
+            log::warn!(key = key; "skipped: {m}");
+            Stats::add(&run.stats.warnings, 1);
+            Stats::add(&run.stats.skipped, 1);
+        }
+        e if e.is_fatal() => {
+            Stats::add(&run.stats.errors, 1);
+            run.fail(format!("{key}: {e}"));
+        }
+        e => {
+            log::error!(key = key; "sync failed: {e}");
+            Stats::add(&run.stats.errors, 1);
+        }
+    }
+}

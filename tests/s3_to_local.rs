@@ -1,0 +1,142 @@
+//! S3 → local directory, against real servers.
+
+mod common;
+
+use common::{Kind, World, data, md5_hex, multipart_etag, write_file};
+
+const MIB: usize = 1 << 20;
+
+fn mtime_secs(path: &std::path::Path) -> i64 {
+    let t = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    s3sync::util::time::Timestamp::from_system(t).secs
+}
+
+#[test]
+fn downloads_verify_set_mtimes_and_are_incremental() {
+    let w = World::new(Kind::S3sFs);
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("a.txt", b"hello".to_vec()),
+        ("dir/b.bin", data(300_000, 11)),
+        ("dir/big", data(20 * MIB + 17, 12)),
+        ("empty", Vec::new()),
+        ("space name/☃", data(3, 13)),
+    ];
+    for (k, v) in &files {
+        write_file(&w.path("up").join(k), v);
+    }
+    // Uploaded with 5 MiB parts, so the 20 MiB file has a multipart ETag.
+    w.sync(&[
+        "--multipart-chunksize",
+        "5MiB",
+        "--multipart-threshold",
+        "5MiB",
+        &w.path("up").display().to_string(),
+        &w.url("p/"),
+    ])
+    .assert_code(0);
+    // And one large object uploaded in a single PUT (plain MD5 ETag above the threshold).
+    let single = data(9 * MIB, 14);
+    w.put("p/single-9mib", &single);
+
+    let down = w.path("down");
+    let args = [
+        "--json-tracing",
+        "--multipart-chunksize",
+        "5MiB",
+        "--multipart-threshold",
+        "5MiB",
+    ];
+    let mut first_args: Vec<&str> = args.to_vec();
+    let (url, dest) = (w.url("p/"), down.display().to_string());
+    first_args.extend([url.as_str(), dest.as_str()]);
+    let first = w.sync_from(&first_args);
+    first.assert_code(0);
+    assert_eq!(first.summary("transferred_object"), files.len() as u64 + 1);
+    // Every object with an ETag is verified: the empty one included.
+    assert_eq!(first.summary("etag_verified"), files.len() as u64 + 1);
+    for (k, v) in &files {
+        let got = std::fs::read(down.join(k)).unwrap_or_else(|e| panic!("{k}: {e}"));
+        assert_eq!(md5_hex(&got), md5_hex(v), "{k}");
+        let head = w.head(&format!("p/{k}"));
+        assert_eq!(
+            Some(mtime_secs(&down.join(k))),
+            head.last_modified.map(|t| t.secs),
+            "mtime of {k}"
+        );
+    }
+    assert_eq!(w.etag("p/dir/big"), multipart_etag(&files[2].1, 5 * MIB));
+    assert_eq!(
+        std::fs::read(down.join("single-9mib"))
+            .map(|d| md5_hex(&d))
+            .ok(),
+        Some(md5_hex(&single))
+    );
+    let leftovers = std::fs::read_dir(down.join("dir"))
+        .map(|r| r.count())
+        .unwrap_or(0);
+    assert_eq!(leftovers, 2, "no temporary files left");
+
+    let second = w.sync_from(&first_args);
+    second.assert_code(0);
+    assert_eq!(second.summary("transferred_object"), 0);
+
+    // --delete removes a local file that is not in the bucket.
+    write_file(&down.join("stray"), b"x");
+    let mut delete_args = first_args.clone();
+    delete_args.insert(0, "--delete");
+    let third = w.sync_from(&delete_args);
+    third.assert_code(0);
+    assert_eq!(third.summary("deleted"), 1);
+    assert!(!down.join("stray").exists());
+}
+
+#[test]
+fn unknown_part_size_warns_but_keeps_correct_bytes() {
+    let w = World::new(Kind::S3sFs);
+    let big = data(12 * MIB, 21);
+    write_file(&w.path("up/big"), &big);
+    w.sync(&[
+        "--multipart-chunksize",
+        "5MiB",
+        "--multipart-threshold",
+        "5MiB",
+        &w.path("up").display().to_string(),
+        &w.url(""),
+    ])
+    .assert_code(0);
+    // Downloaded with the default 8 MiB parts: the ETag cannot be recomputed, so a warning.
+    let run = w.sync_from(&[
+        "--json-tracing",
+        &w.url(""),
+        &w.path("down").display().to_string(),
+    ]);
+    run.assert_code(3);
+    assert_eq!(run.summary("etag_verified"), 0);
+    assert_eq!(run.summary("warning"), 1);
+    assert_eq!(
+        std::fs::read(w.path("down/big")).map(|d| md5_hex(&d)).ok(),
+        Some(md5_hex(&big))
+    );
+}
+
+#[test]
+fn keys_that_escape_the_target_are_refused_and_markers_become_directories() {
+    let w = World::new(Kind::Moto);
+    w.put("ok", b"fine");
+    w.put("a/../../evil", b"bad");
+    w.put("./dot", b"bad");
+    w.put("marker/", b"");
+    w.put("datadir/", b"has data");
+    let root = w.path("root");
+    let down = root.join("down");
+    let run = w.sync_from(&["--json-tracing", &w.url(""), &down.display().to_string()]);
+    run.assert_code(3);
+    assert_eq!(run.summary("warning"), 3);
+    assert_eq!(std::fs::read(down.join("ok")).ok(), Some(b"fine".to_vec()));
+    assert!(down.join("marker").is_dir());
+    assert!(!down.join("datadir").exists());
+    assert!(!root.join("evil").exists() && !w.dir.join("evil").exists());
+    assert!(!down.join("dot").exists());
+}
