@@ -35,7 +35,7 @@ pub enum UpdateCheck {
     Etag,
 }
 
-/// Metadata given to target objects.
+/// What target objects are given: metadata, tags, storage class, ACL, encryption.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MetadataOptions {
     /// Do not carry Content-Type, -Encoding, -Disposition, -Language, Cache-Control, Expires
@@ -57,6 +57,17 @@ pub struct MetadataOptions {
     pub guess_mime_type: bool,
     /// Add `s3sync_origin_last_modified` (the source's LastModified) to user metadata.
     pub put_last_modified: bool,
+    /// Tags replacing the source's (`--tagging`).
+    pub tagging: Option<Vec<(String, String)>>,
+    /// Do not copy the source's tags.
+    pub disable_tagging: bool,
+    /// `x-amz-storage-class` (the source's when S3 → S3 and unset).
+    pub storage_class: Option<String>,
+    /// Canned ACL (`x-amz-acl`).
+    pub acl: Option<String>,
+    /// `x-amz-server-side-encryption`: `AES256`, `aws:kms` or `aws:kms:dsse`.
+    pub sse: Option<String>,
+    pub sse_kms_key_id: Option<String>,
 }
 
 /// What the run prints and how.
@@ -107,6 +118,8 @@ pub struct Config {
     pub max_keys: u32,
     /// S3 → S3 by CopyObject / UploadPartCopy instead of streaming the bytes.
     pub server_side_copy: bool,
+    /// S3 → S3: for objects whose data is up to date, bring the target's tags up to date.
+    pub sync_latest_tagging: bool,
     pub metadata: MetadataOptions,
     pub output: OutputConfig,
 }
@@ -134,6 +147,7 @@ impl Config {
             follow_symlinks: true,
             max_keys: 1000,
             server_side_copy: false,
+            sync_latest_tagging: false,
             metadata: MetadataOptions {
                 guess_mime_type: true,
                 ..MetadataOptions::default()

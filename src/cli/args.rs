@@ -182,6 +182,49 @@ pub struct Args {
     #[argh(switch)]
     pub put_last_modified_metadata: bool,
 
+    // Tags, storage class, ACL
+    /// tags replacing the source's, URL-encoded: key1=value1&key2=value2
+    #[argh(option)]
+    pub tagging: Option<String>,
+    /// do not copy tags from the source
+    #[argh(switch)]
+    pub disable_tagging: bool,
+    /// S3 to S3: bring the tags of up-to-date objects in line with the source's
+    #[argh(switch)]
+    pub sync_latest_tagging: bool,
+    /// storage class of target objects: STANDARD, REDUCED_REDUNDANCY, STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER, DEEP_ARCHIVE, GLACIER_IR, EXPRESS_ONEZONE
+    #[argh(option)]
+    pub storage_class: Option<String>,
+    /// canned ACL of target objects: private, public-read, public-read-write, authenticated-read, aws-exec-read, bucket-owner-read, bucket-owner-full-control
+    #[argh(option)]
+    pub acl: Option<String>,
+
+    // Encryption
+    /// server-side encryption of target objects: AES256, aws:kms or aws:kms:dsse
+    #[argh(option)]
+    pub sse: Option<String>,
+    /// KMS key id for --sse aws:kms or aws:kms:dsse
+    #[argh(option)]
+    pub sse_kms_key_id: Option<String>,
+    /// SSE-C algorithm of the source: AES256
+    #[argh(option)]
+    pub source_sse_c: Option<String>,
+    /// SSE-C key of the source (base64 of 32 bytes)
+    #[argh(option)]
+    pub source_sse_c_key: Option<String>,
+    /// base64 MD5 of the source SSE-C key (computed when omitted)
+    #[argh(option)]
+    pub source_sse_c_key_md5: Option<String>,
+    /// SSE-C algorithm of the target: AES256
+    #[argh(option)]
+    pub target_sse_c: Option<String>,
+    /// SSE-C key of the target (base64 of 32 bytes)
+    #[argh(option)]
+    pub target_sse_c_key: Option<String>,
+    /// base64 MD5 of the target SSE-C key (computed when omitted)
+    #[argh(option)]
+    pub target_sse_c_key_md5: Option<String>,
+
     // Logging
     /// logs as JSON lines, ending with a summary record
     #[argh(switch)]

@@ -8,10 +8,12 @@ use super::CliError;
 use super::args::Args;
 use crate::config::{Config, Location, MetadataOptions, OutputConfig, UpdateCheck};
 use crate::integrity::etag::PartLayout;
-use crate::s3::ClientConfig;
+use md5::{Digest, Md5};
+
 use crate::s3::credentials::{self, AwsEnv, CredentialOptions};
 use crate::s3::endpoint::Endpoint;
-use crate::util::encoding::percent_decode;
+use crate::s3::{ClientConfig, SseCustomerKey};
+use crate::util::encoding::{base64, base64_decode, percent_decode};
 use crate::util::time::Timestamp;
 
 const MIN_PART: u64 = 5 << 20;
@@ -96,6 +98,9 @@ struct SideOptions<'a> {
     accelerate: bool,
     request_payer: bool,
     force_path_style: bool,
+    sse_c: &'a Option<String>,
+    sse_c_key: &'a Option<String>,
+    sse_c_key_md5: &'a Option<String>,
 }
 
 impl SideOptions<'_> {
@@ -116,6 +121,9 @@ impl SideOptions<'_> {
         note(self.accelerate, "accelerate");
         note(self.request_payer, "request-payer");
         note(self.force_path_style, "force-path-style");
+        note(self.sse_c.is_some(), "sse-c");
+        note(self.sse_c_key.is_some(), "sse-c-key");
+        note(self.sse_c_key_md5.is_some(), "sse-c-key-md5");
         given
     }
 }
@@ -140,6 +148,7 @@ fn location(
         }
         Place::S3 { bucket, prefix } => (bucket, prefix),
     };
+    let sse_c = parse_sse_c(side)?;
     let opts = CredentialOptions {
         access_key: side.access_key.clone(),
         secret_access_key: side.secret_access_key.clone(),
@@ -202,12 +211,102 @@ fn location(
         max_connections: 0,
         connect_timeout: args.connect_timeout_milliseconds.map(Duration::from_millis),
         read_timeout: args.read_timeout_milliseconds.map(Duration::from_millis),
+        sse_c,
     };
     Ok(Location::S3 {
         bucket,
         prefix,
         client: Box::new(client),
     })
+}
+
+/// Builds an SSE-C key from one side's options. Messages never include the key.
+fn parse_sse_c(side: &SideOptions<'_>) -> Result<Option<SseCustomerKey>, CliError> {
+    let name = side.side;
+    let (algorithm, key) = match (side.sse_c, side.sse_c_key) {
+        (None, None) if side.sse_c_key_md5.is_none() => return Ok(None),
+        (Some(a), Some(k)) => (a, k),
+        _ => {
+            return Err(CliError::usage(format!(
+                "--{name}-sse-c and --{name}-sse-c-key go together"
+            )));
+        }
+    };
+    if algorithm != "AES256" {
+        return Err(CliError::usage(format!(
+            "--{name}-sse-c must be AES256 (got '{algorithm}')"
+        )));
+    }
+    let raw = base64_decode(key.trim())
+        .filter(|k| k.len() == 32)
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "--{name}-sse-c-key must be the base64 of a 256-bit key"
+            ))
+        })?;
+    let md5 = base64(&Md5::digest(&raw));
+    if let Some(given) = side.sse_c_key_md5
+        && given.trim() != md5
+    {
+        return Err(CliError::usage(format!(
+            "--{name}-sse-c-key-md5 does not match --{name}-sse-c-key"
+        )));
+    }
+    Ok(Some(SseCustomerKey {
+        key_base64: key.trim().to_string(),
+        key_md5_base64: md5,
+    }))
+}
+
+/// Parses `--tagging key1=value1&key2=value2` (URL-encoded, as S3's header takes it).
+fn parse_tagging(text: Option<&str>) -> Result<Option<Vec<(String, String)>>, CliError> {
+    let Some(text) = text else { return Ok(None) };
+    let bad = || {
+        CliError::usage(format!(
+            "--tagging '{text}': expected URL-encoded key=value pairs joined by '&'"
+        ))
+    };
+    let mut tags: Vec<(String, String)> = Vec::new();
+    for item in text.split('&').filter(|i| !i.is_empty()) {
+        let (k, v) = item.split_once('=').unwrap_or((item, ""));
+        let key = percent_decode(&k.replace('+', " "))
+            .filter(|k| !k.is_empty())
+            .ok_or_else(bad)?;
+        let value = percent_decode(&v.replace('+', " ")).ok_or_else(bad)?;
+        if tags.iter().any(|(existing, _)| *existing == key) {
+            return Err(CliError::usage(format!(
+                "--tagging: tag '{key}' is given twice"
+            )));
+        }
+        tags.push((key, value));
+    }
+    if tags.len() > 10 {
+        return Err(CliError::usage(
+            "--tagging: S3 allows at most 10 tags per object",
+        ));
+    }
+    Ok(Some(tags))
+}
+
+/// Checks a value against a fixed list, case-insensitively, returning the canonical spelling.
+fn one_of(
+    option: &str,
+    value: &Option<String>,
+    allowed: &[&str],
+) -> Result<Option<String>, CliError> {
+    let Some(v) = value else { return Ok(None) };
+    let v = if option == "--storage-class" && v.eq_ignore_ascii_case("ONE-ZONE_IA") {
+        "ONEZONE_IA"
+    } else {
+        v
+    };
+    match allowed.iter().find(|a| a.eq_ignore_ascii_case(v)) {
+        Some(a) => Ok(Some((*a).to_string())),
+        None => Err(CliError::usage(format!(
+            "{option} '{v}' is not one of: {}",
+            allowed.join(", ")
+        ))),
+    }
 }
 
 /// Parses `--metadata key1=value1,key2=value2` (names and values of letters, digits, `_-.`).
@@ -357,12 +456,64 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
                 args.no_sync_user_defined_metadata,
                 "--no-sync-user-defined-metadata",
             ),
+            (args.tagging.is_some(), "--tagging"),
+            (args.storage_class.is_some(), "--storage-class"),
+            (args.acl.is_some(), "--acl"),
+            (args.sse.is_some(), "--sse"),
+            (args.sse_kms_key_id.is_some(), "--sse-kms-key-id"),
         ];
         if let Some((_, name)) = s3_only.iter().find(|(set, _)| *set) {
             return Err(CliError::usage(format!("{name} needs an s3:// TARGET")));
         }
     }
     let metadata = parse_metadata(args.metadata.as_deref())?;
+    let tagging = parse_tagging(args.tagging.as_deref())?;
+    let storage_class = one_of(
+        "--storage-class",
+        &args.storage_class,
+        &[
+            "STANDARD",
+            "REDUCED_REDUNDANCY",
+            "STANDARD_IA",
+            "ONEZONE_IA",
+            "INTELLIGENT_TIERING",
+            "GLACIER",
+            "DEEP_ARCHIVE",
+            "GLACIER_IR",
+            "EXPRESS_ONEZONE",
+        ],
+    )?;
+    let acl = one_of(
+        "--acl",
+        &args.acl,
+        &[
+            "private",
+            "public-read",
+            "public-read-write",
+            "authenticated-read",
+            "aws-exec-read",
+            "bucket-owner-read",
+            "bucket-owner-full-control",
+        ],
+    )?;
+    let sse = one_of("--sse", &args.sse, &["AES256", "aws:kms", "aws:kms:dsse"])?;
+    if args.sse_kms_key_id.is_some() && !sse.as_deref().is_some_and(|s| s.starts_with("aws:kms")) {
+        return Err(CliError::usage(
+            "--sse-kms-key-id needs --sse aws:kms or aws:kms:dsse",
+        ));
+    }
+    let kms = sse.as_deref().is_some_and(|s| s.starts_with("aws:kms"));
+    let encrypted_target = kms || args.target_sse_c.is_some();
+    if args.check_etag && (encrypted_target || args.source_sse_c.is_some()) {
+        return Err(CliError::usage(
+            "--check-etag cannot be used with SSE-KMS or SSE-C: those ETags are not content digests",
+        ));
+    }
+    if args.sync_latest_tagging && !(matches!(source_place, Place::S3 { .. }) && target_is_s3) {
+        return Err(CliError::usage(
+            "--sync-latest-tagging needs s3:// for both SOURCE and TARGET",
+        ));
+    }
     let expires = match &args.expires {
         Some(text) => Some(
             Timestamp::parse_rfc3339(text)
@@ -388,6 +539,9 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         accelerate: args.source_accelerate,
         request_payer: args.source_request_payer,
         force_path_style: args.source_force_path_style,
+        sse_c: &args.source_sse_c,
+        sse_c_key: &args.source_sse_c_key,
+        sse_c_key_md5: &args.source_sse_c_key_md5,
     };
     let target_side = SideOptions {
         side: "target",
@@ -400,6 +554,9 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         accelerate: args.target_accelerate,
         request_payer: args.target_request_payer,
         force_path_style: args.target_force_path_style,
+        sse_c: &args.target_sse_c,
+        sse_c_key: &args.target_sse_c_key,
+        sse_c_key_md5: &args.target_sse_c_key_md5,
     };
     let source_location = location(source_place, &source_side, args, &aws)?;
     let target_location = location(target_place, &target_side, args, &aws)?;
@@ -462,7 +619,18 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         metadata,
         guess_mime_type: !args.no_guess_mime_type,
         put_last_modified: args.put_last_modified_metadata,
+        tagging,
+        disable_tagging: args.disable_tagging,
+        storage_class,
+        acl,
+        sse,
+        sse_kms_key_id: args.sse_kms_key_id.clone(),
     };
+    config.sync_latest_tagging = args.sync_latest_tagging;
+    if encrypted_target {
+        // SSE-KMS and SSE-C ETags are not MD5s of the content: nothing to compare them with.
+        config.verify_etag = false;
+    }
     config.output = OutputConfig {
         level,
         json: args.json_tracing,

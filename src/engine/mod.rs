@@ -189,6 +189,8 @@ pub(crate) struct Job {
     pub(crate) source: Entry,
     pub(crate) target: Option<Entry>,
     pub(crate) compare_etags: bool,
+    /// The data is up to date; only the tags may need syncing (`--sync-latest-tagging`).
+    pub(crate) tags_only: bool,
 }
 
 fn pipeline(run: &Run<'_>) {
@@ -266,6 +268,7 @@ fn decide(run: &Run<'_>, pair: Pair, to_delete: &mut Vec<String>) -> Option<Job>
             source,
             target: None,
             compare_etags: false,
+            tags_only: false,
         }),
         Pair::TargetOnly(target) => {
             if config.delete {
@@ -284,11 +287,19 @@ fn decide(run: &Run<'_>, pair: Pair, to_delete: &mut Vec<String>) -> Option<Job>
                     source,
                     target: Some(target),
                     compare_etags: false,
+                    tags_only: false,
                 }),
                 Verdict::CompareEtags => Some(Job {
                     source,
                     target: Some(target),
                     compare_etags: true,
+                    tags_only: false,
+                }),
+                Verdict::Skip(_) if config.sync_latest_tagging => Some(Job {
+                    source,
+                    target: Some(target),
+                    compare_etags: false,
+                    tags_only: true,
                 }),
                 Verdict::Skip(reason) => {
                     log::debug!(key = source.key.as_str(); "object filtered: {reason}.");

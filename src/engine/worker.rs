@@ -71,12 +71,56 @@ fn local_upload_headers(run: &Run<'_>, entry: &Entry) -> Vec<(String, String)> {
         content_type: guessed,
         ..ObjectMeta::default()
     };
-    transfer::target_meta(options, &source, entry.last_modified).to_headers()
+    let meta = transfer::target_meta(options, &source, entry.last_modified);
+    transfer::write_headers(options, &meta, None, None)
+}
+
+/// `--sync-latest-tagging` for an object whose data is up to date: makes the target's tags
+/// equal to the source's. Returns whether anything changed.
+fn sync_tags(run: &Run<'_>, key: &str) -> Result<bool, TransferError> {
+    let (Store::S3(src), Store::S3(dst)) = (run.source, run.target) else {
+        return Ok(false);
+    };
+    let sorted = |mut tags: Vec<(String, String)>| {
+        tags.sort();
+        tags
+    };
+    let source_tags = sorted(
+        src.client()
+            .get_object_tagging(src.bucket(), &src.full_key(key))?,
+    );
+    let target_key = dst.full_key(key);
+    let target_tags = sorted(dst.client().get_object_tagging(dst.bucket(), &target_key)?);
+    if source_tags == target_tags {
+        return Ok(false);
+    }
+    if !run.config.dry_run {
+        if source_tags.is_empty() {
+            dst.client()
+                .delete_object_tagging(dst.bucket(), &target_key)?;
+        } else {
+            dst.client()
+                .put_object_tagging(dst.bucket(), &target_key, &source_tags)?;
+        }
+    }
+    Ok(true)
 }
 
 fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>) {
     let key = job.source.key.as_str();
     let stats = &run.stats;
+    if job.tags_only {
+        match sync_tags(run, key) {
+            Ok(true) => {
+                let dry = if run.config.dry_run { "[dry-run] " } else { "" };
+                log::info!(key = key; "{dry}sync(tagging only) completed.");
+                Stats::add(&stats.transferred_objects, 1);
+            }
+            Ok(false) => Stats::add(&stats.skipped, 1),
+            Err(e) => handle_error(run, key, e),
+        }
+        return;
+    }
     if job.compare_etags {
         match etags_equal(run, &job) {
             Ok(true) => {

@@ -39,6 +39,46 @@ pub struct ClientConfig {
     pub max_connections: usize,
     pub connect_timeout: Option<Duration>,
     pub read_timeout: Option<Duration>,
+    /// Customer-provided key (SSE-C) sent with every request that reads or writes object data.
+    pub sse_c: Option<SseCustomerKey>,
+}
+
+/// An SSE-C key: AES256, base64 of 32 bytes, with the base64 MD5 of the raw key. `Debug`
+/// never shows the key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SseCustomerKey {
+    pub key_base64: String,
+    pub key_md5_base64: String,
+}
+
+impl std::fmt::Debug for SseCustomerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SseCustomerKey")
+            .field("key", &"<redacted>")
+            .field("key_md5", &self.key_md5_base64)
+            .finish()
+    }
+}
+
+impl SseCustomerKey {
+    /// The three headers that present this key, with `prefix` `x-amz-` for the object itself
+    /// or `x-amz-copy-source-` for the source of a server-side copy.
+    pub fn headers(&self, prefix: &str) -> Vec<(String, String)> {
+        vec![
+            (
+                format!("{prefix}server-side-encryption-customer-algorithm"),
+                "AES256".into(),
+            ),
+            (
+                format!("{prefix}server-side-encryption-customer-key"),
+                self.key_base64.clone(),
+            ),
+            (
+                format!("{prefix}server-side-encryption-customer-key-md5"),
+                self.key_md5_base64.clone(),
+            ),
+        ]
+    }
 }
 
 /// A request body.

@@ -9,5 +9,5 @@ pub mod ops;
 pub mod sign;
 pub mod xml;
 
-pub use client::{Client, ClientConfig, Payload, Request, Response};
+pub use client::{Client, ClientConfig, Payload, Request, Response, SseCustomerKey};
 pub use error::{ErrorKind, S3Error};

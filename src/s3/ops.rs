@@ -154,6 +154,15 @@ fn etag_of(head: &ResponseHead) -> Option<String> {
 }
 
 impl Client {
+    /// The SSE-C headers of this client's side, if it has a customer key.
+    pub fn sse_c_headers(&self) -> Vec<(String, String)> {
+        self.config()
+            .sse_c
+            .as_ref()
+            .map(|k| k.headers("x-amz-"))
+            .unwrap_or_default()
+    }
+
     /// One ListObjectsV2 page (keys requested URL-encoded so any key survives the XML).
     pub fn list_objects_v2(
         &self,
@@ -183,7 +192,10 @@ impl Client {
 
     /// HeadObject; `Ok(None)` when the object does not exist.
     pub fn head_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectHead>, S3Error> {
-        let req = Request::new("HeadObject", "HEAD", bucket, Some(key));
+        let req = with_headers(
+            Request::new("HeadObject", "HEAD", bucket, Some(key)),
+            &self.sse_c_headers(),
+        );
         match self.send_text(&req) {
             Ok((head, _)) => Ok(Some(ObjectHead::from_headers(&head.headers))),
             Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
@@ -224,6 +236,7 @@ impl Client {
             Request::new("CreateMultipartUpload", "POST", bucket, Some(key)).query("uploads", ""),
             headers,
         );
+        let req = with_headers(req, &self.sse_c_headers());
         let (_, body) = self.send_text(&req)?;
         xml::parse_initiate_multipart(&body)
             .map_err(|e| S3Error::bad_response("CreateMultipartUpload", e.to_string()))
@@ -246,6 +259,7 @@ impl Client {
                 .payload(Payload::Bytes(data)),
             headers,
         );
+        let req = with_headers(req, &self.sse_c_headers());
         let (head, _) = self.send_text(&req)?;
         etag_of(&head)
             .ok_or_else(|| S3Error::bad_response("UploadPart", "the answer carries no ETag"))
@@ -327,7 +341,10 @@ impl Client {
         key: &str,
         range: Option<(u64, u64)>,
     ) -> Result<super::Response, S3Error> {
-        let mut req = Request::new("GetObject", "GET", bucket, Some(key));
+        let mut req = with_headers(
+            Request::new("GetObject", "GET", bucket, Some(key)),
+            &self.sse_c_headers(),
+        );
         if let Some((first, last)) = range {
             req = req.header("range", format!("bytes={first}-{last}"));
         }
@@ -373,6 +390,8 @@ impl Client {
 pub struct CopySource<'a> {
     pub bucket: &'a str,
     pub key: &'a str,
+    /// The source's SSE-C key, sent as `x-amz-copy-source-server-side-encryption-customer-*`.
+    pub sse_c: Option<&'a super::SseCustomerKey>,
 }
 
 impl CopySource<'_> {
@@ -443,4 +462,50 @@ fn copy_result_etag(op: &'static str, head: &ResponseHead, text: &str) -> Result
     root.text_of("ETag")
         .map(str::to_string)
         .ok_or_else(|| S3Error::bad_response(op, "the answer carries no ETag"))
+}
+
+/// Tags as `urlenc(key)=urlenc(value)&...`, the form of the `x-amz-tagging` header.
+pub fn tagging_header(tags: &[(String, String)]) -> String {
+    use crate::util::encoding::uri_encode;
+    tags.iter()
+        .map(|(k, v)| format!("{}={}", uri_encode(k, false), uri_encode(v, false)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl Client {
+    /// GetObjectTagging: the object's tags in the order S3 returns them.
+    pub fn get_object_tagging(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Vec<(String, String)>, S3Error> {
+        let req = Request::new("GetObjectTagging", "GET", bucket, Some(key)).query("tagging", "");
+        let (_, text) = self.send_text(&req)?;
+        xml::parse_tagging(&text)
+            .map_err(|e| S3Error::bad_response("GetObjectTagging", e.to_string()))
+    }
+
+    /// PutObjectTagging: replaces the object's tags.
+    pub fn put_object_tagging(
+        &self,
+        bucket: &str,
+        key: &str,
+        tags: &[(String, String)],
+    ) -> Result<(), S3Error> {
+        let body = xml::tagging_body(tags);
+        let md5 = base64(&Md5::digest(body.as_bytes()));
+        let req = Request::new("PutObjectTagging", "PUT", bucket, Some(key))
+            .query("tagging", "")
+            .header("content-md5", md5)
+            .payload(Payload::Bytes(body.as_bytes()));
+        self.send_text(&req).map(|_| ())
+    }
+
+    /// DeleteObjectTagging: removes all the object's tags.
+    pub fn delete_object_tagging(&self, bucket: &str, key: &str) -> Result<(), S3Error> {
+        let req =
+            Request::new("DeleteObjectTagging", "DELETE", bucket, Some(key)).query("tagging", "");
+        self.send_text(&req).map(|_| ())
+    }
 }

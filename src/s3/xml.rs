@@ -331,6 +331,37 @@ pub fn parse_delete_result(body: &str) -> Result<DeleteResult, XmlError> {
     Ok(out)
 }
 
+/// Parses a `Tagging` document into (key, value) pairs.
+pub fn parse_tagging(body: &str) -> Result<Vec<(String, String)>, XmlError> {
+    let root = expect_root(body, "Tagging")?;
+    let set = root
+        .child("TagSet")
+        .ok_or_else(|| XmlError("<TagSet> missing".into()))?;
+    Ok(set
+        .children_named("Tag")
+        .map(|t| {
+            (
+                t.text_of("Key").unwrap_or_default().to_string(),
+                t.text_of("Value").unwrap_or_default().to_string(),
+            )
+        })
+        .collect())
+}
+
+/// Body of a PutObjectTagging request.
+pub fn tagging_body(tags: &[(String, String)]) -> String {
+    let mut out = String::from("<Tagging><TagSet>");
+    for (k, v) in tags {
+        out.push_str(&format!(
+            "<Tag><Key>{}</Key><Value>{}</Value></Tag>",
+            escape(k),
+            escape(v)
+        ));
+    }
+    out.push_str("</TagSet></Tagging>");
+    out
+}
+
 /// Escapes text for an XML element body.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -476,6 +507,16 @@ mod tests {
             "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&quot;e1&quot;</ETag></Part>\
              </CompleteMultipartUpload>"
         );
+    }
+
+    #[test]
+    fn tagging_round_trips() {
+        let tags = vec![
+            ("a b".to_string(), "x&y".to_string()),
+            ("k".to_string(), String::new()),
+        ];
+        assert_eq!(parse_tagging(&tagging_body(&tags)), Ok(tags));
+        assert!(parse_tagging("<Tagging/>").is_err());
     }
 
     #[test]

@@ -197,6 +197,7 @@ pub fn client(kind: Kind) -> Client {
         max_connections: 4,
         connect_timeout: None,
         read_timeout: None,
+        sse_c: None,
     })
 }
 
@@ -491,4 +492,88 @@ pub fn touch(path: &Path, offset_secs: i64) {
         .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
     file.set_modified(when)
         .unwrap_or_else(|e| panic!("set mtime {}: {e}", path.display()));
+}
+
+/// A TCP proxy on a free port in front of `upstream_port` that records every byte the client
+/// sends, so a test can check which headers went out. It accepts until the test process ends.
+pub struct RecordingProxy {
+    pub port: u16,
+    sent: Arc<std::sync::Mutex<Vec<u8>>>,
+    connections: Arc<AtomicU32>,
+}
+
+impl RecordingProxy {
+    pub fn start(upstream_port: u16) -> RecordingProxy {
+        let listener =
+            TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("proxy bind: {e}"));
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("proxy addr: {e}"));
+        let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let connections = Arc::new(AtomicU32::new(0));
+        let (log, count) = (Arc::clone(&sent), Arc::clone(&connections));
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                count.fetch_add(1, Ordering::Relaxed);
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream_port)) else {
+                    continue;
+                };
+                let (mut c_read, mut s_write) = match (client.try_clone(), server.try_clone()) {
+                    (Ok(c), Ok(s)) => (c, s),
+                    _ => continue,
+                };
+                let (mut s_read, mut c_write) = (server, client);
+                let log = Arc::clone(&log);
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 65536];
+                    while let Ok(n) = std::io::Read::read(&mut c_read, &mut buf) {
+                        if n == 0 || std::io::Write::write_all(&mut s_write, &buf[..n]).is_err() {
+                            break;
+                        }
+                        if let Ok(mut l) = log.lock() {
+                            l.extend_from_slice(&buf[..n]);
+                        }
+                    }
+                    let _ = s_write.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut s_read, &mut c_write);
+                    let _ = c_write.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        RecordingProxy {
+            port,
+            sent,
+            connections,
+        }
+    }
+
+    /// Everything clients sent so far, as text (bodies included, lossily).
+    pub fn sent(&self) -> String {
+        self.sent
+            .lock()
+            .map(|l| String::from_utf8_lossy(&l).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> u32 {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Server {
+    pub fn port(&self) -> u16 {
+        self.endpoint
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {}", self.endpoint))
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use md5::{Digest, Md5};
 
 use super::multipart::{self, Fill, PartSource};
-use super::{Ctx, Outcome, TransferError, is_md5_etag, target_meta};
+use super::{Ctx, Outcome, TransferError, is_md5_etag, target_meta, write_headers};
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
 use crate::s3::Payload;
 use crate::s3::ops::{CopySource, ObjectHead};
@@ -62,6 +62,36 @@ fn compare(
     )))
 }
 
+/// The target's headers for a copy of the object `head` describes: its metadata and storage
+/// class, and its tags (fetched only when the object reports some and they are wanted).
+fn headers_for(
+    ctx: &Ctx<'_, '_>,
+    source: &S3Store,
+    src_key: &str,
+    head: &ObjectHead,
+    last_modified: Timestamp,
+) -> Result<Vec<(String, String)>, TransferError> {
+    let options = &ctx.config.metadata;
+    let wants_tags =
+        options.tagging.is_none() && !options.disable_tagging && head.tag_count.unwrap_or(0) > 0;
+    let tags = if wants_tags {
+        Some(
+            source
+                .client()
+                .get_object_tagging(source.bucket(), src_key)?,
+        )
+    } else {
+        None
+    };
+    let meta = target_meta(options, &head.meta, last_modified);
+    Ok(write_headers(
+        options,
+        &meta,
+        tags.as_deref(),
+        head.storage_class.as_deref(),
+    ))
+}
+
 /// The full keys of one copy and the source's LastModified.
 struct Keys<'k> {
     src: &'k str,
@@ -105,8 +135,7 @@ fn stream_single(
     let (src_key, dst_key) = (keys.src, keys.dst);
     let first = source.client().get_object(source.bucket(), src_key, None)?;
     let head = ObjectHead::from_headers(&first.headers);
-    let mut headers =
-        target_meta(&ctx.config.metadata, &head.meta, keys.last_modified).to_headers();
+    let mut headers = headers_for(ctx, source, src_key, &head, keys.last_modified)?;
     let source_md5 = head
         .etag
         .as_deref()
@@ -189,7 +218,7 @@ fn stream_multipart<'a>(
         .ok_or_else(|| {
             TransferError::SourceGone(format!("{src_key} disappeared before it was read"))
         })?;
-    let headers = target_meta(&ctx.config.metadata, &head.meta, keys.last_modified).to_headers();
+    let headers = headers_for(ctx, source, src_key, &head, keys.last_modified)?;
     let expected_etag: Arc<str> =
         Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default());
     let key: Arc<str> = Arc::from(src_key);
@@ -244,14 +273,16 @@ fn server_copy<'a>(
         .ok_or_else(|| {
             TransferError::SourceGone(format!("{src_key} disappeared before it was copied"))
         })?;
-    let headers = target_meta(&ctx.config.metadata, &head.meta, keys.last_modified).to_headers();
+    let headers = headers_for(ctx, source, src_key, &head, keys.last_modified)?;
     let multipart_source = head.etag.as_deref().is_some_and(is_multipart_etag);
     let etag = if head.size < MAX_COPY_OBJECT && !multipart_source {
         let mut all = headers;
         all.push(("x-amz-metadata-directive".into(), "REPLACE".into()));
+        all.push(("x-amz-tagging-directive".into(), "REPLACE".into()));
         let from = CopySource {
             bucket: source.bucket(),
             key: src_key,
+            sse_c: source.client().config().sse_c.as_ref(),
         };
         let etag = target
             .client()
@@ -261,6 +292,7 @@ fn server_copy<'a>(
         let from = PartSource::ServerCopy {
             bucket: source.bucket(),
             key: Arc::from(src_key),
+            sse_c: source.client().config().sse_c.as_ref(),
         };
         multipart::upload(ctx, target, dst_key, head.size, &headers, from)?.etag
     };

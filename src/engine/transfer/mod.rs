@@ -185,9 +185,72 @@ pub fn target_meta(
     meta
 }
 
+/// All headers that shape a new target object: its metadata, storage class (the user's, or
+/// the source's when it has one), ACL, encryption and tags (the user's, or the source's
+/// unless tagging is disabled).
+pub fn write_headers(
+    options: &MetadataOptions,
+    meta: &ObjectMeta,
+    source_tags: Option<&[(String, String)]>,
+    source_storage_class: Option<&str>,
+) -> Vec<(String, String)> {
+    let mut out = meta.to_headers();
+    let mut push = |name: &str, value: Option<&str>| {
+        if let Some(v) = value {
+            out.push((name.to_string(), v.to_string()));
+        }
+    };
+    push(
+        "x-amz-storage-class",
+        options.storage_class.as_deref().or(source_storage_class),
+    );
+    push("x-amz-acl", options.acl.as_deref());
+    push("x-amz-server-side-encryption", options.sse.as_deref());
+    push(
+        "x-amz-server-side-encryption-aws-kms-key-id",
+        options.sse_kms_key_id.as_deref(),
+    );
+    let tags = match (&options.tagging, options.disable_tagging) {
+        (Some(t), _) => Some(t.as_slice()),
+        (None, false) => source_tags,
+        (None, true) => None,
+    };
+    if let Some(tags) = tags.filter(|t| !t.is_empty()) {
+        out.push(("x-amz-tagging".into(), crate::s3::ops::tagging_header(tags)));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_headers_prefer_the_users_values() {
+        let tags = vec![("src".to_string(), "1".to_string())];
+        let opts = MetadataOptions {
+            acl: Some("private".into()),
+            ..Default::default()
+        };
+        let h = write_headers(&opts, &ObjectMeta::default(), Some(&tags), Some("GLACIER"));
+        assert!(h.contains(&("x-amz-storage-class".into(), "GLACIER".into())));
+        assert!(h.contains(&("x-amz-acl".into(), "private".into())));
+        assert!(h.contains(&("x-amz-tagging".into(), "src=1".into())));
+        let opts = MetadataOptions {
+            storage_class: Some("STANDARD_IA".into()),
+            tagging: Some(vec![("a b".into(), "c&d".into())]),
+            ..Default::default()
+        };
+        let h = write_headers(&opts, &ObjectMeta::default(), Some(&tags), Some("GLACIER"));
+        assert!(h.contains(&("x-amz-storage-class".into(), "STANDARD_IA".into())));
+        assert!(h.contains(&("x-amz-tagging".into(), "a%20b=c%26d".into())));
+        let opts = MetadataOptions {
+            disable_tagging: true,
+            ..Default::default()
+        };
+        let h = write_headers(&opts, &ObjectMeta::default(), Some(&tags), None);
+        assert!(!h.iter().any(|(k, _)| k == "x-amz-tagging"));
+    }
 
     #[test]
     fn md5_etags_are_recognised() {

@@ -23,7 +23,11 @@ pub enum PartSource<'a> {
     /// Read through this program: each part is filled into a pooled buffer, hashed and sent.
     Fill(Fill<'a>),
     /// Copied by the server from another object (UploadPartCopy); no bytes pass through here.
-    ServerCopy { bucket: &'a str, key: Arc<str> },
+    ServerCopy {
+        bucket: &'a str,
+        key: Arc<str>,
+        sse_c: Option<&'a crate::s3::SseCustomerKey>,
+    },
 }
 
 /// S3 accepts at most this many parts.
@@ -107,10 +111,12 @@ pub fn upload<'a>(
                 PartSource::ServerCopy {
                     bucket: src_bucket,
                     key: src_key,
+                    sse_c,
                 } => {
                     let from = CopySource {
                         bucket: src_bucket,
                         key: src_key,
+                        sse_c: *sse_c,
                     };
                     let range = (offset, offset + len - 1);
                     client
