@@ -92,3 +92,20 @@ fn environment_supplies_option_values() {
     r.assert_code(2);
     assert!(r.stderr.contains("--worker-size"), "{}", r.stderr);
 }
+
+#[test]
+fn accelerate_cannot_use_a_custom_endpoint() {
+    let d = std::env::temp_dir().display().to_string();
+    let r = run(
+        &args(&[
+            "--target-accelerate",
+            "--target-endpoint-url",
+            "http://127.0.0.1:1",
+            &d,
+            "s3://b/",
+        ]),
+        &[("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b")],
+    );
+    r.assert_code(2);
+    assert!(r.stderr.contains("--target-accelerate"), "{}", r.stderr);
+}

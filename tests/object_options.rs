@@ -146,6 +146,24 @@ fn sse_c_round_trip_never_logs_the_key() {
         !up.stdout.contains(SSE_C_KEY) && !up.stderr.contains(SSE_C_KEY),
         "the key leaked into the output"
     );
+    let sent = proxy.sent().to_ascii_lowercase();
+    // Only the PUT request's own header block counts.
+    let start = sent
+        .find("put /")
+        .unwrap_or_else(|| panic!("the upload did not go through the proxy"));
+    let end = sent[start..]
+        .find("\r\n\r\n")
+        .map_or(sent.len(), |e| start + e);
+    let put = &sent[start..end];
+    assert!(
+        put.contains("x-amz-server-side-encryption-customer-algorithm: aes256"),
+        "{put}"
+    );
+    let key_header = format!(
+        "x-amz-server-side-encryption-customer-key: {}",
+        SSE_C_KEY.to_ascii_lowercase()
+    );
+    assert!(put.contains(&key_header), "{put}");
     let down = w.sync_from(&[
         "-vvv",
         "--source-sse-c",
@@ -200,4 +218,88 @@ fn bad_values_exit_2_without_echoing_keys() {
             r.stderr
         );
     }
+}
+
+#[test]
+fn request_payer_and_copy_source_keys_are_sent() {
+    let w = World::new(Kind::Moto);
+    let other = World::new(Kind::Moto);
+    write_file(&w.path("src/f"), b"payer");
+    let proxy = common::RecordingProxy::start(common::server(Kind::Moto).port());
+    let src = w.path("src").display().to_string();
+    let url = w.url("rp/");
+    let mut args = w.target_args();
+    args[1] = proxy.endpoint();
+    args.extend(["--target-request-payer", src.as_str(), url.as_str()].map(String::from));
+    common::run(&args, &[]).assert_code(0);
+    let sent = proxy.sent().to_ascii_lowercase();
+    assert!(
+        sent.contains("x-amz-request-payer: requester"),
+        "request payer header missing"
+    );
+    assert_eq!(w.get("rp/f"), b"payer");
+
+    // A server-side copy of an SSE-C object presents the source key as copy-source headers.
+    let up = w.sync(&[
+        "--target-sse-c",
+        "AES256",
+        "--target-sse-c-key",
+        SSE_C_KEY,
+        &src,
+        &w.url("enc/"),
+    ]);
+    up.assert_code(0);
+    let proxy = common::RecordingProxy::start(common::server(Kind::Moto).port());
+    let mut args = w.source_args();
+    args[1] = proxy.endpoint();
+    let mut target = other.target_args();
+    target[1] = proxy.endpoint();
+    args.extend(target);
+    let (from, to) = (w.url("enc/"), other.url("dec/"));
+    args.extend(
+        [
+            "--server-side-copy",
+            "--source-sse-c",
+            "AES256",
+            "--source-sse-c-key",
+            SSE_C_KEY,
+            &from,
+            &to,
+        ]
+        .map(String::from),
+    );
+    common::run(&args, &[]).assert_code(0);
+    let sent = proxy.sent().to_ascii_lowercase();
+    assert!(
+        sent.contains("x-amz-copy-source-server-side-encryption-customer-algorithm: aes256"),
+        "{sent}"
+    );
+    assert_eq!(other.get("dec/f"), b"payer");
+}
+
+#[test]
+fn expires_is_carried_and_overridden() {
+    let src = World::new(Kind::Moto);
+    let dst = World::new(Kind::Moto);
+    src.put_with("e/o", b"x", &[("expires", "Wed, 01 Jan 2031 00:00:00 GMT")]);
+    src.sync_to(&dst, &[&src.url("e/"), &dst.url("a/")])
+        .assert_code(0);
+    assert_eq!(
+        dst.head("a/o").meta.expires.as_deref(),
+        Some("Wed, 01 Jan 2031 00:00:00 GMT")
+    );
+    src.sync_to(
+        &dst,
+        &[
+            "--expires",
+            "2032-02-03T04:05:06Z",
+            &src.url("e/"),
+            &dst.url("b/"),
+        ],
+    )
+    .assert_code(0);
+    assert_eq!(
+        dst.head("b/o").meta.expires.as_deref(),
+        Some("Tue, 03 Feb 2032 04:05:06 GMT")
+    );
 }

@@ -221,6 +221,7 @@ impl Client {
             Request::new("PutObject", "PUT", bucket, Some(key)).payload(payload),
             headers,
         );
+        let req = with_headers(req, &self.sse_c_headers());
         let (head, _) = self.send_text(&req)?;
         Ok(etag_of(&head))
     }
@@ -403,6 +404,15 @@ impl CopySource<'_> {
             crate::util::encoding::uri_encode(self.key, true)
         )
     }
+
+    /// All headers naming this source: the copy source and, for SSE-C, its key.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        let mut out = vec![("x-amz-copy-source".to_string(), self.header())];
+        if let Some(k) = self.sse_c {
+            out.extend(k.headers("x-amz-copy-source-"));
+        }
+        out
+    }
 }
 
 impl Client {
@@ -416,9 +426,8 @@ impl Client {
         headers: &[(String, String)],
     ) -> Result<String, S3Error> {
         let req = with_headers(
-            Request::new("CopyObject", "PUT", bucket, Some(key))
-                .header("x-amz-copy-source", source.header()),
-            headers,
+            Request::new("CopyObject", "PUT", bucket, Some(key)),
+            &[source.headers(), self.sse_c_headers(), headers.to_vec()].concat(),
         );
         let (head, text) = self.send_text(&req)?;
         copy_result_etag("CopyObject", &head, &text)
@@ -437,11 +446,11 @@ impl Client {
         let req = Request::new("UploadPartCopy", "PUT", bucket, Some(key))
             .query("partNumber", part_number.to_string())
             .query("uploadId", upload_id)
-            .header("x-amz-copy-source", source.header())
             .header(
                 "x-amz-copy-source-range",
                 format!("bytes={}-{}", range.0, range.1),
             );
+        let req = with_headers(req, &[source.headers(), self.sse_c_headers()].concat());
         let (head, text) = self.send_text(&req)?;
         copy_result_etag("UploadPartCopy", &head, &text)
     }
