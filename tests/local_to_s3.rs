@@ -415,3 +415,75 @@ fn ignore_symlinks_skips_links() {
     );
     assert_eq!(w.get("b/link"), b"f");
 }
+
+#[test]
+fn connections_are_reused_across_requests() {
+    let w = World::new(Kind::S3sFs);
+    let src = w.path("src");
+    for i in 0..200 {
+        write_file(&src.join(format!("f{i:03}")), &data(100, i));
+    }
+    let proxy = common::RecordingProxy::start(common::server(Kind::S3sFs).port());
+    let mut args = w.target_args();
+    args[1] = proxy.endpoint();
+    let (s, t) = (src.display().to_string(), w.url("c/"));
+    args.extend(["--json-tracing", "--worker-size", "4", &s, &t].map(String::from));
+    let run = common::run(&args, &[]);
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), 200);
+    // 200 PUTs and a listing: one connection per worker and one for the lister, reused.
+    let connections = proxy.connections();
+    assert!(
+        connections <= 4 + 16 + 2,
+        "{connections} TCP connections for 201 requests"
+    );
+}
+
+#[test]
+fn pagination_and_large_delete_batches() {
+    let w = World::new(Kind::S3sFs);
+    let src = w.path("src");
+    write_file(&src.join("keep"), b"k");
+    // 1001 stale objects need two DeleteObjects batches; --max-keys 7 makes the listing
+    // page many times.
+    for i in 0..1001 {
+        w.put(&format!("stale/{i:04}"), b"");
+    }
+    let run = w.sync(&[
+        "--json-tracing",
+        "--max-keys",
+        "7",
+        "--delete",
+        &src.display().to_string(),
+        &w.url(""),
+    ]);
+    run.assert_code(0);
+    assert_eq!(run.summary("deleted"), 1001);
+    assert_eq!(
+        w.list("").keys().cloned().collect::<Vec<_>>(),
+        vec!["keep".to_string()]
+    );
+    // The JSON stream ends with the summary record.
+    let last = run.stdout.lines().last().unwrap_or_default();
+    assert!(last.contains("\"message\":\"sync summary\""), "{last}");
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    let w = World::new(Kind::S3sFs);
+    for i in 0..50 {
+        write_file(&w.path("src").join(format!("f{i}")), b"x");
+    }
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_s3sync"));
+    cmd.env_clear()
+        .args(w.target_args())
+        .args(["-vv", "--json-tracing"]);
+    cmd.arg(w.path("src")).arg(w.url(""));
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn: {e}"));
+    drop(child.stdout.take());
+    let status = child.wait().unwrap_or_else(|e| panic!("wait: {e}"));
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(w.list("").len(), 50);
+}
