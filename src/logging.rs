@@ -99,6 +99,22 @@ pub fn format_record(record: &log::Record<'_>, json: bool, now: Timestamp) -> St
     }
 }
 
+/// The most verbose level `spec` could enable for `module` (a coarse reading of the directives).
+fn max_level(spec: &str, module: &str) -> log::LevelFilter {
+    let mut level = log::LevelFilter::Off;
+    for directive in spec.split(',').map(str::trim) {
+        let (name, lvl) = match directive.split_once('=') {
+            Some((n, l)) => (Some(n), l),
+            None if directive.parse::<log::LevelFilter>().is_ok() => (None, directive),
+            None => continue,
+        };
+        if name.is_none_or(|n| module.starts_with(n)) {
+            level = level.max(lvl.parse().unwrap_or(log::LevelFilter::Off));
+        }
+    }
+    level
+}
+
 /// Installs the logger. `rust_log` (the `RUST_LOG` value) replaces the level filter.
 pub fn init(output: &OutputConfig, rust_log: Option<&str>) {
     let mut builder = env_logger::Builder::new();
@@ -110,6 +126,14 @@ pub fn init(output: &OutputConfig, rust_log: Option<&str>) {
     // The closing summary record is part of the JSON contract, whatever the verbosity.
     if output.json && output.level > 0 {
         builder.filter_module(SUMMARY_TARGET, log::LevelFilter::Info);
+    }
+    // The HTTP layers log raw request heads (signatures, tokens, SSE-C keys) at debug and
+    // trace; whatever RUST_LOG says, they stay at info at most.
+    for module in ["ureq", "ureq_proto", "rustls"] {
+        builder.filter_module(
+            module,
+            log::LevelFilter::Info.min(max_level(&filters, module)),
+        );
     }
     let json = output.json;
     builder.format(move |buf, record| {

@@ -67,9 +67,21 @@ fn copies_tree_with_mtimes_then_skips_then_deletes() {
 fn target_inside_source_is_refused() {
     let dir = std::env::temp_dir().join(common::unique("inside"));
     write_file(&dir.join("f"), b"x");
-    for target in [dir.join("backup/new"), dir.clone(), dir.join("backup")] {
+    std::fs::create_dir_all(dir.join("sub")).unwrap_or_else(|e| panic!("{e}"));
+    write_file(&dir.join("sub/keep"), b"k");
+    let cases = [
+        (dir.clone(), dir.join("backup/new")),
+        (dir.clone(), dir.clone()),
+        (dir.clone(), dir.join("backup")),
+        (dir.join("sub"), dir.clone()),
+    ];
+    for (source, target) in cases {
         let r = run(
-            &[dir.display().to_string(), target.display().to_string()],
+            &[
+                "--delete".to_string(),
+                source.display().to_string(),
+                target.display().to_string(),
+            ],
             &[],
         );
         r.assert_code(2);

@@ -129,14 +129,26 @@ fn keys_that_escape_the_target_are_refused_and_markers_become_directories() {
     w.put("./dot", b"bad");
     w.put("marker/", b"");
     w.put("datadir/", b"has data");
+    // Would land as "twin" on disk and never match its key again: --delete would remove it.
+    w.put("a//twin", b"bad");
     let root = w.path("root");
     let down = root.join("down");
-    let run = w.sync_from(&["--json-tracing", &w.url(""), &down.display().to_string()]);
+    let run = w.sync_from(&[
+        "--json-tracing",
+        "--delete",
+        &w.url(""),
+        &down.display().to_string(),
+    ]);
     run.assert_code(3);
-    assert_eq!(run.summary("warning"), 3);
+    assert_eq!(run.summary("warning"), 4);
     assert_eq!(std::fs::read(down.join("ok")).ok(), Some(b"fine".to_vec()));
     assert!(down.join("marker").is_dir());
     assert!(!down.join("datadir").exists());
     assert!(!root.join("evil").exists() && !w.dir.join("evil").exists());
     assert!(!down.join("dot").exists());
+    assert!(!down.join("a/twin").exists());
+    // A second run has nothing to do: the directory marker is not created again.
+    let again = w.sync_from(&["--json-tracing", &w.url(""), &down.display().to_string()]);
+    assert_eq!(again.summary("transferred_object"), 0);
+    assert_eq!(std::fs::read(down.join("ok")).ok(), Some(b"fine".to_vec()));
 }

@@ -11,7 +11,8 @@ use crate::util::size::parse_size;
 /// SOURCE and TARGET are s3://BUCKET[/prefix] or local paths (also read from the SOURCE and
 /// TARGET environment variables). No '/' is inserted between a prefix and a key:
 /// s3://b/pre + foo -> prefoo, s3://b/pre/ + foo -> pre/foo.
-#[derive(FromArgs, ArgsInfo, Debug, Default)]
+// No Debug: the arguments hold secrets.
+#[derive(FromArgs, ArgsInfo, Default)]
 #[argh(help_triggers("-h", "--help"))]
 #[argh(
     note = "Exit codes: 0 success, 1 error, 2 invalid arguments, 3 finished with warnings, 101 bug (panic)."

@@ -79,12 +79,9 @@ pub fn prepare(
                     args.push(name.to_string());
                     args.push(value.to_string());
                 }
-                Some(_) => {
-                    return Err(format!(
-                        "{name} is a switch and takes no value (got '{arg}')"
-                    ));
-                }
-                None => args.push(arg),
+                Some(_) => return Err(format!("{name} is a switch and takes no value")),
+                // The value might be a secret typed under a misspelt name: never echo it.
+                None => return Err(format!("unknown option {name} (see --help)")),
             }
         } else if arg.len() > 2
             && arg.starts_with('-')

@@ -429,10 +429,10 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
             )));
         }
         if let Place::Local(src) = &source_place
-            && same_or_inside(path, src)
+            && (same_or_inside(path, src) || same_or_inside(src, path))
         {
             return Err(CliError::usage(
-                "TARGET is the SOURCE directory or inside it",
+                "TARGET and SOURCE overlap: one is the other or inside it",
             ));
         }
     }

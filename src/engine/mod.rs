@@ -123,10 +123,10 @@ pub fn run(config: &Config) -> Report {
         if let Some(p) = &progress {
             scope.spawn(|| p.run(&run.stats, started));
         }
+        // Stops the progress line however the pipeline ends, a panic included, so the
+        // scope can finish and the panic reach main (exit 101) instead of hanging.
+        let _stop = progress.as_ref().map(progress::Progress::stopper);
         pipeline(&run);
-        if let Some(p) = &progress {
-            p.stop();
-        }
     });
     let fatal = run.fatal.lock().ok().and_then(|f| f.clone());
     let report = Report {
@@ -171,7 +171,9 @@ impl Iterator for Listed<'_, '_> {
                 Ok(Ok(ListItem::Warning(w))) => {
                     log::warn!(path = w.path.as_str(); "{}", w.message);
                     Stats::add(&self.run.stats.warnings, 1);
-                    self.incomplete.set(true);
+                    if w.incomplete {
+                        self.incomplete.set(true);
+                    }
                 }
                 Ok(Err(e)) => {
                     self.incomplete.set(true);

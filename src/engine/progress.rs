@@ -47,6 +47,20 @@ impl Progress {
     pub fn stop(&self) {
         let _ = self.stop_tx.try_send(());
     }
+
+    /// A guard that stops the progress line when dropped.
+    pub fn stopper(&self) -> Stopper<'_> {
+        Stopper(self)
+    }
+}
+
+/// Stops a [`Progress`] when dropped.
+pub struct Stopper<'p>(&'p Progress);
+
+impl Drop for Stopper<'_> {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
 }
 
 /// Prints the summary line (stderr) and logs the summary record.

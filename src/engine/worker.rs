@@ -123,6 +123,15 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
     }
     if job.compare_etags {
         match etags_equal(run, &job) {
+            // The data is the same; --sync-latest-tagging still looks at the tags.
+            Ok(true) if run.config.sync_latest_tagging => {
+                let tags_job = Job {
+                    tags_only: true,
+                    compare_etags: false,
+                    ..job
+                };
+                return process(run, tags_job, ctx, buf);
+            }
             Ok(true) => {
                 Stats::add(&stats.skipped, 1);
                 return;
@@ -162,6 +171,13 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
             buf,
         )
         .map(|_| Outcome::unverified()),
+        (Store::S3(_), Store::Local(dst))
+            if key.ends_with('/') && job.source.size == 0 && dst.path_of(key).is_dir() =>
+        {
+            // A directory marker whose directory exists: nothing to do.
+            Stats::add(&stats.skipped, 1);
+            return;
+        }
         (Store::S3(src), Store::Local(dst)) => {
             transfer::download::download(ctx, src, dst, &job.source)
         }
@@ -218,6 +234,12 @@ fn handle_error(run: &Run<'_>, key: &str, e: TransferError) {
         e if e.is_fatal() => {
             Stats::add(&run.stats.errors, 1);
             run.fail(format!("{key}: {e}"));
+        }
+        e if e.skip_reason().is_some() => {
+            let reason = e.skip_reason().unwrap_or_default();
+            log::warn!(key = key; "{reason}, skipped: {e}");
+            Stats::add(&run.stats.warnings, 1);
+            Stats::add(&run.stats.skipped, 1);
         }
         e => {
             log::error!(key = key; "sync failed: {e}");

@@ -18,6 +18,10 @@ use crate::util::time::Timestamp;
 
 /// Largest response body we read into memory (list pages and error documents are far smaller).
 const MAX_TEXT_BODY: u64 = 64 << 20;
+/// Without `--read-timeout-milliseconds`: how long a response may take to start, and how
+/// long a body may stall, before the attempt fails (and is retried) instead of hanging.
+const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(300);
+const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
 /// Longest pause between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(20);
 
@@ -184,9 +188,9 @@ impl Client {
             .max_idle_connections(pool)
             .max_idle_connections_per_host(pool)
             .timeout_connect(cfg.connect_timeout.or(Some(Duration::from_millis(3100))))
-            .timeout_recv_response(cfg.read_timeout)
+            .timeout_recv_response(cfg.read_timeout.or(Some(DEFAULT_RESPONSE_TIMEOUT)))
             .timeout_recv_body(None)
-            .timeout_per_read(cfg.read_timeout)
+            .timeout_per_read(cfg.read_timeout.or(Some(DEFAULT_READ_TIMEOUT)))
             .user_agent(concat!("s3sync/", env!("CARGO_PKG_VERSION")))
             .build()
             .new_agent();
@@ -212,7 +216,26 @@ impl Client {
                 status: resp.status,
                 headers: resp.headers.clone(),
             };
-            Ok((head, resp.text(req.op)?))
+            let text = resp.text(req.op)?;
+            // Some operations (CompleteMultipartUpload, CopyObject, UploadPartCopy) report
+            // failures as a 200 with an <Error> body; retry those like any other error.
+            if let Some(e) = xml::parse_error(&text) {
+                let request_id = if e.request_id.is_empty() {
+                    head.header("x-amz-request-id")
+                        .unwrap_or_default()
+                        .to_string()
+                } else {
+                    e.request_id
+                };
+                return Err(S3Error::from_response(
+                    req.op,
+                    head.status,
+                    e.code,
+                    e.message,
+                    request_id,
+                ));
+            }
+            Ok((head, text))
         })
     }
 

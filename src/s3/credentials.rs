@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use super::sign::Credentials;
 
 /// The AWS-related environment, captured once by the CLI layer so nothing below it reads
-/// environment variables.
-#[derive(Debug, Clone, Default)]
+/// environment variables. No `Debug`: it holds secrets.
+#[derive(Clone, Default)]
 pub struct AwsEnv {
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
@@ -20,8 +20,8 @@ pub struct AwsEnv {
     pub home: Option<PathBuf>,
 }
 
-/// What the user told us about one side's credentials.
-#[derive(Debug, Clone, Default)]
+/// What the user told us about one side's credentials. No `Debug`: it holds secrets.
+#[derive(Clone, Default)]
 pub struct CredentialOptions {
     pub access_key: Option<String>,
     pub secret_access_key: Option<String>,

@@ -12,7 +12,18 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// Parses `http(s)://host[:port][/]`. Paths, queries and user info are refused.
-    pub fn parse(url: &str) -> Result<Endpoint, String> {
+    pub fn parse(raw: &str) -> Result<Endpoint, String> {
+        // Messages show the URL without any user:password part.
+        let shown = match raw.split_once("://") {
+            Some((scheme, rest)) if rest.split('/').next().is_some_and(|a| a.contains('@')) => {
+                format!(
+                    "{scheme}://***@{}",
+                    rest.split_once('@').map(|(_, h)| h).unwrap_or_default()
+                )
+            }
+            _ => raw.to_string(),
+        };
+        let url = shown.as_str();
         let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
             (true, rest)
         } else if let Some(rest) = url.strip_prefix("http://") {

@@ -153,6 +153,31 @@ fn etag_of(head: &ResponseHead) -> Option<String> {
     head.header("etag").map(str::to_string)
 }
 
+/// What a write (PutObject, CompleteMultipartUpload, CopyObject) reports about the new object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The ETag, with its quotes, when the store sent one.
+    pub etag: Option<String>,
+    /// Stored with SSE-KMS or SSE-C (possibly by bucket default): the ETag is then not an MD5
+    /// of the content and cannot verify it.
+    pub encrypted: bool,
+}
+
+impl Written {
+    fn new(head: &ResponseHead, etag: Option<String>) -> Written {
+        let kms = head
+            .header("x-amz-server-side-encryption")
+            .is_some_and(|s| s.starts_with("aws:kms"));
+        let customer = head
+            .header("x-amz-server-side-encryption-customer-algorithm")
+            .is_some();
+        Written {
+            etag,
+            encrypted: kms || customer,
+        }
+    }
+}
+
 impl Client {
     /// The SSE-C headers of this client's side, if it has a customer key.
     pub fn sse_c_headers(&self) -> Vec<(String, String)> {
@@ -216,14 +241,14 @@ impl Client {
         key: &'a str,
         payload: Payload<'a>,
         headers: &[(String, String)],
-    ) -> Result<Option<String>, S3Error> {
+    ) -> Result<Written, S3Error> {
         let req = with_headers(
             Request::new("PutObject", "PUT", bucket, Some(key)).payload(payload),
             headers,
         );
         let req = with_headers(req, &self.sse_c_headers());
         let (head, _) = self.send_text(&req)?;
-        Ok(etag_of(&head))
+        Ok(Written::new(&head, etag_of(&head)))
     }
 
     /// CreateMultipartUpload; returns the upload id.
@@ -274,7 +299,7 @@ impl Client {
         upload_id: &str,
         parts: &[(u32, String)],
         headers: &[(String, String)],
-    ) -> Result<String, S3Error> {
+    ) -> Result<Written, S3Error> {
         let body = xml::complete_multipart_body(parts);
         let req = with_headers(
             Request::new("CompleteMultipartUpload", "POST", bucket, Some(key))
@@ -284,7 +309,7 @@ impl Client {
         );
         let (head, text) = self.send_text(&req)?;
         match xml::parse_complete_multipart(&text) {
-            Ok(etag) => Ok(etag),
+            Ok(etag) => Ok(Written::new(&head, Some(etag))),
             Err(Ok(err)) => Err(S3Error::from_response(
                 "CompleteMultipartUpload",
                 head.status,
@@ -424,13 +449,13 @@ impl Client {
         key: &str,
         source: CopySource<'_>,
         headers: &[(String, String)],
-    ) -> Result<String, S3Error> {
+    ) -> Result<Written, S3Error> {
         let req = with_headers(
             Request::new("CopyObject", "PUT", bucket, Some(key)),
             &[source.headers(), self.sse_c_headers(), headers.to_vec()].concat(),
         );
         let (head, text) = self.send_text(&req)?;
-        copy_result_etag("CopyObject", &head, &text)
+        copy_result_etag("CopyObject", &head, &text).map(|etag| Written::new(&head, Some(etag)))
     }
 
     /// UploadPartCopy of `range` (first and last byte) of `source`; returns the part's ETag.

@@ -123,6 +123,7 @@ impl LocalStore {
                     let warning = ListWarning {
                         path: child.path.display().to_string(),
                         message: "symbolic link loop; skipped".into(),
+                        incomplete: false,
                     };
                     if !emit(ListItem::Warning(warning)) {
                         return Ok(());
@@ -151,16 +152,21 @@ impl LocalStore {
         dir: &Path,
         emit: &mut dyn FnMut(ListItem) -> bool,
     ) -> Option<Vec<Child>> {
-        let warn = |emit: &mut dyn FnMut(ListItem) -> bool, path: &Path, message: String| {
+        // `incomplete`: whether objects may be missing from the listing because of it.
+        let warn = |emit: &mut dyn FnMut(ListItem) -> bool,
+                    path: &Path,
+                    message: String,
+                    incomplete: bool| {
             emit(ListItem::Warning(ListWarning {
                 path: path.display().to_string(),
                 message,
+                incomplete,
             }));
         };
         let reader = match fs::read_dir(dir) {
             Ok(r) => r,
             Err(e) => {
-                warn(emit, dir, format!("cannot read directory: {e}"));
+                warn(emit, dir, format!("cannot read directory: {e}"), true);
                 return None;
             }
         };
@@ -169,7 +175,7 @@ impl LocalStore {
             let item = match item {
                 Ok(i) => i,
                 Err(e) => {
-                    warn(emit, dir, format!("cannot read directory entry: {e}"));
+                    warn(emit, dir, format!("cannot read directory entry: {e}"), true);
                     continue;
                 }
             };
@@ -181,6 +187,7 @@ impl LocalStore {
                         emit,
                         &path,
                         format!("file name is not UTF-8 ({}); skipped", lossy(&raw)),
+                        false,
                     );
                     continue;
                 }
@@ -194,7 +201,7 @@ impl LocalStore {
                 Ok(t) => t,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => {
-                    warn(emit, &path, format!("cannot stat: {e}"));
+                    warn(emit, &path, format!("cannot stat: {e}"), true);
                     continue;
                 }
             };
@@ -206,7 +213,7 @@ impl LocalStore {
                 match fs::metadata(&path) {
                     Ok(m) => m,
                     Err(e) => {
-                        warn(emit, &path, format!("broken symbolic link: {e}"));
+                        warn(emit, &path, format!("broken symbolic link: {e}"), false);
                         continue;
                     }
                 }
@@ -215,7 +222,7 @@ impl LocalStore {
                     Ok(m) => m,
                     Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                     Err(e) => {
-                        warn(emit, &path, format!("cannot stat: {e}"));
+                        warn(emit, &path, format!("cannot stat: {e}"), true);
                         continue;
                     }
                 }
@@ -243,6 +250,7 @@ impl LocalStore {
                     emit,
                     &path,
                     "not a regular file (FIFO, socket or device); skipped".into(),
+                    false,
                 );
             }
         }

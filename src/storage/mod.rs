@@ -26,6 +26,9 @@ pub struct Entry {
 pub struct ListWarning {
     pub path: String,
     pub message: String,
+    /// Whether objects may be missing from the listing because of this (an unreadable
+    /// directory), which makes deleting target objects unsafe.
+    pub incomplete: bool,
 }
 
 /// One item of a listing stream.

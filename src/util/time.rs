@@ -204,7 +204,7 @@ impl Timestamp {
             "Z" | "z" => 0,
             rest if rest.len() == 6
                 && (rest.starts_with('+') || rest.starts_with('-'))
-                && &rest[3..4] == ":" =>
+                && rest.as_bytes()[3] == b':' =>
             {
                 let h = num(i + 1..i + 3)? as i64;
                 let m = num(i + 4..i + 6)? as i64;
@@ -325,6 +325,9 @@ mod tests {
         assert_eq!(Timestamp::parse_rfc3339("2024-02-30T00:00:00Z"), None);
         assert_eq!(Timestamp::parse_rfc3339("2024-06-15 01:02:27"), None);
         assert_eq!(Timestamp::parse_rfc3339("not a date at all!!"), None);
+        // A multi-byte character where the offset's ':' would be must not panic.
+        assert_eq!(Timestamp::parse_rfc3339("2024-06-15T01:02:27+0☃x"), None);
+        assert_eq!(Timestamp::parse_rfc3339("2024-06-15T01:02:27☃☃"), None);
     }
 
     #[test]

@@ -7,10 +7,12 @@ use std::sync::{Arc, Mutex};
 use md5::{Digest, Md5};
 
 use super::multipart::{self, Fill, PartSource};
-use super::{Ctx, Outcome, TransferError, is_md5_etag, target_meta, write_headers};
+use super::{
+    Ctx, Outcome, TransferError, is_md5_etag, retry_body, target_meta, verify_write, write_headers,
+};
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
 use crate::s3::Payload;
-use crate::s3::ops::{CopySource, ObjectHead};
+use crate::s3::ops::{CopySource, ObjectHead, Written};
 use crate::storage::Entry;
 use crate::storage::s3::S3Store;
 use crate::util::encoding::{base64, hex};
@@ -38,10 +40,14 @@ fn encrypted(head: &ObjectHead) -> bool {
 fn compare(
     ctx: &Ctx<'_, '_>,
     head: &ObjectHead,
-    target_etag: &str,
+    written: &Written,
     full_key: &str,
 ) -> Result<Outcome, TransferError> {
-    let Some(source_etag) = head.etag.as_deref().map(strip_quotes) else {
+    let source_etag = head.etag.as_deref().map(strip_quotes);
+    let target_etag = written.etag.as_deref().map(strip_quotes);
+    let (Some(source_etag), Some(target_etag), false) =
+        (source_etag, target_etag, written.encrypted)
+    else {
         return Ok(Outcome::unverified());
     };
     let multipart = is_multipart_etag(source_etag) || is_multipart_etag(target_etag);
@@ -168,24 +174,14 @@ fn stream_single(
         sha256: None,
         open: &open,
     };
-    let returned = target
+    let written = target
         .client()
         .put_object(target.bucket(), dst_key, payload, &headers)?;
-    let returned = returned
-        .as_deref()
-        .map(strip_quotes)
-        .unwrap_or_default()
-        .to_string();
-    let sent = hasher
-        .lock()
-        .map(|h| hex(&h.clone().finalize()))
-        .unwrap_or_default();
-    if ctx.config.verify_etag && !returned.is_empty() && returned != sent && !encrypted(&head) {
-        return Err(TransferError::Mismatch(format!(
-            "ETag mismatch after copying {src_key} to {dst_key}: sent {sent}, S3 stored {returned}"
-        )));
-    }
-    compare(ctx, &head, &returned, dst_key)
+    let sent = hasher.lock().map(|h| hex(&h.clone().finalize())).ok();
+    // First: the target stored exactly the bytes that passed through here.
+    verify_write(ctx.config, false, sent.as_deref(), &written, dst_key)?;
+    // Then: those bytes are the source object's.
+    compare(ctx, &head, &written, dst_key)
 }
 
 /// Hashes what passes through a reader.
@@ -218,24 +214,32 @@ fn stream_multipart<'a>(
         .ok_or_else(|| {
             TransferError::SourceGone(format!("{src_key} disappeared before it was read"))
         })?;
+    if head.size < ctx.config.layout.threshold {
+        // Replaced by a smaller object since the listing.
+        return stream_single(ctx, source, target, keys);
+    }
     let headers = headers_for(ctx, source, src_key, &head, keys.last_modified)?;
     let expected_etag: Arc<str> =
         Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default());
     let key: Arc<str> = Arc::from(src_key);
     let fill: Fill<'a> = Arc::new(move |offset, buf: &mut [u8]| {
         let last = offset + buf.len() as u64 - 1;
-        let resp = source
-            .client()
-            .get_object(source.bucket(), &key, Some((offset, last)))?;
-        let etag = ObjectHead::from_headers(&resp.headers).etag;
-        if !expected_etag.is_empty() && etag.as_deref().map(strip_quotes) != Some(&*expected_etag) {
-            return Err(TransferError::Mismatch(format!(
-                "{key} changed while it was being copied; run again"
-            )));
-        }
-        resp.into_reader()
-            .read_exact(buf)
-            .map_err(|e| TransferError::Io(format!("reading bytes {offset}-{last} of {key}: {e}")))
+        retry_body(source.client(), || {
+            let resp = source
+                .client()
+                .get_object(source.bucket(), &key, Some((offset, last)))?;
+            let etag = ObjectHead::from_headers(&resp.headers).etag;
+            if !expected_etag.is_empty()
+                && etag.as_deref().map(strip_quotes) != Some(&*expected_etag)
+            {
+                return Err(TransferError::Mismatch(format!(
+                    "{key} changed while it was being copied; run again"
+                )));
+            }
+            resp.into_reader().read_exact(buf).map_err(|e| {
+                TransferError::Network(format!("reading bytes {offset}-{last} of {key}: {e}"))
+            })
+        })
     });
     let done = multipart::upload(
         ctx,
@@ -244,18 +248,16 @@ fn stream_multipart<'a>(
         head.size,
         &headers,
         PartSource::Fill(fill),
+        None,
     )?;
-    if let Some(expected) = &done.expected
-        && ctx.config.verify_etag
-        && ctx.config.verify_multipart
-        && *expected != done.etag
-    {
-        return Err(TransferError::Mismatch(format!(
-            "ETag mismatch after copying {src_key} to {dst_key}: sent {expected}, S3 stored {}",
-            done.etag
-        )));
-    }
-    compare(ctx, &head, &done.etag, dst_key)
+    verify_write(
+        ctx.config,
+        true,
+        done.expected.as_deref(),
+        &done.written,
+        dst_key,
+    )?;
+    compare(ctx, &head, &done.written, dst_key)
 }
 
 /// `--server-side-copy`: CopyObject for single-part objects below 5 GiB, UploadPartCopy in
@@ -275,7 +277,7 @@ fn server_copy<'a>(
         })?;
     let headers = headers_for(ctx, source, src_key, &head, keys.last_modified)?;
     let multipart_source = head.etag.as_deref().is_some_and(is_multipart_etag);
-    let etag = if head.size < MAX_COPY_OBJECT && !multipart_source {
+    let written = if head.size < MAX_COPY_OBJECT && !multipart_source {
         let mut all = headers;
         all.push(("x-amz-metadata-directive".into(), "REPLACE".into()));
         all.push(("x-amz-tagging-directive".into(), "REPLACE".into()));
@@ -284,17 +286,16 @@ fn server_copy<'a>(
             key: src_key,
             sse_c: source.client().config().sse_c.as_ref(),
         };
-        let etag = target
+        target
             .client()
-            .copy_object(target.bucket(), dst_key, from, &all)?;
-        strip_quotes(&etag).to_string()
+            .copy_object(target.bucket(), dst_key, from, &all)?
     } else {
         let from = PartSource::ServerCopy {
             bucket: source.bucket(),
             key: Arc::from(src_key),
             sse_c: source.client().config().sse_c.as_ref(),
         };
-        multipart::upload(ctx, target, dst_key, head.size, &headers, from)?.etag
+        multipart::upload(ctx, target, dst_key, head.size, &headers, from, None)?.written
     };
-    compare(ctx, &head, &etag, dst_key)
+    compare(ctx, &head, &written, dst_key)
 }

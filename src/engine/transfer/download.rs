@@ -10,18 +10,26 @@ use std::sync::Arc;
 use crossbeam_channel::unbounded;
 use md5::{Digest, Md5};
 
-use super::{Ctx, Outcome, STREAM_BUFFER, TransferError, io_err};
+use super::{Ctx, Outcome, STREAM_BUFFER, TransferError, io_err, retry_body};
 use crate::integrity::etag::{EtagBuilder, is_multipart_etag, multipart_etag, strip_quotes};
 use crate::s3::ops::ObjectHead;
 use crate::storage::Entry;
 use crate::storage::local::{LocalStore, TempFile};
 use crate::storage::s3::S3Store;
 
-/// Why a key cannot be written under the target directory, if it cannot: `.` and `..`
-/// segments (split on `/` and `\`), segments of only dots and spaces, and NUL bytes.
+/// Why a key cannot be written under the target directory as a file of the same relative
+/// name, if it cannot: `.` and `..` segments (split on `/` and `\`), segments of only dots
+/// and spaces, NUL bytes, and empty segments (`/x`, `a//b`), which a file system would fold
+/// into another name, so the file could never be matched with its key again.
 pub fn unsafe_key(key: &str) -> Option<&'static str> {
     if key.contains('\0') {
         return Some("contains a NUL byte");
+    }
+    let body = key.strip_suffix('/').unwrap_or(key);
+    if body.is_empty() || body.split('/').any(str::is_empty) {
+        return Some(
+            "has an empty path segment (a leading '/' or '//'); use a prefix ending in '/'",
+        );
     }
     for segment in key.split(['/', '\\']) {
         if !segment.is_empty()
@@ -51,25 +59,41 @@ fn write_at(file: &File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
 }
 
 /// Streams `reader` into `file` from `offset`, feeding `observe`; returns the byte count.
+/// A body read that fails, or ends before `expected` bytes, is a [`TransferError::Network`]
+/// (retried); a failed disk write is an [`TransferError::Io`].
 fn stream_into(
     reader: &mut dyn Read,
     file: &File,
     offset: u64,
+    expected: u64,
+    what: &str,
     observe: &mut dyn FnMut(&[u8]),
-) -> std::io::Result<u64> {
+) -> Result<(), TransferError> {
     let mut buf = vec![0u8; STREAM_BUFFER];
     let mut pos = offset;
     loop {
         let n = match reader.read(&mut buf) {
-            Ok(0) => return Ok(pos - offset),
+            Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+            Err(e) => {
+                return Err(TransferError::Network(format!(
+                    "reading {what} failed: {e}"
+                )));
+            }
         };
         observe(&buf[..n]);
-        write_at(file, &buf[..n], pos)?;
+        write_at(file, &buf[..n], pos)
+            .map_err(|e| TransferError::Io(format!("writing {what} to disk failed: {e}")))?;
         pos += n as u64;
     }
+    let got = pos - offset;
+    if got != expected {
+        return Err(TransferError::Network(format!(
+            "{what}: got {got} of {expected} bytes (connection cut?)"
+        )));
+    }
+    Ok(())
 }
 
 /// Downloads `entry` (relative key) from `source` into `target`.
@@ -137,29 +161,27 @@ fn download_stream(
     temp: &mut TempFile,
     dest: &Path,
 ) -> Result<(ObjectHead, String), TransferError> {
-    let resp = source
-        .client()
-        .get_object(source.bucket(), full_key, None)?;
-    let head = ObjectHead::from_headers(&resp.headers);
-    let multipart = head.etag.as_deref().is_some_and(is_multipart_etag);
-    let mut builder = EtagBuilder::with_parts(ctx.config.layout, multipart);
     let file = temp.file().map_err(|e| io_err("cannot write", dest, e))?;
-    let written = stream_into(&mut resp.into_reader(), file, 0, &mut |chunk| {
-        builder.update(chunk)
+    retry_body(source.client(), || {
+        // Every attempt starts from an empty file and a fresh digest.
+        file.set_len(0)
+            .map_err(|e| io_err("cannot truncate", dest, e))?;
+        let resp = source
+            .client()
+            .get_object(source.bucket(), full_key, None)?;
+        let head = ObjectHead::from_headers(&resp.headers);
+        let multipart = head.etag.as_deref().is_some_and(is_multipart_etag);
+        let mut builder = EtagBuilder::with_parts(ctx.config.layout, multipart);
+        stream_into(
+            &mut resp.into_reader(),
+            file,
+            0,
+            head.size,
+            full_key,
+            &mut |chunk| builder.update(chunk),
+        )?;
+        Ok((head, builder.finish()))
     })
-    .map_err(|e| {
-        TransferError::Io(format!(
-            "downloading {full_key} to {} failed: {e}",
-            dest.display()
-        ))
-    })?;
-    if written != head.size {
-        return Err(TransferError::Io(format!(
-            "downloading {full_key}: got {written} of {} bytes (connection cut?)",
-            head.size
-        )));
-    }
-    Ok((head, builder.finish()))
 }
 
 /// Ranged GETs of the configured part size, `--max-parallel-uploads` at a time, each written
@@ -200,7 +222,7 @@ fn download_parts<'a>(
                 let _ = done.send((index, Err(TransferError::Cancelled)));
                 return;
             }
-            let result = (|| {
+            let result = retry_body(source.client(), || {
                 let resp = source.client().get_object(source.bucket(), &key, Some((offset, offset + len - 1)))?;
                 let head = ObjectHead::from_headers(&resp.headers);
                 if head.etag.as_deref().map(strip_quotes) != Some(&*expected) {
@@ -210,13 +232,10 @@ fn download_parts<'a>(
                     )));
                 }
                 let mut md5 = Md5::new();
-                let written = stream_into(&mut resp.into_reader(), &file, offset, &mut |c| md5.update(c))
-                    .map_err(|e| TransferError::Io(format!("downloading part of {key}: {e}")))?;
-                if written != len {
-                    return Err(TransferError::Io(format!("downloading {key}: a part got {written} of {len} bytes")));
-                }
+                let what = format!("bytes {offset}-{} of {key}", offset + len - 1);
+                stream_into(&mut resp.into_reader(), &file, offset, len, &what, &mut |c| md5.update(c))?;
                 Ok((md5.finalize().into(), head))
-            })();
+            });
             let _ = done.send((index, result));
         }));
     }
@@ -301,6 +320,9 @@ mod tests {
             "a/ .. /b",
             "x\0y",
             "a/.../b",
+            "/data2",
+            "a//b",
+            "/",
         ] {
             assert!(unsafe_key(bad).is_some(), "{bad:?} should be refused");
         }
@@ -311,7 +333,7 @@ mod tests {
             "a..b/c",
             "dir/",
             "a b",
-            "/leading",
+            "d/e/",
         ] {
             assert!(unsafe_key(good).is_none(), "{good:?} should be allowed");
         }

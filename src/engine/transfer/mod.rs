@@ -36,6 +36,8 @@ pub enum TransferError {
     /// The object cannot be represented on the target (e.g. a key that would escape the
     /// target directory); skipped with a warning.
     Refused(String),
+    /// A response body was cut short or reset: worth another attempt.
+    Network(String),
     /// The run was cancelled mid-transfer.
     Cancelled,
 }
@@ -46,18 +48,40 @@ impl TransferError {
     pub fn is_fatal(&self) -> bool {
         match self {
             TransferError::S3(e) => {
-                e.kind == ErrorKind::AccessDenied
-                    || e.kind == ErrorKind::WrongRegion
-                    || e.code == "NoSuchBucket"
+                e.kind == ErrorKind::WrongRegion
+                    || matches!(
+                        e.code.as_str(),
+                        "NoSuchBucket"
+                            | "SignatureDoesNotMatch"
+                            | "InvalidAccessKeyId"
+                            | "ExpiredToken"
+                            | "InvalidToken"
+                    )
             }
             _ => false,
+        }
+    }
+
+    /// Why this object can be skipped with a warning rather than fail the run, as the
+    /// reference does: it is archived (Glacier) or this object alone is off limits.
+    pub fn skip_reason(&self) -> Option<&'static str> {
+        match self {
+            TransferError::S3(e) if e.code == "InvalidObjectState" => {
+                Some("the object is archived (e.g. Glacier) and cannot be read until restored")
+            }
+            TransferError::S3(e) if e.kind == ErrorKind::AccessDenied && !self.is_fatal() => {
+                Some("access denied")
+            }
+            _ => None,
         }
     }
 }
 
 impl From<S3Error> for TransferError {
     fn from(e: S3Error) -> Self {
-        if e.kind == ErrorKind::NotFound && e.code != "NoSuchBucket" && e.code != "NoSuchUpload" {
+        // Only a missing source object is "gone"; a 404 on a write is a real failure.
+        let source_read = matches!(e.op, "GetObject" | "HeadObject" | "GetObjectTagging");
+        if source_read && e.kind == ErrorKind::NotFound && e.code != "NoSuchBucket" {
             TransferError::SourceGone(e.to_string())
         } else {
             TransferError::S3(e)
@@ -71,7 +95,8 @@ impl std::fmt::Display for TransferError {
             TransferError::SourceGone(m)
             | TransferError::Io(m)
             | TransferError::Mismatch(m)
-            | TransferError::Refused(m) => f.write_str(m),
+            | TransferError::Refused(m)
+            | TransferError::Network(m) => f.write_str(m),
             TransferError::S3(e) => write!(f, "{e}"),
             TransferError::Cancelled => f.write_str("cancelled"),
         }
@@ -120,6 +145,55 @@ impl Outcome {
             warning: Some(message),
         }
     }
+}
+
+/// Runs `attempt` again (up to `attempts` times in all, with the client's backoff) while it
+/// fails because a response body was cut short; S3-level retries happen inside the client.
+pub fn retry_body<T>(
+    client: &crate::s3::Client,
+    mut attempt: impl FnMut() -> Result<T, TransferError>,
+) -> Result<T, TransferError> {
+    let attempts = client.config().max_attempts.max(1);
+    let mut n = 1;
+    loop {
+        match attempt() {
+            Err(TransferError::Network(m)) if n < attempts => {
+                let pause = crate::s3::client::backoff(client.config().initial_backoff, n);
+                log::debug!("{m}; attempt {n} of {attempts}, retrying in {pause:?}");
+                std::thread::sleep(pause);
+                n += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Checks what a write stored against what was sent: `expected` is the ETag computed from
+/// the bytes sent. Skipped when disabled, when the store gave no ETag, or when the object is
+/// encrypted with SSE-KMS or SSE-C (its ETag is then not a digest of the content).
+pub fn verify_write(
+    config: &Config,
+    multipart: bool,
+    expected: Option<&str>,
+    written: &crate::s3::ops::Written,
+    full_key: &str,
+) -> Result<Outcome, TransferError> {
+    let enabled = config.verify_etag && (!multipart || config.verify_multipart);
+    let stored = written
+        .etag
+        .as_deref()
+        .map(crate::integrity::etag::strip_quotes);
+    let (Some(expected), Some(stored), true, false) =
+        (expected, stored, enabled, written.encrypted)
+    else {
+        return Ok(Outcome::unverified());
+    };
+    if expected != stored {
+        return Err(TransferError::Mismatch(format!(
+            "ETag mismatch writing {full_key}: sent {expected}, S3 stored {stored}; the object may be corrupt"
+        )));
+    }
+    Ok(Outcome::verified(expected, stored))
 }
 
 pub(crate) fn open_source(path: &Path) -> Result<File, TransferError> {

@@ -10,7 +10,7 @@ use md5::{Digest, Md5};
 
 use super::{Ctx, TransferError};
 use crate::integrity::etag::{multipart_etag, strip_quotes};
-use crate::s3::ops::CopySource;
+use crate::s3::ops::{CopySource, Written};
 use crate::storage::s3::S3Store;
 use crate::util::encoding::base64;
 
@@ -33,12 +33,28 @@ pub enum PartSource<'a> {
 /// S3 accepts at most this many parts.
 pub const MAX_PARTS: u64 = 10_000;
 
-/// The ETag S3 returned (unquoted) and, when the bytes passed through here, the one
+/// What CompleteMultipartUpload reported and, when the bytes passed through here, the ETag
 /// computed from them.
 pub struct Completed {
-    pub etag: String,
+    pub written: Written,
     pub expected: Option<String>,
 }
+
+impl Completed {
+    /// The stored ETag without quotes (empty when the store sent none).
+    pub fn etag(&self) -> String {
+        self.written
+            .etag
+            .as_deref()
+            .map(strip_quotes)
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+/// A last check run after every part was sent and before the upload is completed (e.g. that
+/// a local file did not change meanwhile); an error aborts the upload.
+pub type BeforeComplete<'c> = &'c dyn Fn() -> Result<(), TransferError>;
 
 /// Uploads `size` bytes from `source` to `full_key` in parts of the configured chunk size.
 pub fn upload<'a>(
@@ -48,7 +64,13 @@ pub fn upload<'a>(
     size: u64,
     headers: &[(String, String)],
     source: PartSource<'a>,
+    before_complete: Option<BeforeComplete<'_>>,
 ) -> Result<Completed, TransferError> {
+    if size == 0 {
+        return Err(TransferError::Io(format!(
+            "{full_key}: a multipart upload needs at least one byte"
+        )));
+    }
     let layout = ctx.config.layout;
     let count = layout.part_count(size);
     if count > MAX_PARTS {
@@ -151,6 +173,12 @@ pub fn upload<'a>(
             }
         }
     }
+    if failure.is_none()
+        && let Some(check) = before_complete
+        && let Err(e) = check()
+    {
+        failure = Some(e);
+    }
     if let Some(f) = failure {
         abort(target, full_key, &upload_id);
         return Err(f);
@@ -159,8 +187,8 @@ pub fn upload<'a>(
     let md5s: Option<Vec<[u8; 16]>> = parts.iter().map(|p| p.2).collect();
     let list: Vec<(u32, String)> = parts.into_iter().map(|(n, etag, _)| (n, etag)).collect();
     match client.complete_multipart_upload(bucket, full_key, &upload_id, &list, &[]) {
-        Ok(etag) => Ok(Completed {
-            etag: strip_quotes(&etag).to_string(),
+        Ok(written) => Ok(Completed {
+            written,
             expected: md5s.map(|m| multipart_etag(&m)),
         }),
         Err(e) => {

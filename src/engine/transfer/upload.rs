@@ -9,9 +9,9 @@ use md5::{Digest, Md5};
 use sha2::Sha256;
 
 use super::multipart::{self, Fill, PartSource};
-use super::{Ctx, Outcome, STREAM_BUFFER, TransferError, io_err, open_source};
-use crate::integrity::etag::strip_quotes;
+use super::{Ctx, Outcome, STREAM_BUFFER, TransferError, io_err, open_source, verify_write};
 use crate::s3::Payload;
+use crate::s3::ops::Written;
 use crate::storage::local::{copy_observed, read_exact_at};
 use crate::storage::s3::S3Store;
 use crate::util::encoding::{base64, hex};
@@ -34,18 +34,40 @@ pub fn upload_file<'a>(
     let config = ctx.config;
     let full_key = store.full_key(key);
     let multipart = config.layout.is_multipart(size);
-    let (etag, expected) = if multipart {
+    let (written, expected) = if multipart {
         let file = Arc::new(open_source(path)?);
+        let before = stamp(&file, path)?;
         let shown = path.display().to_string();
+        let reader = Arc::clone(&file);
         let fill: Fill<'a> = Arc::new(move |offset, buf: &mut [u8]| {
-            read_exact_at(&file, buf, offset).map_err(|e| {
+            read_exact_at(&reader, buf, offset).map_err(|e| {
                 TransferError::Io(format!("cannot read {shown} (did it shrink?): {e}"))
             })
         });
-        let done = multipart::upload(ctx, store, &full_key, size, headers, PartSource::Fill(fill))?;
-        (done.etag, done.expected.unwrap_or_default())
+        // Parts are read at different times: a file modified meanwhile would be stored torn
+        // while every part checks out, so compare its size and mtime before completing.
+        let unchanged = || {
+            if stamp(&file, path)? == before {
+                Ok(())
+            } else {
+                Err(TransferError::Io(format!(
+                    "{} changed while it was being uploaded; run again",
+                    path.display()
+                )))
+            }
+        };
+        let done = multipart::upload(
+            ctx,
+            store,
+            &full_key,
+            size,
+            headers,
+            PartSource::Fill(fill),
+            Some(&unchanged),
+        )?;
+        (done.written, done.expected)
     } else {
-        upload_single(
+        let (written, md5) = upload_single(
             store,
             path,
             &full_key,
@@ -53,18 +75,18 @@ pub fn upload_file<'a>(
             config.content_md5,
             headers,
             inline_buf,
-        )?
+        )?;
+        (written, Some(md5))
     };
-    let check = config.verify_etag && (!multipart || config.verify_multipart);
-    if !check {
-        return Ok(Outcome::unverified());
-    }
-    if etag != expected {
-        return Err(TransferError::Mismatch(format!(
-            "ETag mismatch after upload of {full_key}: sent {expected}, S3 stored {etag}; the object may be corrupt"
-        )));
-    }
-    Ok(Outcome::verified(expected, etag))
+    verify_write(config, multipart, expected.as_deref(), &written, &full_key)
+}
+
+/// Size and modification time of an open file, to notice changes.
+fn stamp(file: &File, path: &Path) -> Result<(u64, Option<std::time::SystemTime>), TransferError> {
+    let meta = file
+        .metadata()
+        .map_err(|e| io_err("cannot stat", path, e))?;
+    Ok((meta.len(), meta.modified().ok()))
 }
 
 fn upload_single(
@@ -75,7 +97,7 @@ fn upload_single(
     content_md5: bool,
     meta_headers: &[(String, String)],
     inline_buf: &mut Vec<u8>,
-) -> Result<(String, String), TransferError> {
+) -> Result<(Written, String), TransferError> {
     let client = store.client();
     let file = open_source(path)?;
     let mut headers: Vec<(String, String)> = meta_headers.to_vec();
@@ -145,13 +167,5 @@ fn upload_single(
             md5,
         )
     };
-    let returned = returned?;
-    Ok((
-        returned
-            .as_deref()
-            .map(strip_quotes)
-            .unwrap_or_default()
-            .to_string(),
-        hex(&md5),
-    ))
+    Ok((returned?, hex(&md5)))
 }
