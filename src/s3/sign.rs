@@ -89,10 +89,14 @@ pub fn canonical_query(query: &[(String, String)]) -> String {
 }
 
 /// Trims a header value and folds runs of spaces into one, as the spec asks.
+///
+/// Only spaces and tabs are trimmed: they are the whitespace an HTTP parser strips from a field
+/// value, so the server signs what is left. `str::trim` would also strip Unicode spaces
+/// (U+00A0, U+3000, ...) that the server and the AWS SDKs keep as part of the value.
 fn canonical_header_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut last_space = false;
-    for c in value.trim().chars() {
+    for c in value.trim_matches([' ', '\t']).chars() {
         if c == ' ' {
             if !last_space {
                 out.push(' ');
@@ -276,6 +280,14 @@ mod tests {
             canonical_query(&q),
             "encoding-type=url&list-type=2&prefix=a%20b%2Fc&uploads="
         );
+    }
+
+    #[test]
+    fn header_values_trim_only_spaces_and_tabs() {
+        assert_eq!(canonical_header_value("  a   b  "), "a b");
+        assert_eq!(canonical_header_value(" \ta\t b \t"), "a\t b");
+        assert_eq!(canonical_header_value("\u{a0}a\u{3000}"), "\u{a0}a\u{3000}");
+        assert_eq!(canonical_header_value("   "), "");
     }
 
     #[test]
