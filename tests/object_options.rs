@@ -107,6 +107,20 @@ fn storage_class_acl_and_sse_land_on_uploads() {
         .unwrap_or_else(|e| panic!("GetObjectAcl: {e}"));
     assert!(acl.contains("AllUsers") && acl.contains("READ"), "{acl}");
 
+    // SSE-KMS: the key id goes out, and the ETag (not an MD5 under KMS) is not held against us.
+    let run = w.sync(&[
+        "--json-tracing",
+        "--sse",
+        "aws:kms",
+        "--sse-kms-key-id",
+        "alias/test",
+        &src,
+        &w.url("k/"),
+    ]);
+    run.assert_code(0);
+    assert_eq!(run.summary("etag_verified"), 0);
+    assert_eq!(w.head("k/f").sse.as_deref(), Some("aws:kms"));
+
     // S3 → S3 keeps the source's storage class unless told otherwise.
     let other = World::new(Kind::Moto);
     w.sync_to(&other, &[&w.url("x/"), &other.url("y/")])

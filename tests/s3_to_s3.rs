@@ -44,6 +44,7 @@ fn metadata_is_carried_and_overridden() {
             ("cache-control", "max-age=60"),
             ("content-disposition", "inline"),
             ("content-language", "en"),
+            ("content-encoding", "identity"),
             ("x-amz-meta-owner", "alice"),
             ("x-amz-website-redirect-location", "/other"),
         ],
@@ -55,6 +56,7 @@ fn metadata_is_carried_and_overridden() {
     assert_eq!(head.meta.cache_control.as_deref(), Some("max-age=60"));
     assert_eq!(head.meta.content_disposition.as_deref(), Some("inline"));
     assert_eq!(head.meta.content_language.as_deref(), Some("en"));
+    assert_eq!(head.meta.content_encoding.as_deref(), Some("identity"));
     assert_eq!(head.meta.website_redirect.as_deref(), Some("/other"));
     assert_eq!(
         head.meta.user,
