@@ -98,6 +98,16 @@ fn headers_for(
     ))
 }
 
+/// HeadObject of the source, which must still exist.
+fn head_source(source: &S3Store, src_key: &str) -> Result<ObjectHead, TransferError> {
+    source
+        .client()
+        .head_object(source.bucket(), src_key)?
+        .ok_or_else(|| {
+            TransferError::SourceGone(format!("{src_key} disappeared before it was copied"))
+        })
+}
+
 /// The full keys of one copy and the source's LastModified.
 struct Keys<'k> {
     src: &'k str,
@@ -208,12 +218,7 @@ fn stream_multipart<'a>(
     keys: &Keys<'_>,
 ) -> Result<Outcome, TransferError> {
     let (src_key, dst_key) = (keys.src, keys.dst);
-    let head = source
-        .client()
-        .head_object(source.bucket(), src_key)?
-        .ok_or_else(|| {
-            TransferError::SourceGone(format!("{src_key} disappeared before it was read"))
-        })?;
+    let head = head_source(source, src_key)?;
     if head.size < ctx.config.layout.threshold {
         // Replaced by a smaller object since the listing.
         return stream_single(ctx, source, target, keys);
@@ -269,12 +274,7 @@ fn server_copy<'a>(
     keys: &Keys<'_>,
 ) -> Result<Outcome, TransferError> {
     let (src_key, dst_key) = (keys.src, keys.dst);
-    let head = source
-        .client()
-        .head_object(source.bucket(), src_key)?
-        .ok_or_else(|| {
-            TransferError::SourceGone(format!("{src_key} disappeared before it was copied"))
-        })?;
+    let head = head_source(source, src_key)?;
     let headers = headers_for(ctx, source, src_key, &head, keys.last_modified)?;
     let multipart_source = head.etag.as_deref().is_some_and(is_multipart_etag);
     let written = if head.size < MAX_COPY_OBJECT && !multipart_source {
