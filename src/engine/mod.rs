@@ -32,7 +32,7 @@ use crate::storage::local::LocalStore;
 use crate::storage::s3::S3Store;
 use crate::storage::{Entry, ListError, ListItem, Store};
 use diff::{MergeJoin, Pair, Verdict};
-use parts::{BufferPool, PartQueue};
+use parts::PartQueue;
 use stats::{Snapshot, Stats};
 
 const LIST_QUEUE: usize = 1000;
@@ -197,10 +197,6 @@ pub(crate) struct Job {
 
 fn pipeline(run: &Run<'_>) {
     let config = run.config;
-    let pool = BufferPool::new(
-        config.max_parallel_uploads,
-        config.layout.chunk_size as usize,
-    );
     let (parts, part_rx) = PartQueue::new();
     let source_incomplete = Cell::new(false);
     let mut to_delete: Vec<String> = Vec::new();
@@ -212,7 +208,6 @@ fn pipeline(run: &Run<'_>) {
         drop(part_rx);
         let ctx = transfer::Ctx {
             config,
-            pool: &pool,
             parts: &parts,
             cancel: &run.cancel,
         };

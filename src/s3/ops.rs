@@ -268,27 +268,25 @@ impl Client {
             .map_err(|e| S3Error::bad_response("CreateMultipartUpload", e.to_string()))
     }
 
-    /// UploadPart from memory; returns the part's ETag.
-    pub fn upload_part(
+    /// UploadPart; the part's ETag is required in the answer.
+    pub fn upload_part<'a>(
         &self,
-        bucket: &str,
-        key: &str,
+        bucket: &'a str,
+        key: &'a str,
         upload_id: &str,
         part_number: u32,
-        data: &[u8],
+        payload: Payload<'a>,
         headers: &[(String, String)],
-    ) -> Result<String, S3Error> {
-        let req = with_headers(
-            Request::new("UploadPart", "PUT", bucket, Some(key))
-                .query("partNumber", part_number.to_string())
-                .query("uploadId", upload_id)
-                .payload(Payload::Bytes(data)),
-            headers,
-        );
-        let req = with_headers(req, &self.sse_c_headers());
+    ) -> Result<Written, S3Error> {
+        let req = Request::new("UploadPart", "PUT", bucket, Some(key))
+            .query("partNumber", part_number.to_string())
+            .query("uploadId", upload_id)
+            .payload(payload);
+        let req = with_headers(with_headers(req, headers), &self.sse_c_headers());
         let (head, _) = self.send_text(&req)?;
-        etag_of(&head)
-            .ok_or_else(|| S3Error::bad_response("UploadPart", "the answer carries no ETag"))
+        let etag = etag_of(&head)
+            .ok_or_else(|| S3Error::bad_response("UploadPart", "the answer carries no ETag"))?;
+        Ok(Written::new(&head, Some(etag)))
     }
 
     /// CompleteMultipartUpload; returns the object's ETag.

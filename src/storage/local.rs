@@ -365,22 +365,6 @@ impl Drop for TempFile {
     }
 }
 
-/// Reads exactly `buf.len()` bytes at `offset`, failing if the file is shorter (it changed).
-pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileExt;
-        file.read_exact_at(buf, offset)
-    }
-    #[cfg(not(unix))]
-    {
-        use std::io::{Seek, SeekFrom};
-        let mut f = file.try_clone()?;
-        f.seek(SeekFrom::Start(offset))?;
-        f.read_exact(buf)
-    }
-}
-
 /// Copies `reader` into `writer` through `buf`, feeding every chunk to `observe`.
 pub fn copy_observed(
     reader: &mut dyn Read,

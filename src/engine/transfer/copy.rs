@@ -1,15 +1,11 @@
 //! S3 → S3: streamed through this program (each side with its own endpoint and
 //! credentials), or copied by the server with `--server-side-copy`.
 
-use std::io::{self, Read};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use md5::{Digest, Md5};
-
-use super::multipart::{self, Fill, PartSource};
-use super::{
-    Ctx, Outcome, TransferError, is_md5_etag, retry_body, target_meta, verify_write, write_headers,
-};
+use super::multipart::{self, PartSource};
+use super::streams::ReGet;
+use super::{Ctx, Outcome, TransferError, is_md5_etag, target_meta, verify_write, write_headers};
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
 use crate::s3::Payload;
 use crate::s3::ops::{CopySource, ObjectHead, Written};
@@ -160,25 +156,8 @@ fn stream_single(
     if let (true, Some(md5)) = (ctx.config.content_md5, source_md5.and_then(hex_to_bytes)) {
         headers.push(("content-md5".into(), base64(&md5)));
     }
-    let first = Mutex::new(Some(first));
-    let hasher = Arc::new(Mutex::new(Md5::new()));
-    let open = || -> io::Result<Box<dyn Read + '_>> {
-        // The first attempt reads the response we already have; a retry asks again.
-        let resp = match first.lock().ok().and_then(|mut f| f.take()) {
-            Some(r) => r,
-            None => source
-                .client()
-                .get_object(source.bucket(), src_key, None)
-                .map_err(io::Error::other)?,
-        };
-        if let Ok(mut h) = hasher.lock() {
-            *h = Md5::new();
-        }
-        Ok(Box::new(Hashing {
-            inner: resp.into_reader(),
-            md5: Arc::clone(&hasher),
-        }))
-    };
+    let body = ReGet::new(source.client(), source.bucket(), src_key, None, first);
+    let open = || body.open();
     let payload = Payload::Stream {
         len: head.size,
         sha256: None,
@@ -187,30 +166,14 @@ fn stream_single(
     let written = target
         .client()
         .put_object(target.bucket(), dst_key, payload, &headers)?;
-    let sent = hasher.lock().map(|h| hex(&h.clone().finalize())).ok();
+    let sent = body.md5().map(|m| hex(&m[..]));
     // First: the target stored exactly the bytes that passed through here.
     verify_write(ctx.config, false, sent.as_deref(), &written, dst_key)?;
     // Then: those bytes are the source object's.
     compare(ctx, &head, &written, dst_key)
 }
 
-/// Hashes what passes through a reader.
-struct Hashing<R> {
-    inner: R,
-    md5: Arc<Mutex<Md5>>,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Ok(mut h) = self.md5.lock() {
-            h.update(&buf[..n]);
-        }
-        Ok(n)
-    }
-}
-
-/// A large object: ranged GETs into pooled buffers, each sent as a part.
+/// A large object: each part streamed from a ranged GET into UploadPart.
 fn stream_multipart<'a>(
     ctx: &Ctx<'_, 'a>,
     source: &'a S3Store,
@@ -224,37 +187,13 @@ fn stream_multipart<'a>(
         return stream_single(ctx, source, target, keys);
     }
     let headers = headers_for(ctx, source, src_key, &head, keys.last_modified)?;
-    let expected_etag: Arc<str> =
-        Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default());
-    let key: Arc<str> = Arc::from(src_key);
-    let fill: Fill<'a> = Arc::new(move |offset, buf: &mut [u8]| {
-        let last = offset + buf.len() as u64 - 1;
-        retry_body(source.client(), || {
-            let resp = source
-                .client()
-                .get_object(source.bucket(), &key, Some((offset, last)))?;
-            let etag = ObjectHead::from_headers(&resp.headers).etag;
-            if !expected_etag.is_empty()
-                && etag.as_deref().map(strip_quotes) != Some(&*expected_etag)
-            {
-                return Err(TransferError::Mismatch(format!(
-                    "{key} changed while it was being copied; run again"
-                )));
-            }
-            resp.into_reader().read_exact(buf).map_err(|e| {
-                TransferError::Network(format!("reading bytes {offset}-{last} of {key}: {e}"))
-            })
-        })
-    });
-    let done = multipart::upload(
-        ctx,
-        target,
-        dst_key,
-        head.size,
-        &headers,
-        PartSource::Fill(fill),
-        None,
-    )?;
+    let from = PartSource::Object {
+        client: source.client(),
+        bucket: source.bucket(),
+        key: Arc::from(src_key),
+        etag: Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default()),
+    };
+    let done = multipart::upload(ctx, target, dst_key, head.size, &headers, from, None)?;
     verify_write(
         ctx.config,
         true,

@@ -7,6 +7,7 @@ pub mod copy;
 pub mod download;
 pub mod local;
 pub mod multipart;
+pub mod streams;
 pub mod upload;
 
 use std::fs::File;
@@ -14,7 +15,7 @@ use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::parts::{BufferPool, PartQueue};
+use super::parts::PartQueue;
 use crate::config::{Config, MetadataOptions};
 use crate::s3::ops::ObjectMeta;
 use crate::s3::{ErrorKind, S3Error};
@@ -107,7 +108,6 @@ impl std::fmt::Display for TransferError {
 /// tasks may use (they can outlive the worker's stack frame, never the run).
 pub struct Ctx<'o, 'a> {
     pub config: &'a Config,
-    pub pool: &'a BufferPool,
     pub parts: &'o PartQueue<'a>,
     pub cancel: &'a AtomicBool,
 }

@@ -1,27 +1,43 @@
-//! The multipart upload driver shared by local → S3 and streamed S3 → S3: create the
-//! upload, run one part task per chunk on the part threads (fill a pooled buffer, hash it,
-//! send it), then complete — or abort on the first failure.
+//! The multipart upload driver shared by local → S3 and S3 → S3: create the upload, run one
+//! part task per chunk on the part threads, then complete — or abort on the first failure.
+//!
+//! No part is held in memory. A local part is hashed in a first pass over its byte range and
+//! streamed in a second (the page cache makes the second read cheap), so it goes out with
+//! Content-MD5 and a signed SHA-256. A part of another object is streamed from a ranged GET
+//! straight into UploadPart and hashed on the way; the part ETag S3 returns must equal that
+//! MD5. Memory therefore stays flat whatever the object size and part count.
 
+use std::fs::File;
+use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::unbounded;
 use md5::{Digest, Md5};
+use sha2::Sha256;
 
-use super::{Ctx, TransferError};
+use super::streams::{RangeReader, ReGet};
+use super::{Ctx, STREAM_BUFFER, TransferError, retry_body};
 use crate::integrity::etag::{multipart_etag, strip_quotes};
-use crate::s3::ops::{CopySource, Written};
+use crate::s3::ops::{CopySource, ObjectHead, Written};
+use crate::s3::{Client, Payload};
+use crate::storage::local::copy_observed;
 use crate::storage::s3::S3Store;
-use crate::util::encoding::base64;
-
-/// Fills `buf` with the bytes at `offset` of the source (`buf.len()` of them).
-pub type Fill<'a> = Arc<dyn Fn(u64, &mut [u8]) -> Result<(), TransferError> + Send + Sync + 'a>;
+use crate::util::encoding::{base64, hex};
 
 /// Where the parts' bytes come from.
 #[derive(Clone)]
 pub enum PartSource<'a> {
-    /// Read through this program: each part is filled into a pooled buffer, hashed and sent.
-    Fill(Fill<'a>),
+    /// A local file (shown as `name` in messages).
+    File { file: Arc<File>, name: Arc<str> },
+    /// Another object, read with ranged GETs; every range must come from the version with
+    /// `etag` (unquoted).
+    Object {
+        client: &'a Client,
+        bucket: &'a str,
+        key: Arc<str>,
+        etag: Arc<str>,
+    },
     /// Copied by the server from another object (UploadPartCopy); no bytes pass through here.
     ServerCopy {
         bucket: &'a str,
@@ -103,7 +119,6 @@ pub fn upload<'a>(
             Arc::clone(&failed),
             done_tx.clone(),
         );
-        let pool = ctx.pool;
         let content_md5 = ctx.config.content_md5;
         let cancel = ctx.cancel;
         ctx.parts.submit(Box::new(move || {
@@ -112,41 +127,15 @@ pub fn upload<'a>(
                 let _ = done.send((part_number, Err(TransferError::Cancelled)));
                 return;
             }
-            let result = match &source {
-                PartSource::Fill(fill) => {
-                    let mut buf = pool.take();
-                    let data = &mut buf[..len as usize];
-                    let result = fill(offset, data).and_then(|()| {
-                        let md5: [u8; 16] = Md5::digest(&*data).into();
-                        let headers = if content_md5 {
-                            vec![("content-md5".to_string(), base64(&md5))]
-                        } else {
-                            Vec::new()
-                        };
-                        let etag =
-                            client.upload_part(bucket, &key, &id, part_number, data, &headers)?;
-                        Ok((etag, Some(md5)))
-                    });
-                    pool.give(buf);
-                    result
-                }
-                PartSource::ServerCopy {
-                    bucket: src_bucket,
-                    key: src_key,
-                    sse_c,
-                } => {
-                    let from = CopySource {
-                        bucket: src_bucket,
-                        key: src_key,
-                        sse_c: *sse_c,
-                    };
-                    let range = (offset, offset + len - 1);
-                    client
-                        .upload_part_copy(bucket, &key, &id, part_number, from, range)
-                        .map(|etag| (etag, None))
-                        .map_err(TransferError::from)
-                }
+            let part = Part {
+                bucket,
+                key: &key,
+                upload_id: &id,
+                number: part_number,
+                offset,
+                len,
             };
+            let result = send_part(client, &part, &source, content_md5);
             if result.is_err() {
                 failed.store(true, Ordering::Relaxed);
             }
@@ -194,6 +183,134 @@ pub fn upload<'a>(
         Err(e) => {
             abort(target, full_key, &upload_id);
             Err(TransferError::S3(e))
+        }
+    }
+}
+
+/// One part of an upload in progress.
+struct Part<'p> {
+    bucket: &'p str,
+    key: &'p str,
+    upload_id: &'p str,
+    number: u32,
+    offset: u64,
+    len: u64,
+}
+
+/// Sends one part; returns its ETag and, when the bytes passed through here, their MD5.
+fn send_part(
+    client: &Client,
+    part: &Part<'_>,
+    source: &PartSource<'_>,
+    content_md5: bool,
+) -> Result<(String, Option<[u8; 16]>), TransferError> {
+    let (offset, len) = (part.offset, part.len);
+    match source {
+        PartSource::File { file, name } => {
+            let signed = !client.config().unsigned_payload;
+            let mut md5 = Md5::new();
+            let mut sha = Sha256::new();
+            let mut buf = vec![0u8; STREAM_BUFFER];
+            copy_observed(
+                &mut RangeReader::new(Arc::clone(file), offset, len),
+                &mut std::io::sink(),
+                &mut buf,
+                &mut |c| {
+                    md5.update(c);
+                    if signed {
+                        sha.update(c);
+                    }
+                },
+            )
+            .map_err(|e| TransferError::Io(format!("cannot read {name} (did it shrink?): {e}")))?;
+            let md5: [u8; 16] = md5.finalize().into();
+            let headers = if content_md5 {
+                vec![("content-md5".to_string(), base64(&md5))]
+            } else {
+                Vec::new()
+            };
+            let open = || -> std::io::Result<Box<dyn Read>> {
+                Ok(Box::new(RangeReader::new(Arc::clone(file), offset, len)))
+            };
+            let payload = Payload::Stream {
+                len,
+                sha256: signed.then(|| hex(&sha.finalize())),
+                open: &open,
+            };
+            let written = client.upload_part(
+                part.bucket,
+                part.key,
+                part.upload_id,
+                part.number,
+                payload,
+                &headers,
+            )?;
+            Ok((written.etag.unwrap_or_default(), Some(md5)))
+        }
+        PartSource::Object {
+            client: source_client,
+            bucket,
+            key,
+            etag,
+        } => retry_body(source_client, || {
+            let range = (offset, offset + len - 1);
+            let resp = source_client.get_object(bucket, key, Some(range))?;
+            let got = ObjectHead::from_headers(&resp.headers).etag;
+            if !etag.is_empty() && got.as_deref().map(strip_quotes) != Some(&**etag) {
+                return Err(TransferError::Mismatch(format!(
+                    "{key} changed while it was being copied; run again"
+                )));
+            }
+            let body = ReGet::new(source_client, bucket, key, Some(range), resp);
+            let open = || body.open();
+            let payload = Payload::Stream {
+                len,
+                sha256: None,
+                open: &open,
+            };
+            let written = client.upload_part(
+                part.bucket,
+                part.key,
+                part.upload_id,
+                part.number,
+                payload,
+                &[],
+            )?;
+            let md5 = body
+                .md5()
+                .ok_or_else(|| TransferError::Io("lost the digest of a part".into()))?;
+            let stored = written
+                .etag
+                .as_deref()
+                .map(strip_quotes)
+                .unwrap_or_default();
+            // The part's ETag is the MD5 of what S3 received unless the target encrypts with
+            // KMS or a customer key: a difference means bytes changed on the way, so resend.
+            if !written.encrypted && !stored.is_empty() && stored != hex(&md5) {
+                return Err(TransferError::Network(format!(
+                    "part {} of {} arrived altered (sent MD5 {}, S3 computed {stored})",
+                    part.number,
+                    part.key,
+                    hex(&md5)
+                )));
+            }
+            Ok((written.etag.unwrap_or_default(), Some(md5)))
+        }),
+        PartSource::ServerCopy { bucket, key, sse_c } => {
+            let from = CopySource {
+                bucket,
+                key,
+                sse_c: *sse_c,
+            };
+            let etag = client.upload_part_copy(
+                part.bucket,
+                part.key,
+                part.upload_id,
+                part.number,
+                from,
+                (offset, offset + len - 1),
+            )?;
+            Ok((etag, None))
         }
     }
 }

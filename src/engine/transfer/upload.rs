@@ -8,11 +8,11 @@ use std::sync::Arc;
 use md5::{Digest, Md5};
 use sha2::Sha256;
 
-use super::multipart::{self, Fill, PartSource};
+use super::multipart::{self, PartSource};
 use super::{Ctx, Outcome, STREAM_BUFFER, TransferError, io_err, open_source, verify_write};
 use crate::s3::Payload;
 use crate::s3::ops::Written;
-use crate::storage::local::{copy_observed, read_exact_at};
+use crate::storage::local::copy_observed;
 use crate::storage::s3::S3Store;
 use crate::util::encoding::{base64, hex};
 
@@ -37,13 +37,10 @@ pub fn upload_file<'a>(
     let (written, expected) = if multipart {
         let file = Arc::new(open_source(path)?);
         let before = stamp(&file, path)?;
-        let shown = path.display().to_string();
-        let reader = Arc::clone(&file);
-        let fill: Fill<'a> = Arc::new(move |offset, buf: &mut [u8]| {
-            read_exact_at(&reader, buf, offset).map_err(|e| {
-                TransferError::Io(format!("cannot read {shown} (did it shrink?): {e}"))
-            })
-        });
+        let source = PartSource::File {
+            file: Arc::clone(&file),
+            name: Arc::from(path.display().to_string()),
+        };
         // Parts are read at different times: a file modified meanwhile would be stored torn
         // while every part checks out, so compare its size and mtime before completing.
         let unchanged = || {
@@ -62,7 +59,7 @@ pub fn upload_file<'a>(
             &full_key,
             size,
             headers,
-            PartSource::Fill(fill),
+            source,
             Some(&unchanged),
         )?;
         (done.written, done.expected)
