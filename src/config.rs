@@ -116,6 +116,14 @@ pub struct Config {
     pub verify_multipart: bool,
     pub follow_symlinks: bool,
     pub max_keys: u32,
+    /// Listing requests in flight at once (1 lists sequentially).
+    pub max_parallel_listings: usize,
+    /// Levels of prefixes listed in parallel.
+    pub max_parallel_listing_max_depth: usize,
+    /// Entries a lister may queue ahead of the diff.
+    pub object_listing_queue_size: usize,
+    /// List directory buckets (`--x-s3`) in parallel too.
+    pub allow_parallel_listings_in_express_one_zone: bool,
     /// S3 → S3 by CopyObject / UploadPartCopy instead of streaming the bytes.
     pub server_side_copy: bool,
     /// S3 → S3: for objects whose data is up to date, bring the target's tags up to date.
@@ -146,6 +154,10 @@ impl Config {
             verify_multipart: true,
             follow_symlinks: true,
             max_keys: 1000,
+            max_parallel_listings: 16,
+            max_parallel_listing_max_depth: 2,
+            object_listing_queue_size: 1000,
+            allow_parallel_listings_in_express_one_zone: false,
             server_side_copy: false,
             sync_latest_tagging: false,
             metadata: MetadataOptions {

@@ -133,6 +133,18 @@ pub struct Args {
     /// parts of large objects in flight at once, shared by all workers (default 16)
     #[argh(option, default = "16")]
     pub max_parallel_uploads: u16,
+    /// listing requests in flight at once; 1 lists sequentially (default 16)
+    #[argh(option, default = "16")]
+    pub max_parallel_listings: u16,
+    /// levels of prefixes listed in parallel (default 2)
+    #[argh(option, default = "2")]
+    pub max_parallel_listing_max_depth: u16,
+    /// listed objects queued ahead of the comparison (default 1000; memory stays flat)
+    #[argh(option, default = "1000")]
+    pub object_listing_queue_size: u32,
+    /// list S3 Express One Zone directory buckets in parallel too
+    #[argh(switch)]
+    pub allow_parallel_listings_in_express_one_zone: bool,
     /// keys per listing request, 1..=32767 (default 1000)
     #[argh(option, default = "1000")]
     pub max_keys: u16,

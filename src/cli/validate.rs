@@ -389,6 +389,16 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
             args.max_keys
         )));
     }
+    if args.max_parallel_listings == 0 {
+        return Err(CliError::usage(
+            "--max-parallel-listings must be at least 1",
+        ));
+    }
+    if args.object_listing_queue_size == 0 {
+        return Err(CliError::usage(
+            "--object-listing-queue-size must be at least 1",
+        ));
+    }
     if args.aws_max_attempts == 0 {
         return Err(CliError::usage("--aws-max-attempts must be at least 1"));
     }
@@ -605,6 +615,11 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     config.verify_multipart = !args.disable_multipart_verify;
     config.follow_symlinks = !args.ignore_symlinks;
     config.max_keys = u32::from(args.max_keys);
+    config.max_parallel_listings = usize::from(args.max_parallel_listings);
+    config.max_parallel_listing_max_depth = usize::from(args.max_parallel_listing_max_depth);
+    config.object_listing_queue_size = args.object_listing_queue_size as usize;
+    config.allow_parallel_listings_in_express_one_zone =
+        args.allow_parallel_listings_in_express_one_zone;
     config.server_side_copy = args.server_side_copy;
     config.metadata = MetadataOptions {
         no_sync_system: args.no_sync_system_metadata,

@@ -35,8 +35,6 @@ use diff::{MergeJoin, Pair, Verdict};
 use parts::PartQueue;
 use stats::{Snapshot, Stats};
 
-const LIST_QUEUE: usize = 1000;
-
 /// How a run ended.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -99,9 +97,24 @@ fn open_store(location: &Location, config: &Config) -> Store {
                 Arc::new(Client::new(client)),
                 bucket.clone(),
                 prefix.clone(),
-                config.max_keys,
+                crate::storage::s3::ListOptions {
+                    max_keys: config.max_keys,
+                    parallel: listing_parallelism(config, bucket),
+                    max_depth: config.max_parallel_listing_max_depth,
+                },
             ))
         }
+    }
+}
+
+/// Listing requests in flight for a bucket. Directory buckets (S3 Express One Zone) may list
+/// uploads in progress when listed in parallel, so they are listed sequentially unless the
+/// user allows it.
+fn listing_parallelism(config: &Config, bucket: &str) -> usize {
+    if bucket.ends_with("--x-s3") && !config.allow_parallel_listings_in_express_one_zone {
+        1
+    } else {
+        config.max_parallel_listings
     }
 }
 
@@ -142,8 +155,9 @@ fn spawn_lister<'s, 'e>(
     scope: &'s std::thread::Scope<'s, 'e>,
     store: &'e Store,
     cancel: &'e AtomicBool,
+    queue: usize,
 ) -> Receiver<Result<ListItem, ListError>> {
-    let (tx, rx) = bounded(LIST_QUEUE);
+    let (tx, rx) = bounded(queue.max(1));
     scope.spawn(move || {
         let result =
             store.list(&mut |item| tx.send(Ok(item)).is_ok() && !cancel.load(Ordering::Relaxed));
@@ -221,9 +235,19 @@ fn pipeline(run: &Run<'_>) {
             drop(job_rx);
             let target_incomplete = Cell::new(false);
             let list_target = !config.remove_modified_filter || config.delete;
-            let source_rx = spawn_lister(inner, run.source, &run.cancel);
+            let source_rx = spawn_lister(
+                inner,
+                run.source,
+                &run.cancel,
+                config.object_listing_queue_size,
+            );
             let target_rx = if list_target {
-                Some(spawn_lister(inner, run.target, &run.cancel))
+                Some(spawn_lister(
+                    inner,
+                    run.target,
+                    &run.cancel,
+                    config.object_listing_queue_size,
+                ))
             } else {
                 None
             };

@@ -1,26 +1,85 @@
 //! An S3 bucket and prefix as a store.
+//!
+//! Listing can run in parallel without giving up key order: with a delimiter, one level of
+//! the "directory" tree comes back as objects and common prefixes, already in key order, and
+//! every key under a common prefix `p/` sorts right where `p/` does. So each level is walked
+//! in order while the listings of its next few prefixes run ahead on their own threads, each
+//! into a small bounded channel that is drained when its turn comes. Requests in flight are
+//! capped by a shared gate (`--max-parallel-listings`); below `--max-parallel-listing-max-depth`
+//! a prefix is listed flat.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender, bounded};
 
 use super::{Entry, ListError, ListItem};
 use crate::s3::Client;
 use crate::s3::ops::ListRequest;
+use crate::s3::xml::{ListPage, ListedObject};
+
+/// How listings are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListOptions {
+    pub max_keys: u32,
+    /// Listing requests in flight at once; 1 lists sequentially.
+    pub parallel: usize,
+    /// Levels of common prefixes listed in parallel (1 = only the first level).
+    pub max_depth: usize,
+}
+
+/// Entries buffered per prefix listed ahead of its turn.
+const AHEAD_QUEUE: usize = 512;
 
 /// A bucket and key prefix reached through one client.
 pub struct S3Store {
     client: Arc<Client>,
     bucket: String,
     prefix: String,
-    max_keys: u32,
+    options: ListOptions,
 }
 
+/// Caps the listing requests in flight across all listing threads.
+struct Gate {
+    tokens_tx: Sender<()>,
+    tokens_rx: Receiver<()>,
+}
+
+impl Gate {
+    fn new(n: usize) -> Gate {
+        let (tokens_tx, tokens_rx) = bounded(n.max(1));
+        for _ in 0..n.max(1) {
+            let _ = tokens_tx.send(());
+        }
+        Gate {
+            tokens_tx,
+            tokens_rx,
+        }
+    }
+
+    fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        let _ = self.tokens_rx.recv();
+        let out = f();
+        let _ = self.tokens_tx.send(());
+        out
+    }
+}
+
+/// Where listed objects go; returns `Ok(false)` to stop.
+type Sink<'k> = dyn FnMut(ListedObject) -> Result<bool, ListError> + 'k;
+
 impl S3Store {
-    pub fn new(client: Arc<Client>, bucket: String, prefix: String, max_keys: u32) -> S3Store {
+    pub fn new(
+        client: Arc<Client>,
+        bucket: String,
+        prefix: String,
+        options: ListOptions,
+    ) -> S3Store {
         S3Store {
             client,
             bucket,
             prefix,
-            max_keys,
+            options,
         }
     }
 
@@ -42,65 +101,147 @@ impl S3Store {
         format!("{}{key}", self.prefix)
     }
 
-    /// Lists every object under the prefix, in the order S3 returns (UTF-8 byte order).
-    /// An object whose key equals the prefix has no relative key and is skipped.
+    /// Lists every object under the prefix in UTF-8 byte order of the key. An object whose
+    /// key equals the prefix has no relative key and is skipped.
     pub fn list(&self, emit: &mut dyn FnMut(ListItem) -> bool) -> Result<(), ListError> {
-        let mut token: Option<String> = None;
         let mut last_key: Option<String> = None;
-        loop {
-            let args = ListRequest {
-                prefix: &self.prefix,
-                continuation_token: token.as_deref(),
-                max_keys: Some(self.max_keys),
-                ..ListRequest::default()
+        let mut sink = |obj: ListedObject| -> Result<bool, ListError> {
+            // The merge-join relies on byte order; a store (or a bug) that breaks it must
+            // stop the run rather than cause wrong transfers or deletions.
+            if last_key.as_ref().is_some_and(|last| *last >= obj.key) {
+                return Err(ListError(format!(
+                    "s3://{}: the listing is not in key order ('{}' after '{}'); this store is not supported",
+                    self.bucket,
+                    obj.key,
+                    last_key.clone().unwrap_or_default()
+                )));
+            }
+            let Some(relative) = obj.key.strip_prefix(self.prefix.as_str()) else {
+                return Ok(true);
             };
-            let page = self
-                .client
-                .list_objects_v2(&self.bucket, &args)
-                .map_err(|e| {
-                    ListError(format!(
-                        "listing s3://{}/{} failed: {e}",
-                        self.bucket, self.prefix
-                    ))
-                })?;
-            for obj in page.objects {
-                // The merge-join relies on byte order; a store that breaks it must not
-                // silently produce wrong transfers or deletions.
-                if last_key.as_ref().is_some_and(|last| *last >= obj.key) {
-                    return Err(ListError(format!(
-                        "s3://{}: the listing is not in key order ('{}' after '{}'); this store is not supported",
-                        self.bucket,
-                        obj.key,
-                        last_key.unwrap_or_default()
-                    )));
-                }
-                let Some(relative) = obj.key.strip_prefix(self.prefix.as_str()) else {
-                    continue;
-                };
-                if relative.is_empty() {
-                    log::debug!(
-                        "skipping s3://{}/{}: its key equals the prefix",
-                        self.bucket,
-                        obj.key
-                    );
-                    last_key = Some(obj.key);
-                    continue;
-                }
-                let entry = Entry {
-                    key: relative.to_string(),
-                    size: obj.size,
-                    last_modified: obj.last_modified,
-                    etag: obj.etag,
-                };
+            if relative.is_empty() {
+                log::debug!(
+                    "skipping s3://{}/{}: its key equals the prefix",
+                    self.bucket,
+                    obj.key
+                );
                 last_key = Some(obj.key);
-                if !emit(ListItem::Entry(entry)) {
-                    return Ok(());
+                return Ok(true);
+            }
+            let entry = Entry {
+                key: relative.to_string(),
+                size: obj.size,
+                last_modified: obj.last_modified,
+                etag: obj.etag,
+            };
+            last_key = Some(obj.key);
+            Ok(emit(ListItem::Entry(entry)))
+        };
+        let gate = Gate::new(self.options.parallel);
+        if self.options.parallel <= 1 || self.options.max_depth == 0 {
+            self.list_flat(&gate, &self.prefix, &mut sink).map(|_| ())
+        } else {
+            self.list_tree(&gate, &self.prefix, 1, &mut sink)
+                .map(|_| ())
+        }
+    }
+
+    fn page(
+        &self,
+        gate: &Gate,
+        prefix: &str,
+        token: Option<&str>,
+        delimiter: bool,
+    ) -> Result<ListPage, ListError> {
+        let args = ListRequest {
+            prefix,
+            continuation_token: token,
+            delimiter: delimiter.then_some("/"),
+            max_keys: Some(self.options.max_keys),
+            ..ListRequest::default()
+        };
+        gate.run(|| self.client.list_objects_v2(&self.bucket, &args))
+            .map_err(|e| ListError(format!("listing s3://{}/{prefix} failed: {e}", self.bucket)))
+    }
+
+    /// Everything under `prefix`, one request at a time.
+    fn list_flat(&self, gate: &Gate, prefix: &str, sink: &mut Sink<'_>) -> Result<bool, ListError> {
+        let mut token: Option<String> = None;
+        loop {
+            let page = self.page(gate, prefix, token.as_deref(), false)?;
+            for obj in page.objects {
+                if !sink(obj)? {
+                    return Ok(false);
                 }
             }
             match page.next_continuation_token {
                 Some(t) if page.is_truncated => token = Some(t),
-                _ => return Ok(()),
+                _ => return Ok(true),
             }
         }
+    }
+
+    /// Everything under `prefix`, its common prefixes listed ahead in parallel.
+    fn list_tree(
+        &self,
+        gate: &Gate,
+        prefix: &str,
+        depth: usize,
+        sink: &mut Sink<'_>,
+    ) -> Result<bool, ListError> {
+        if depth > self.options.max_depth {
+            return self.list_flat(gate, prefix, sink);
+        }
+        std::thread::scope(|scope| {
+            let window = self.options.parallel.max(1);
+            let mut token: Option<String> = None;
+            loop {
+                let page = self.page(gate, prefix, token.as_deref(), true)?;
+                let mut ahead: VecDeque<Receiver<Result<ListedObject, ListError>>> =
+                    VecDeque::new();
+                let mut pending = page.common_prefixes.iter();
+                let mut spawn_next = |ahead: &mut VecDeque<_>| {
+                    if let Some(child) = pending.next() {
+                        let (tx, rx) = bounded(AHEAD_QUEUE);
+                        let child = child.clone();
+                        scope.spawn(move || {
+                            let mut forward = |obj| Ok(tx.send(Ok(obj)).is_ok());
+                            if let Err(e) = self.list_tree(gate, &child, depth + 1, &mut forward) {
+                                let _ = tx.send(Err(e));
+                            }
+                        });
+                        ahead.push_back(rx);
+                    }
+                };
+                for _ in 0..window {
+                    spawn_next(&mut ahead);
+                }
+                // Objects and prefixes of this page, merged in key order.
+                let mut objects = page.objects.into_iter().peekable();
+                for common in &page.common_prefixes {
+                    while let Some(obj) = objects.next_if(|o| o.key.as_str() < common.as_str()) {
+                        if !sink(obj)? {
+                            return Ok(false);
+                        }
+                    }
+                    let Some(rx) = ahead.pop_front() else { break };
+                    for item in rx {
+                        if !sink(item?)? {
+                            return Ok(false);
+                        }
+                    }
+                    spawn_next(&mut ahead);
+                }
+                for obj in objects {
+                    if !sink(obj)? {
+                        return Ok(false);
+                    }
+                }
+                match page.next_continuation_token {
+                    Some(t) if page.is_truncated => token = Some(t),
+                    _ => return Ok(true),
+                }
+            }
+        })
     }
 }
