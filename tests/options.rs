@@ -1,0 +1,194 @@
+//! Options the README promises, each checked against a real server.
+
+mod common;
+
+use common::{Kind, World, data, md5_hex, write_file};
+
+/// The request head (up to the blank line) of the first request starting with `start`.
+fn request_head(sent: &str, start: &str) -> String {
+    let sent = sent.to_ascii_lowercase();
+    let at = sent
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start} request was sent"));
+    let end = sent[at..].find("\r\n\r\n").map_or(sent.len(), |e| at + e);
+    sent[at..end].to_string()
+}
+
+fn via_proxy(w: &World, extra: &[&str]) -> (common::Run, String) {
+    let proxy = common::RecordingProxy::start(common::server(w.kind).port());
+    let mut args = w.target_args();
+    args[1] = proxy.endpoint();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let run = common::run(&args, &[]);
+    (run, proxy.sent())
+}
+
+#[test]
+fn unsigned_payload_and_no_content_md5() {
+    let w = World::new(Kind::S3sFs);
+    let content = data(3000, 81);
+    write_file(&w.path("src/f"), &content);
+    let src = w.path("src").display().to_string();
+    let (run, sent) = via_proxy(
+        &w,
+        &[
+            "--json-tracing",
+            "--disable-payload-signing",
+            &src,
+            &w.url("u/"),
+        ],
+    );
+    run.assert_code(0);
+    assert_eq!(run.summary("etag_verified"), 1);
+    let put = request_head(&sent, "put /");
+    assert!(
+        put.contains("x-amz-content-sha256: unsigned-payload"),
+        "{put}"
+    );
+    assert!(put.contains("content-md5:"), "{put}");
+
+    let (run, sent) = via_proxy(
+        &w,
+        &[
+            "--json-tracing",
+            "--disable-content-md5-header",
+            &src,
+            &w.url("m/"),
+        ],
+    );
+    run.assert_code(0);
+    let put = request_head(&sent, "put /");
+    assert!(!put.contains("content-md5:"), "{put}");
+    // The ETag is still checked against the MD5 of what was sent.
+    assert_eq!(run.summary("etag_verified"), 1);
+    assert_eq!(md5_hex(&w.get("m/f")), md5_hex(&content));
+}
+
+#[test]
+fn remove_modified_filter_sends_everything_again() {
+    let w = World::new(Kind::S3sFs);
+    write_file(&w.path("src/a"), b"a");
+    write_file(&w.path("src/b"), b"b");
+    let src = w.path("src").display().to_string();
+    w.sync(&[&src, &w.url("")]).assert_code(0);
+    let run = w.sync(&[
+        "--json-tracing",
+        "--remove-modified-filter",
+        &src,
+        &w.url(""),
+    ]);
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), 2);
+    assert_eq!(run.summary("skipped"), 0);
+}
+
+#[test]
+fn multipart_verification_can_be_turned_off() {
+    let w = World::new(Kind::S3sFs);
+    let big = data(11 << 20, 82);
+    write_file(&w.path("up/big"), &big);
+    let up = w.path("up").display().to_string();
+    w.sync(&[
+        "--multipart-chunksize",
+        "5MiB",
+        "--multipart-threshold",
+        "5MiB",
+        &up,
+        &w.url(""),
+    ])
+    .assert_code(0);
+    // Default part size cannot reproduce the 5 MiB-part ETag: a warning, unless turned off.
+    let down = w.path("down").display().to_string();
+    let run = w.sync_from(&[
+        "--json-tracing",
+        "--disable-multipart-verify",
+        &w.url(""),
+        &down,
+    ]);
+    run.assert_code(0);
+    assert_eq!(run.summary("warning"), 0);
+    assert_eq!(run.summary("etag_verified"), 0);
+    assert_eq!(
+        std::fs::read(w.path("down/big")).map(|d| md5_hex(&d)).ok(),
+        Some(md5_hex(&big))
+    );
+    let down2 = w.path("down2").display().to_string();
+    let run = w.sync_from(&[
+        "--json-tracing",
+        "--disable-etag-verify",
+        &w.url(""),
+        &down2,
+    ]);
+    run.assert_code(0);
+    assert_eq!(run.summary("warning"), 0);
+}
+
+#[test]
+fn logging_destinations_and_levels() {
+    let w = World::new(Kind::S3sFs);
+    write_file(&w.path("src/f"), b"x");
+    let src = w.path("src").display().to_string();
+    let run = w.sync(&[
+        "-v",
+        "--tracing-stderr",
+        "--show-no-progress",
+        &src,
+        &w.url("a/"),
+    ]);
+    run.assert_code(0);
+    assert!(run.stdout.is_empty(), "logs went to stdout: {}", run.stdout);
+    assert!(run.stderr.contains("sync completed."), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("objects/sec"),
+        "--show-no-progress still printed the summary line"
+    );
+    let run = w.sync(&["-qq", &src, &w.url("b/")]);
+    run.assert_code(0);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let run = w.sync(&["-v", &src, &w.url("c/")]);
+    assert!(
+        run.stdout.contains("INFO sync completed."),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("transferred   1 objects"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn unreachable_endpoint_fails_fast_with_one_attempt() {
+    let dir = std::env::temp_dir().join(common::unique("unreach"));
+    write_file(&dir.join("f"), b"x");
+    let args: Vec<String> = [
+        "--target-endpoint-url",
+        "http://127.0.0.1:1",
+        "--target-access-key",
+        "a",
+        "--target-secret-access-key",
+        "b",
+        "--aws-max-attempts",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([dir.display().to_string(), "s3://b/".to_string()])
+    .collect();
+    let started = std::time::Instant::now();
+    let run = common::run(&args, &[]);
+    run.assert_code(1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("s3sync: error:"))
+        .unwrap_or_default();
+    assert!(line.contains("127.0.0.1:1"), "{}", run.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
