@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::integrity::checksum::ChecksumSpec;
 use crate::integrity::etag::PartLayout;
 use crate::s3::ClientConfig;
 
@@ -130,6 +131,14 @@ pub struct Config {
     pub sync_latest_tagging: bool,
     pub metadata: MetadataOptions,
     pub output: OutputConfig,
+    /// The additional checksum given to objects written to S3.
+    pub checksum: Option<ChecksumSpec>,
+    /// Compare that checksum with the one S3 reports after the write.
+    pub verify_checksum: bool,
+    /// Read S3 sources' additional checksums and verify what is written against them.
+    pub enable_additional_checksum: bool,
+    /// Learn the exact part sizes of multipart S3 objects before transferring them.
+    pub auto_chunksize: bool,
 }
 
 impl Config {
@@ -165,6 +174,10 @@ impl Config {
                 ..MetadataOptions::default()
             },
             output: OutputConfig::default(),
+            checksum: None,
+            verify_checksum: true,
+            enable_additional_checksum: false,
+            auto_chunksize: false,
         }
     }
 }

@@ -125,6 +125,24 @@ pub struct Args {
     /// do not verify ETags of multipart uploads
     #[argh(switch)]
     pub disable_multipart_verify: bool,
+    /// give uploaded objects this additional checksum and verify it: SHA256, SHA1, CRC32,
+    /// CRC32C or CRC64NVME
+    #[argh(option)]
+    pub additional_checksum_algorithm: Option<String>,
+    /// multipart CRC32/CRC32C checksums of the whole object instead of composite ones
+    /// (CRC64NVME always is)
+    #[argh(switch)]
+    pub full_object_checksum: bool,
+    /// ask S3 sources for their additional checksums and verify downloads and copies with them
+    #[argh(switch)]
+    pub enable_additional_checksum: bool,
+    /// store the additional checksum but do not compare it after the upload
+    #[argh(switch)]
+    pub disable_additional_checksum_verify: bool,
+    /// learn the part sizes of multipart S3 objects (one HeadObject per part) so their ETags
+    /// and checksums verify exactly
+    #[argh(switch)]
+    pub auto_chunksize: bool,
 
     // Performance
     /// objects transferred at once (default 16)

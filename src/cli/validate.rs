@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::CliError;
 use super::args::Args;
 use crate::config::{Config, Location, MetadataOptions, OutputConfig, UpdateCheck};
+use crate::integrity::checksum::{Algorithm, ChecksumSpec};
 use crate::integrity::etag::PartLayout;
 use md5::{Digest, Md5};
 
@@ -212,6 +213,7 @@ fn location(
         connect_timeout: args.connect_timeout_milliseconds.map(Duration::from_millis),
         read_timeout: args.read_timeout_milliseconds.map(Duration::from_millis),
         sse_c,
+        checksum_mode: false,
     };
     Ok(Location::S3 {
         bucket,
@@ -333,6 +335,30 @@ fn parse_metadata(text: Option<&str>) -> Result<Option<Vec<(String, String)>>, C
     Ok(Some(pairs))
 }
 
+/// `--additional-checksum-algorithm` and the switches that depend on it.
+fn checksum_spec(args: &Args) -> Result<Option<ChecksumSpec>, CliError> {
+    let algorithm = match &args.additional_checksum_algorithm {
+        Some(text) => Some(Algorithm::parse(text).ok_or_else(|| {
+            CliError::usage(format!(
+                "--additional-checksum-algorithm: {text:?} is not one of SHA256, SHA1, CRC32, CRC32C, CRC64NVME"
+            ))
+        })?),
+        None => None,
+    };
+    match algorithm {
+        None if args.full_object_checksum => Err(CliError::usage(
+            "--full-object-checksum needs --additional-checksum-algorithm CRC32, CRC32C or CRC64NVME",
+        )),
+        None if args.disable_additional_checksum_verify => Err(CliError::usage(
+            "--disable-additional-checksum-verify needs --additional-checksum-algorithm",
+        )),
+        Some(a) if args.full_object_checksum && !a.is_crc() => Err(CliError::usage(format!(
+            "--full-object-checksum works with CRC32, CRC32C and CRC64NVME only, not {a}"
+        ))),
+        other => Ok(other.map(|a| ChecksumSpec::new(a, args.full_object_checksum))),
+    }
+}
+
 fn check_part_size(name: &str, value: u64) -> Result<(), CliError> {
     if !(MIN_PART..=MAX_PART).contains(&value) {
         return Err(CliError::usage(format!(
@@ -404,6 +430,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     }
     check_part_size("--multipart-threshold", args.multipart_threshold)?;
     check_part_size("--multipart-chunksize", args.multipart_chunksize)?;
+    let checksum = checksum_spec(args)?;
     if args.check_size && args.check_etag {
         return Err(CliError::usage(
             "--check-size and --check-etag cannot be used together",
@@ -517,6 +544,15 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     if args.check_etag && (encrypted_target || args.source_sse_c.is_some()) {
         return Err(CliError::usage(
             "--check-etag cannot be used with SSE-KMS or SSE-C: those ETags are not content digests",
+        ));
+    }
+    if matches!(source_place, Place::S3 { .. })
+        && target_is_s3
+        && (args.additional_checksum_algorithm.is_some() || args.enable_additional_checksum)
+    {
+        return Err(CliError::usage(
+            "--additional-checksum-algorithm and --enable-additional-checksum are not supported for S3 to S3 yet \
+             (uploads and downloads only); S3 to S3 copies are verified by ETag",
         ));
     }
     if args.sync_latest_tagging && !(matches!(source_place, Place::S3 { .. }) && target_is_s3) {
@@ -642,6 +678,13 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         sse_kms_key_id: args.sse_kms_key_id.clone(),
     };
     config.sync_latest_tagging = args.sync_latest_tagging;
+    config.checksum = checksum;
+    config.verify_checksum = !args.disable_additional_checksum_verify;
+    config.enable_additional_checksum = args.enable_additional_checksum;
+    config.auto_chunksize = args.auto_chunksize;
+    if let Location::S3 { client, .. } = &mut config.source {
+        client.checksum_mode = args.enable_additional_checksum;
+    }
     if encrypted_target {
         // SSE-KMS and SSE-C ETags are not MD5s of the content: nothing to compare them with.
         config.verify_etag = false;

@@ -150,39 +150,29 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
         Stats::add(&stats.transferred_bytes, job.source.size);
         return;
     }
-    let result: Result<Outcome, TransferError> = match (run.source, run.target) {
-        (Store::Local(src), Store::S3(dst)) => {
-            let headers = local_upload_headers(run, &job.source);
-            transfer::upload::upload_file(
-                ctx,
-                dst,
-                &src.path_of(key),
-                key,
-                job.source.size,
-                &headers,
-                buf,
-            )
-        }
-        (Store::Local(src), Store::Local(dst)) => transfer::local::copy_local(
-            &src.path_of(key),
-            &dst.path_of(key),
-            job.source.size,
-            job.source.last_modified,
-            buf,
-        )
-        .map(|_| Outcome::unverified()),
-        (Store::S3(_), Store::Local(dst))
-            if key.ends_with('/') && job.source.size == 0 && dst.path_of(key).is_dir() =>
-        {
-            // A directory marker whose directory exists: nothing to do.
-            Stats::add(&stats.skipped, 1);
-            return;
-        }
-        (Store::S3(src), Store::Local(dst)) => {
-            transfer::download::download(ctx, src, dst, &job.source)
-        }
-        (Store::S3(src), Store::S3(dst)) => {
-            transfer::copy::copy_object(ctx, src, dst, &job.source, run.config.server_side_copy)
+    if key.ends_with('/')
+        && job.source.size == 0
+        && let (Store::S3(_), Store::Local(dst)) = (run.source, run.target)
+        && dst.path_of(key).is_dir()
+    {
+        // A directory marker whose directory exists: nothing to do.
+        Stats::add(&stats.skipped, 1);
+        return;
+    }
+    let mut attempt = 1;
+    let result = loop {
+        match transfer_once(run, &job, ctx, buf) {
+            Err(TransferError::Corrupt(m))
+                if attempt < transfer::VERIFY_ATTEMPTS && !run.cancelled() =>
+            {
+                attempt += 1;
+                log::warn!(key = key; "{m}; transferring it again (attempt {attempt} of {})", transfer::VERIFY_ATTEMPTS);
+                Stats::add(&stats.warnings, 1);
+            }
+            Err(TransferError::Corrupt(m)) => {
+                break Err(TransferError::Corrupt(remove_corrupt(run, key, m)));
+            }
+            other => break other,
         }
     };
     match result {
@@ -192,6 +182,14 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
                 log::debug!(
                     key = key, source_e_tag = source_etag.as_str(), target_e_tag = target_etag.as_str();
                     "e_tag verified."
+                );
+            }
+            if let Some((algorithm, source_sum, target_sum)) = &outcome.checksum_verified {
+                Stats::add(&stats.checksum_verified, 1);
+                log::debug!(
+                    key = key, additional_checksum_algorithm = algorithm.name(),
+                    source_checksum = source_sum.as_str(), target_checksum = target_sum.as_str();
+                    "additional checksum verified."
                 );
             }
             if let Some(warning) = &outcome.warning {
@@ -216,6 +214,60 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
             Stats::add(&stats.transferred_bytes, job.source.size);
         }
         Err(e) => handle_error(run, key, e),
+    }
+}
+
+/// A written object failed verification on every attempt: it must not stay under its name
+/// (a local file never got it: the temporary file was dropped). Returns the message to report.
+fn remove_corrupt(run: &Run<'_>, key: &str, message: String) -> String {
+    let Store::S3(dst) = run.target else {
+        return format!("{message}; nothing was written under its name");
+    };
+    let full_key = dst.full_key(key);
+    match dst.client().delete_object(dst.bucket(), &full_key) {
+        Ok(()) => format!(
+            "{message}; gave up after {} attempts and removed the corrupt object (run again to retry)",
+            transfer::VERIFY_ATTEMPTS
+        ),
+        Err(e) => format!("{message}; the corrupt object could NOT be removed: {e}"),
+    }
+}
+
+/// One attempt at transferring the job's object for the pair of sides.
+fn transfer_once<'a>(
+    run: &'a Run<'a>,
+    job: &Job,
+    ctx: &Ctx<'_, 'a>,
+    buf: &mut Vec<u8>,
+) -> Result<Outcome, TransferError> {
+    let key = job.source.key.as_str();
+    match (run.source, run.target) {
+        (Store::Local(src), Store::S3(dst)) => {
+            let headers = local_upload_headers(run, &job.source);
+            transfer::upload::upload_file(
+                ctx,
+                dst,
+                &src.path_of(key),
+                key,
+                job.source.size,
+                &headers,
+                buf,
+            )
+        }
+        (Store::Local(src), Store::Local(dst)) => transfer::local::copy_local(
+            &src.path_of(key),
+            &dst.path_of(key),
+            job.source.size,
+            job.source.last_modified,
+            buf,
+        )
+        .map(|_| Outcome::unverified()),
+        (Store::S3(src), Store::Local(dst)) => {
+            transfer::download::download(ctx, src, dst, &job.source)
+        }
+        (Store::S3(src), Store::S3(dst)) => {
+            transfer::copy::copy_object(ctx, src, dst, &job.source, run.config.server_side_copy)
+        }
     }
 }
 

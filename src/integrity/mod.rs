@@ -1,3 +1,6 @@
-//! Integrity arithmetic: S3 ETags of single-part and multipart uploads.
+//! Integrity arithmetic: S3 ETags, additional checksums, and the one-pass digests of an
+//! object cut at its part boundaries.
 
+pub mod checksum;
+pub mod digest;
 pub mod etag;

@@ -45,6 +45,8 @@ pub struct ClientConfig {
     pub read_timeout: Option<Duration>,
     /// Customer-provided key (SSE-C) sent with every request that reads or writes object data.
     pub sse_c: Option<SseCustomerKey>,
+    /// Ask for additional checksums on GetObject and HeadObject (`x-amz-checksum-mode`).
+    pub checksum_mode: bool,
 }
 
 /// An SSE-C key: AES256, base64 of 32 bytes, with the base64 MD5 of the raw key. `Debug`

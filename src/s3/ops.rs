@@ -2,10 +2,12 @@
 
 use super::client::{Client, Payload, Request, ResponseHead};
 use super::error::{ErrorKind, S3Error};
+pub use super::xml::CompletedPart;
 use super::xml::{self, DeleteResult, ListPage};
 use md5::{Digest, Md5};
 use ureq::http::HeaderMap;
 
+use crate::integrity::checksum::Algorithm;
 use crate::util::encoding::base64;
 use crate::util::time::Timestamp;
 
@@ -108,6 +110,17 @@ pub struct ObjectHead {
     /// `x-amz-server-side-encryption` (`AES256`, `aws:kms`, `aws:kms:dsse`).
     pub sse: Option<String>,
     pub sse_customer_algorithm: Option<String>,
+    /// The additional checksum the store reports (asked for with checksum mode).
+    pub checksum: Option<(Algorithm, String)>,
+    /// `x-amz-checksum-type`: `COMPOSITE` or `FULL_OBJECT`.
+    pub checksum_type: Option<String>,
+}
+
+/// The first `x-amz-checksum-<algorithm>` header of an answer.
+fn checksum_header(headers: &HeaderMap) -> Option<(Algorithm, String)> {
+    Algorithm::ALL
+        .into_iter()
+        .find_map(|a| header_text(headers, a.header()).map(|v| (a, v.trim().to_string())))
 }
 
 impl ObjectHead {
@@ -130,6 +143,8 @@ impl ObjectHead {
             storage_class: text("x-amz-storage-class"),
             sse: text("x-amz-server-side-encryption"),
             sse_customer_algorithm: text("x-amz-server-side-encryption-customer-algorithm"),
+            checksum: checksum_header(headers),
+            checksum_type: text("x-amz-checksum-type"),
         }
     }
 }
@@ -161,6 +176,17 @@ pub struct Written {
     /// Stored with SSE-KMS or SSE-C (possibly by bucket default): the ETag is then not an MD5
     /// of the content and cannot verify it.
     pub encrypted: bool,
+    /// The additional checksum the store reports for the new object, if any.
+    pub checksum: Option<(Algorithm, String)>,
+}
+
+/// The size of one part of a multipart object and how many parts it has, from HeadObject
+/// with `partNumber`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartInfo {
+    pub len: u64,
+    /// `x-amz-mp-parts-count`; `None` when the store ignores `partNumber`.
+    pub parts_count: Option<u32>,
 }
 
 impl Written {
@@ -174,6 +200,7 @@ impl Written {
         Written {
             etag,
             encrypted: kms || customer,
+            checksum: checksum_header(&head.headers),
         }
     }
 }
@@ -215,10 +242,46 @@ impl Client {
             .map_err(|e| S3Error::bad_response("ListObjectsV2", e.to_string()))
     }
 
+    /// The checksum-mode header when this side asks for additional checksums.
+    fn checksum_mode<'r>(&self, req: Request<'r>) -> Request<'r> {
+        if self.config().checksum_mode {
+            req.header("x-amz-checksum-mode", "ENABLED")
+        } else {
+            req
+        }
+    }
+
+    /// HeadObject with `partNumber`: the size of that part and the object's part count.
+    /// `Ok(None)` when the object does not exist.
+    pub fn head_object_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        part_number: u32,
+    ) -> Result<Option<PartInfo>, S3Error> {
+        let req = with_headers(
+            Request::new("HeadObject", "HEAD", bucket, Some(key))
+                .query("partNumber", part_number.to_string()),
+            &self.sse_c_headers(),
+        );
+        match self.send_text(&req) {
+            Ok((head, _)) => {
+                let number =
+                    |name: &str| head.header(name).and_then(|v| v.trim().parse::<u64>().ok());
+                Ok(Some(PartInfo {
+                    len: number("content-length").unwrap_or(0),
+                    parts_count: number("x-amz-mp-parts-count").map(|n| n as u32),
+                }))
+            }
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// HeadObject; `Ok(None)` when the object does not exist.
     pub fn head_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectHead>, S3Error> {
         let req = with_headers(
-            Request::new("HeadObject", "HEAD", bucket, Some(key)),
+            self.checksum_mode(Request::new("HeadObject", "HEAD", bucket, Some(key))),
             &self.sse_c_headers(),
         );
         match self.send_text(&req) {
@@ -295,7 +358,7 @@ impl Client {
         bucket: &str,
         key: &str,
         upload_id: &str,
-        parts: &[(u32, String)],
+        parts: &[CompletedPart],
         headers: &[(String, String)],
     ) -> Result<Written, S3Error> {
         let body = xml::complete_multipart_body(parts);
@@ -307,7 +370,13 @@ impl Client {
         );
         let (head, text) = self.send_text(&req)?;
         match xml::parse_complete_multipart(&text) {
-            Ok(etag) => Ok(Written::new(&head, Some(etag))),
+            Ok((etag, checksum)) => {
+                let mut written = Written::new(&head, Some(etag));
+                if checksum.is_some() {
+                    written.checksum = checksum;
+                }
+                Ok(written)
+            }
             Err(Ok(err)) => Err(S3Error::from_response(
                 "CompleteMultipartUpload",
                 head.status,
@@ -366,7 +435,7 @@ impl Client {
         range: Option<(u64, u64)>,
     ) -> Result<super::Response, S3Error> {
         let mut req = with_headers(
-            Request::new("GetObject", "GET", bucket, Some(key)),
+            self.checksum_mode(Request::new("GetObject", "GET", bucket, Some(key))),
             &self.sse_c_headers(),
         );
         if let Some((first, last)) = range {

@@ -9,6 +9,7 @@
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
+use crate::integrity::checksum::Algorithm;
 use crate::util::encoding::percent_decode;
 use crate::util::time::Timestamp;
 
@@ -295,14 +296,32 @@ pub fn parse_initiate_multipart(body: &str) -> Result<String, XmlError> {
 
 /// `ETag` of a `CompleteMultipartUploadResult`. S3 can answer 200 with an `<Error>` body here,
 /// so an error document is reported as `Err(Some(error))`.
-pub fn parse_complete_multipart(body: &str) -> Result<String, Result<ErrorBody, XmlError>> {
+/// One part of a multipart upload, as CompleteMultipartUpload lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedPart {
+    pub number: u32,
+    pub etag: String,
+    /// The part's additional checksum, when the upload has an algorithm.
+    pub checksum: Option<(Algorithm, String)>,
+}
+
+/// The ETag and, when the store reports one, the additional checksum of the new object.
+pub type Completed = (String, Option<(Algorithm, String)>);
+
+pub fn parse_complete_multipart(body: &str) -> Result<Completed, Result<ErrorBody, XmlError>> {
     if let Some(err) = parse_error(body) {
         return Err(Ok(err));
     }
     let root = expect_root(body, "CompleteMultipartUploadResult").map_err(Err)?;
-    root.text_of("ETag")
+    let etag = root
+        .text_of("ETag")
         .map(str::to_string)
-        .ok_or_else(|| Err(XmlError("<ETag> missing".into())))
+        .ok_or_else(|| Err(XmlError("<ETag> missing".into())))?;
+    let checksum = Algorithm::ALL.into_iter().find_map(|a| {
+        root.text_of(a.xml_element())
+            .map(|v| (a, v.trim().to_string()))
+    });
+    Ok((etag, checksum))
 }
 
 /// Result of one DeleteObjects batch.
@@ -384,13 +403,19 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Body of a CompleteMultipartUpload request.
-pub fn complete_multipart_body(parts: &[(u32, String)]) -> String {
+pub fn complete_multipart_body(parts: &[CompletedPart]) -> String {
     let mut out = String::from("<CompleteMultipartUpload>");
-    for (number, etag) in parts {
+    for part in parts {
         out.push_str(&format!(
-            "<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag></Part>",
-            escape(etag)
+            "<Part><PartNumber>{}</PartNumber><ETag>{}</ETag>",
+            part.number,
+            escape(&part.etag)
         ));
+        if let Some((algorithm, value)) = &part.checksum {
+            let element = algorithm.xml_element();
+            out.push_str(&format!("<{element}>{}</{element}>", escape(value)));
+        }
+        out.push_str("</Part>");
     }
     out.push_str("</CompleteMultipartUpload>");
     out
@@ -480,7 +505,16 @@ mod tests {
             </CompleteMultipartUploadResult>";
         assert_eq!(
             parse_complete_multipart(done),
-            Ok("\"3858f62230ac3c915f300c664312c11f-9\"".to_string())
+            Ok(("\"3858f62230ac3c915f300c664312c11f-9\"".to_string(), None))
+        );
+        let with_sum = "<CompleteMultipartUploadResult><ETag>e-2</ETag><ChecksumCRC32C>AAAAAA==-2</ChecksumCRC32C>\
+            </CompleteMultipartUploadResult>";
+        assert_eq!(
+            parse_complete_multipart(with_sum),
+            Ok((
+                "e-2".to_string(),
+                Some((Algorithm::Crc32c, "AAAAAA==-2".to_string()))
+            ))
         );
         let failed = "<Error><Code>InternalError</Code><Message>oops</Message></Error>";
         assert!(
@@ -503,9 +537,22 @@ mod tests {
             "<Delete><Quiet>true</Quiet><Object><Key>a&amp;b&lt;c</Key></Object></Delete>"
         );
         assert_eq!(
-            complete_multipart_body(&[(1, "\"e1\"".into())]),
+            complete_multipart_body(&[CompletedPart {
+                number: 1,
+                etag: "\"e1\"".into(),
+                checksum: None
+            }]),
             "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&quot;e1&quot;</ETag></Part>\
              </CompleteMultipartUpload>"
+        );
+        assert_eq!(
+            complete_multipart_body(&[CompletedPart {
+                number: 2,
+                etag: "e".into(),
+                checksum: Some((Algorithm::Sha256, "x+y=".into()))
+            }]),
+            "<CompleteMultipartUpload><Part><PartNumber>2</PartNumber><ETag>e</ETag>\
+             <ChecksumSHA256>x+y=</ChecksumSHA256></Part></CompleteMultipartUpload>"
         );
     }
 

@@ -198,6 +198,7 @@ pub fn client(kind: Kind) -> Client {
         connect_timeout: None,
         read_timeout: None,
         sse_c: None,
+        checksum_mode: false,
     })
 }
 

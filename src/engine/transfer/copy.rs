@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use super::multipart::{self, PartSource};
 use super::streams::ReGet;
-use super::{Ctx, Outcome, TransferError, is_md5_etag, target_meta, verify_write, write_headers};
+use super::{
+    Ctx, Outcome, TransferError, is_md5_etag, learn_parts, target_meta, verify_write, write_headers,
+};
+use crate::integrity::digest::Parts;
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
 use crate::s3::Payload;
 use crate::s3::ops::{CopySource, ObjectHead, Written};
@@ -32,12 +35,14 @@ fn encrypted(head: &ObjectHead) -> bool {
             .is_some_and(|s| s.starts_with("aws:kms"))
 }
 
-/// Compares the source's ETag with the target's after a copy that did not change the layout.
+/// Compares the source's ETag with the target's. `same_parts`: the target was cut exactly
+/// as the source, so even multipart ETags must be equal.
 fn compare(
     ctx: &Ctx<'_, '_>,
     head: &ObjectHead,
     written: &Written,
     full_key: &str,
+    same_parts: bool,
 ) -> Result<Outcome, TransferError> {
     let source_etag = head.etag.as_deref().map(strip_quotes);
     let target_etag = written.etag.as_deref().map(strip_quotes);
@@ -53,13 +58,14 @@ fn compare(
     if source_etag == target_etag {
         return Ok(Outcome::verified(source_etag, target_etag));
     }
-    if multipart {
+    if multipart && !same_parts {
         return Ok(Outcome::warn(format!(
-            "ETags of {full_key} differ (source {source_etag}, target {target_etag}) because the part sizes \
-             differ; the bytes sent were verified part by part"
+            "ETags of {full_key} differ (source {source_etag}, target {target_etag}): the store does not \
+             report the source's part sizes, so the copy was cut differently; the bytes sent were verified \
+             part by part"
         )));
     }
-    Err(TransferError::Mismatch(format!(
+    Err(TransferError::Corrupt(format!(
         "ETag mismatch copying {full_key}: source {source_etag}, target {target_etag}; the target may be corrupt"
     )))
 }
@@ -129,7 +135,8 @@ pub fn copy_object<'a>(
     if server_side {
         return server_copy(ctx, source, target, &keys);
     }
-    if entry.size < ctx.config.layout.threshold {
+    let listed_multipart = entry.etag.as_deref().is_some_and(is_multipart_etag);
+    if entry.size < ctx.config.layout.threshold && !listed_multipart {
         stream_single(ctx, source, target, &keys)
     } else {
         stream_multipart(ctx, source, target, &keys)
@@ -170,7 +177,35 @@ fn stream_single(
     // First: the target stored exactly the bytes that passed through here.
     verify_write(ctx.config, false, sent.as_deref(), &written, dst_key)?;
     // Then: those bytes are the source object's.
-    compare(ctx, &head, &written, dst_key)
+    compare(ctx, &head, &written, dst_key, true)
+}
+
+/// How to cut the copy of the object `head` describes: like the source when it is multipart
+/// and the store tells its part sizes (then `true`: the ETags will be equal), else in parts
+/// of the configured size.
+fn copy_parts(
+    ctx: &Ctx<'_, '_>,
+    source: &S3Store,
+    src_key: &str,
+    head: &ObjectHead,
+) -> Result<(Parts, bool), TransferError> {
+    let etag = head.etag.as_deref().map(strip_quotes).unwrap_or_default();
+    let fallback = Parts::Uniform(ctx.config.layout.chunk_size);
+    if !is_multipart_etag(etag) {
+        return Ok((fallback, false));
+    }
+    let learnt = learn_parts(
+        source.client(),
+        source.bucket(),
+        src_key,
+        head.size,
+        etag,
+        ctx.config.auto_chunksize,
+    )?;
+    Ok(match learnt {
+        Some(parts) => (parts, true),
+        None => (fallback, false),
+    })
 }
 
 /// A large object: each part streamed from a ranged GET into UploadPart.
@@ -182,10 +217,12 @@ fn stream_multipart<'a>(
 ) -> Result<Outcome, TransferError> {
     let (src_key, dst_key) = (keys.src, keys.dst);
     let head = head_source(source, src_key)?;
-    if head.size < ctx.config.layout.threshold {
+    let multipart_source = head.etag.as_deref().is_some_and(is_multipart_etag);
+    if head.size < ctx.config.layout.threshold && !multipart_source {
         // Replaced by a smaller object since the listing.
         return stream_single(ctx, source, target, keys);
     }
+    let (parts, same_parts) = copy_parts(ctx, source, src_key, &head)?;
     let headers = headers_for(ctx, source, src_key, &head, keys.last_modified)?;
     let from = PartSource::Object {
         client: source.client(),
@@ -193,15 +230,12 @@ fn stream_multipart<'a>(
         key: Arc::from(src_key),
         etag: Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default()),
     };
-    let done = multipart::upload(ctx, target, dst_key, head.size, &headers, from, None)?;
-    verify_write(
-        ctx.config,
-        true,
-        done.expected.as_deref(),
-        &done.written,
-        dst_key,
+    let done = multipart::upload(
+        ctx, target, dst_key, head.size, &parts, &headers, from, None,
     )?;
-    compare(ctx, &head, &done.written, dst_key)
+    let sent = done.expected.as_ref().map(|d| d.etag.as_str());
+    verify_write(ctx.config, true, sent, &done.written, dst_key)?;
+    compare(ctx, &head, &done.written, dst_key, same_parts)
 }
 
 /// `--server-side-copy`: CopyObject for single-part objects below 5 GiB, UploadPartCopy in
@@ -216,6 +250,7 @@ fn server_copy<'a>(
     let head = head_source(source, src_key)?;
     let headers = headers_for(ctx, source, src_key, &head, keys.last_modified)?;
     let multipart_source = head.etag.as_deref().is_some_and(is_multipart_etag);
+    let mut same_parts = !multipart_source;
     let written = if head.size < MAX_COPY_OBJECT && !multipart_source {
         let mut all = headers;
         all.push(("x-amz-metadata-directive".into(), "REPLACE".into()));
@@ -234,7 +269,12 @@ fn server_copy<'a>(
             key: Arc::from(src_key),
             sse_c: source.client().config().sse_c.as_ref(),
         };
-        multipart::upload(ctx, target, dst_key, head.size, &headers, from, None)?.written
+        let (parts, same) = copy_parts(ctx, source, src_key, &head)?;
+        same_parts = same;
+        multipart::upload(
+            ctx, target, dst_key, head.size, &parts, &headers, from, None,
+        )?
+        .written
     };
-    compare(ctx, &head, &written, dst_key)
+    compare(ctx, &head, &written, dst_key, same_parts)
 }

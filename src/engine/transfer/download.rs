@@ -10,8 +10,11 @@ use std::sync::Arc;
 use crossbeam_channel::unbounded;
 use md5::{Digest, Md5};
 
-use super::{Ctx, Outcome, STREAM_BUFFER, TransferError, io_err, retry_body};
-use crate::integrity::etag::{EtagBuilder, is_multipart_etag, multipart_etag, strip_quotes};
+use super::{Ctx, Outcome, STREAM_BUFFER, TransferError, io_err, learn_parts, retry_body};
+use crate::config::Config;
+use crate::integrity::checksum::{self, ChecksumSpec, Hasher};
+use crate::integrity::digest::{self, Digester, Digests, PartDigest, Parts};
+use crate::integrity::etag::{is_multipart_etag, strip_quotes};
 use crate::s3::ops::ObjectHead;
 use crate::storage::Entry;
 use crate::storage::local::{LocalStore, TempFile};
@@ -96,6 +99,14 @@ fn stream_into(
     Ok(())
 }
 
+/// What a download received: the object's headers, the digests of the bytes written, and
+/// whether those digests were cut at the object's real part boundaries.
+struct Received {
+    head: ObjectHead,
+    computed: Digests,
+    parts_known: bool,
+}
+
 /// Downloads `entry` (relative key) from `source` into `target`.
 pub fn download<'a>(
     ctx: &Ctx<'_, 'a>,
@@ -122,81 +133,122 @@ pub fn download<'a>(
     }
     let config = ctx.config;
     let full_key = source.full_key(key);
-    let listed_etag = entry.etag.as_deref().map(strip_quotes).map(str::to_string);
-    let parallel = entry.size >= config.layout.threshold
-        && listed_etag.as_deref().is_some_and(is_multipart_etag);
+    let listed_multipart = entry.etag.as_deref().is_some_and(is_multipart_etag);
+    let parallel = entry.size >= config.layout.threshold && listed_multipart;
     let mut temp = TempFile::create(&dest)
         .map_err(|e| io_err("cannot create a temporary file for", &dest, e))?;
-    let (head, computed) = if parallel {
-        download_parts(
-            ctx,
-            source,
-            &full_key,
-            entry,
-            listed_etag.as_deref().unwrap_or_default(),
-            &mut temp,
-            &dest,
-        )?
+    let received = if parallel {
+        download_parts(ctx, source, &full_key, &mut temp, &dest)?
     } else {
         download_stream(ctx, source, &full_key, &mut temp, &dest)?
     };
-    let outcome = verify(
-        config.verify_etag,
-        config.verify_multipart,
-        &head,
-        &computed,
-        &full_key,
-    )?;
+    // A file that does not verify is dropped with the temporary file: nothing under `dest`.
+    let outcome = verify(config, &received, &full_key)?;
     temp.commit(&dest, entry.last_modified)
         .map_err(|e| io_err("cannot finish writing", &dest, e))?;
     Ok(outcome)
 }
 
-/// One GET, streamed to disk. Returns the object's headers and the ETag computed from the
-/// bytes (plain MD5, or multipart with the configured part size for a multipart source).
+/// How to cut the object `head` describes to recompute its ETag and checksum: its real part
+/// sizes when it is multipart and the store tells them, else the configured part size (then
+/// `false`: a multipart ETag computed that way proves nothing when it differs).
+fn plan_parts(
+    ctx: &Ctx<'_, '_>,
+    source: &S3Store,
+    full_key: &str,
+    head: &ObjectHead,
+) -> Result<(Parts, bool), TransferError> {
+    let etag = head.etag.as_deref().map(strip_quotes).unwrap_or_default();
+    let composite = head
+        .checksum
+        .as_ref()
+        .is_some_and(|(_, v)| checksum::composite_parts(v).is_some());
+    if !is_multipart_etag(etag) && !composite {
+        return Ok((Parts::Single, true));
+    }
+    let config = ctx.config;
+    match learn_parts(
+        source.client(),
+        source.bucket(),
+        full_key,
+        head.size,
+        etag,
+        config.auto_chunksize,
+    )? {
+        Some(parts) => Ok((parts, true)),
+        None => Ok((Parts::Uniform(config.layout.chunk_size), false)),
+    }
+}
+
+/// The checksum to recompute while downloading: the one the object carries, when the user
+/// asked for checksum verification.
+fn download_spec(config: &Config, head: &ObjectHead) -> Option<ChecksumSpec> {
+    if !config.enable_additional_checksum {
+        return None;
+    }
+    let (algorithm, value) = head.checksum.as_ref()?;
+    let full_object = head.checksum_type.as_deref() == Some("FULL_OBJECT")
+        || checksum::composite_parts(value).is_none();
+    Some(ChecksumSpec {
+        algorithm: *algorithm,
+        full_object,
+    })
+}
+
+/// One GET, streamed to disk and digested on the way.
 fn download_stream(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
     full_key: &str,
     temp: &mut TempFile,
     dest: &Path,
-) -> Result<(ObjectHead, String), TransferError> {
+) -> Result<Received, TransferError> {
     let file = temp.file().map_err(|e| io_err("cannot write", dest, e))?;
     retry_body(source.client(), || {
-        // Every attempt starts from an empty file and a fresh digest.
+        // Every attempt starts from an empty file and fresh digests.
         file.set_len(0)
             .map_err(|e| io_err("cannot truncate", dest, e))?;
         let resp = source
             .client()
             .get_object(source.bucket(), full_key, None)?;
         let head = ObjectHead::from_headers(&resp.headers);
-        let multipart = head.etag.as_deref().is_some_and(is_multipart_etag);
-        let mut builder = EtagBuilder::with_parts(ctx.config.layout, multipart);
+        let (parts, parts_known) = plan_parts(ctx, source, full_key, &head)?;
+        let mut digester = Digester::new(parts, download_spec(ctx.config, &head));
         stream_into(
             &mut resp.into_reader(),
             file,
             0,
             head.size,
             full_key,
-            &mut |chunk| builder.update(chunk),
+            &mut |chunk| digester.update(chunk),
         )?;
-        Ok((head, builder.finish()))
+        Ok(Received {
+            head,
+            computed: digester.finish(),
+            parts_known,
+        })
     })
 }
 
-/// Ranged GETs of the configured part size, `--max-parallel-uploads` at a time, each written
-/// at its offset. Every range must come from the same object version (same ETag).
+/// Ranged GETs, `--max-parallel-uploads` at a time, each written at its offset: one per
+/// part of the object when its part sizes are known, else of the configured part size.
+/// Every range must come from the version the HEAD described (same ETag).
 fn download_parts<'a>(
     ctx: &Ctx<'_, 'a>,
     source: &'a S3Store,
     full_key: &str,
-    entry: &Entry,
-    expected_etag: &str,
     temp: &mut TempFile,
     dest: &Path,
-) -> Result<(ObjectHead, String), TransferError> {
-    let layout = ctx.config.layout;
-    let size = entry.size;
+) -> Result<Received, TransferError> {
+    let head = source
+        .client()
+        .head_object(source.bucket(), full_key)?
+        .ok_or_else(|| {
+            TransferError::SourceGone(format!("{full_key} disappeared before it was read"))
+        })?;
+    let size = head.size;
+    let (parts, parts_known) = plan_parts(ctx, source, full_key, &head)?;
+    let spec = download_spec(ctx.config, &head);
     let file = temp.file().map_err(|e| io_err("cannot write", dest, e))?;
     file.set_len(size)
         .map_err(|e| io_err("cannot size", dest, e))?;
@@ -204,12 +256,12 @@ fn download_parts<'a>(
         file.try_clone()
             .map_err(|e| io_err("cannot share", dest, e))?,
     );
-    let count = layout.part_count(size);
+    let ranges = parts.ranges(size);
+    let count = ranges.len();
     let key: Arc<str> = Arc::from(full_key);
-    let expected: Arc<str> = Arc::from(expected_etag);
-    let (done_tx, done_rx) = unbounded::<(u64, Result<([u8; 16], ObjectHead), TransferError>)>();
-    for index in 0..count {
-        let (offset, len) = layout.part_range(size, index);
+    let expected: Arc<str> = Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default());
+    let (done_tx, done_rx) = unbounded::<(usize, Result<PartDigest, TransferError>)>();
+    for (index, (offset, len)) in ranges.into_iter().enumerate() {
         let (file, key, expected, done) = (
             Arc::clone(&file),
             Arc::clone(&key),
@@ -224,33 +276,37 @@ fn download_parts<'a>(
             }
             let result = retry_body(source.client(), || {
                 let resp = source.client().get_object(source.bucket(), &key, Some((offset, offset + len - 1)))?;
-                let head = ObjectHead::from_headers(&resp.headers);
-                if head.etag.as_deref().map(strip_quotes) != Some(&*expected) {
+                let got = ObjectHead::from_headers(&resp.headers);
+                if got.etag.as_deref().map(strip_quotes) != Some(&*expected) {
                     return Err(TransferError::Mismatch(format!(
                         "{key} changed while it was being downloaded (ETag {} instead of {expected}); run again",
-                        head.etag.as_deref().unwrap_or("none")
+                        got.etag.as_deref().unwrap_or("none")
                     )));
                 }
                 let mut md5 = Md5::new();
+                let mut sum = spec.map(|s| Hasher::new(s.algorithm));
                 let what = format!("bytes {offset}-{} of {key}", offset + len - 1);
-                stream_into(&mut resp.into_reader(), &file, offset, len, &what, &mut |c| md5.update(c))?;
-                Ok((md5.finalize().into(), head))
+                stream_into(&mut resp.into_reader(), &file, offset, len, &what, &mut |c| {
+                    md5.update(c);
+                    if let Some(s) = &mut sum {
+                        s.update(c);
+                    }
+                })?;
+                Ok(PartDigest {
+                    md5: md5.finalize().into(),
+                    checksum: sum.as_mut().map(Hasher::finish_reset),
+                    len,
+                })
             });
             let _ = done.send((index, result));
         }));
     }
     drop(done_tx);
-    let mut md5s = vec![[0u8; 16]; count as usize];
-    let mut head: Option<ObjectHead> = None;
+    let mut digests: Vec<Option<PartDigest>> = vec![None; count];
     let mut failure: Option<TransferError> = None;
     for (index, result) in done_rx.iter() {
         match result {
-            Ok((md5, h)) => {
-                md5s[index as usize] = md5;
-                if index == 0 {
-                    head = Some(h);
-                }
-            }
+            Ok(d) => digests[index] = Some(d),
             Err(e) => {
                 if failure.is_none() || matches!(failure, Some(TransferError::Cancelled)) {
                     failure = Some(e);
@@ -261,47 +317,66 @@ fn download_parts<'a>(
     if let Some(f) = failure {
         return Err(f);
     }
-    let head =
-        head.ok_or_else(|| TransferError::Io(format!("downloading {full_key}: no part answered")))?;
-    let head = ObjectHead { size, ..head };
-    Ok((head, multipart_etag(&md5s)))
+    let digests: Vec<PartDigest> = digests.into_iter().collect::<Option<_>>().ok_or_else(|| {
+        TransferError::Io(format!("downloading {full_key}: a part never answered"))
+    })?;
+    Ok(Received {
+        head,
+        computed: digest::combine(true, spec, &digests),
+        parts_known,
+    })
 }
 
-/// Compares the ETag computed from the bytes with the object's, as far as it can be.
-fn verify(
-    enabled: bool,
-    multipart_enabled: bool,
-    head: &ObjectHead,
-    computed: &str,
-    full_key: &str,
-) -> Result<Outcome, TransferError> {
-    let Some(etag) = head.etag.as_deref().map(strip_quotes) else {
-        return Ok(Outcome::unverified());
-    };
+/// Compares the digests of the bytes written with the object's ETag and (when asked for)
+/// its additional checksum. A difference is corruption, except for a multipart value the
+/// parts of which could not be learnt: then it proves nothing and is reported as a warning.
+fn verify(config: &Config, got: &Received, full_key: &str) -> Result<Outcome, TransferError> {
+    let head = &got.head;
+    let mut outcome = Outcome::unverified();
     let encrypted = head.sse_customer_algorithm.is_some()
         || head
             .sse
             .as_deref()
             .is_some_and(|s| s.starts_with("aws:kms"));
-    let multipart = is_multipart_etag(etag);
-    if !enabled || encrypted || (multipart && !multipart_enabled) {
-        return Ok(Outcome::unverified());
+    if let Some(etag) = head.etag.as_deref().map(strip_quotes) {
+        let multipart = is_multipart_etag(etag);
+        let enabled = config.verify_etag && !encrypted && (!multipart || config.verify_multipart);
+        if enabled {
+            if etag == got.computed.etag {
+                outcome.etag_verified = Some((got.computed.etag.clone(), etag.to_string()));
+            } else if multipart && !got.parts_known {
+                outcome.warning = Some(format!(
+                    "ETag of {full_key} ({etag}) could not be verified: the store does not report the part sizes \
+                     it was uploaded with, and parts of {} bytes give {}; the size matches",
+                    config.layout.chunk_size, got.computed.etag
+                ));
+            } else {
+                return Err(TransferError::Corrupt(format!(
+                    "ETag mismatch downloading {full_key}: S3 says {etag}, the bytes received give {}",
+                    got.computed.etag
+                )));
+            }
+        }
     }
-    if etag == computed {
-        return Ok(Outcome::verified(computed, etag));
+    if let (Some((algorithm, stored)), Some(computed)) = (&head.checksum, &got.computed.checksum) {
+        if stored == computed {
+            outcome.checksum_verified = Some((*algorithm, computed.clone(), stored.clone()));
+        } else if checksum::composite_parts(stored).is_some() && !got.parts_known {
+            let message = format!(
+                "{algorithm} checksum of {full_key} ({stored}) could not be verified: the store does not \
+                 report the part sizes it was uploaded with"
+            );
+            outcome.warning = Some(match outcome.warning.take() {
+                Some(w) => format!("{w}; {message}"),
+                None => message,
+            });
+        } else {
+            return Err(TransferError::Corrupt(format!(
+                "{algorithm} checksum mismatch downloading {full_key}: S3 says {stored}, the bytes received give {computed}"
+            )));
+        }
     }
-    if multipart {
-        // The part size the object was uploaded with is unknown; a different one gives a
-        // different ETag without any corruption.
-        return Ok(Outcome::warn(format!(
-            "ETag of {full_key} ({etag}) could not be verified: computed {computed} with the configured part \
-             size; the object was probably uploaded with another --multipart-chunksize"
-        )));
-    }
-    Err(TransferError::Mismatch(format!(
-        "ETag mismatch downloading {full_key}: S3 says {etag}, the bytes received give {computed}; \
-         the file was not written"
-    )))
+    Ok(outcome)
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use std::path::Path;
 use md5::{Digest, Md5};
 
 use super::{STREAM_BUFFER, TransferError, io_err, open_source};
-use crate::integrity::etag::{EtagBuilder, PartLayout};
+use crate::integrity::digest::{Digester, Parts};
+use crate::integrity::etag::PartLayout;
 use crate::storage::local::{TempFile, copy_observed};
 use crate::util::encoding::hex;
 use crate::util::time::Timestamp;
@@ -48,11 +49,11 @@ pub fn local_etag(path: &Path, layout: PartLayout) -> Result<String, TransferErr
         .metadata()
         .map_err(|e| io_err("cannot stat", path, e))?
         .len();
-    let mut builder = EtagBuilder::new(layout, size);
+    let mut builder = Digester::new(Parts::of(layout, size), None);
     let mut buf = vec![0u8; STREAM_BUFFER];
     copy_observed(&mut file.take(size), &mut io::sink(), &mut buf, &mut |c| {
         builder.update(c)
     })
     .map_err(|e| io_err("cannot read", path, e))?;
-    Ok(builder.finish())
+    Ok(builder.finish().etag)
 }

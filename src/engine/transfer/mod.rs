@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::parts::PartQueue;
 use crate::config::{Config, MetadataOptions};
+use crate::integrity::checksum::Algorithm;
+use crate::integrity::digest::Parts;
 use crate::s3::ops::ObjectMeta;
 use crate::s3::{ErrorKind, S3Error};
 use crate::util::time::Timestamp;
@@ -32,8 +34,12 @@ pub enum TransferError {
     Io(String),
     /// S3 refused or failed.
     S3(S3Error),
-    /// What landed does not match what was read: the target may be corrupt.
+    /// The source changed while it was being read (a different version answered, a file
+    /// changed size): worth another attempt; nothing corrupt was stored.
     Mismatch(String),
+    /// What landed does not match what was read: the object written is corrupt. Another
+    /// attempt may succeed; if none does, the bad object must not stay under its name.
+    Corrupt(String),
     /// The object cannot be represented on the target (e.g. a key that would escape the
     /// target directory); skipped with a warning.
     Refused(String),
@@ -96,6 +102,7 @@ impl std::fmt::Display for TransferError {
             TransferError::SourceGone(m)
             | TransferError::Io(m)
             | TransferError::Mismatch(m)
+            | TransferError::Corrupt(m)
             | TransferError::Refused(m)
             | TransferError::Network(m) => f.write_str(m),
             TransferError::S3(e) => write!(f, "{e}"),
@@ -123,6 +130,9 @@ impl Ctx<'_, '_> {
 pub struct Outcome {
     /// (ETag of what was read, ETag of what landed) when they were compared and matched.
     pub etag_verified: Option<(String, String)>,
+    /// (algorithm, checksum of what was read, checksum of what landed) when they were
+    /// compared and matched.
+    pub checksum_verified: Option<(Algorithm, String, String)>,
     /// Something to tell the user (counted as a warning), e.g. an unverifiable ETag.
     pub warning: Option<String>,
 }
@@ -131,7 +141,7 @@ impl Outcome {
     pub fn verified(source: impl Into<String>, target: impl Into<String>) -> Outcome {
         Outcome {
             etag_verified: Some((source.into(), target.into())),
-            warning: None,
+            ..Outcome::default()
         }
     }
 
@@ -141,10 +151,108 @@ impl Outcome {
 
     pub fn warn(message: String) -> Outcome {
         Outcome {
-            etag_verified: None,
             warning: Some(message),
+            ..Outcome::default()
         }
     }
+
+    /// This outcome plus what a checksum comparison proved.
+    pub fn and(mut self, other: Outcome) -> Outcome {
+        if other.etag_verified.is_some() {
+            self.etag_verified = other.etag_verified;
+        }
+        if other.checksum_verified.is_some() {
+            self.checksum_verified = other.checksum_verified;
+        }
+        self.warning = match (self.warning.take(), other.warning) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
+        self
+    }
+}
+
+/// Compares the additional checksum S3 reports for a write with the one computed from the
+/// bytes sent. Nothing to compare when no checksum was asked for, verification is off, or
+/// the store reports none (some S3-compatible stores keep no checksums of multipart objects).
+pub fn verify_checksum_write(
+    config: &Config,
+    expected: Option<&str>,
+    written: &crate::s3::ops::Written,
+    full_key: &str,
+) -> Result<Outcome, TransferError> {
+    let (Some(spec), Some(expected), true) = (config.checksum, expected, config.verify_checksum)
+    else {
+        return Ok(Outcome::unverified());
+    };
+    match &written.checksum {
+        Some((alg, stored)) if *alg == spec.algorithm => {
+            if stored != expected {
+                return Err(TransferError::Corrupt(format!(
+                    "{alg} checksum mismatch writing {full_key}: sent {expected}, S3 stored {stored}"
+                )));
+            }
+            Ok(Outcome {
+                checksum_verified: Some((*alg, expected.to_string(), stored.clone())),
+                ..Outcome::default()
+            })
+        }
+        _ => {
+            log::debug!(key = full_key, algorithm = spec.algorithm.name(); "the store reported no checksum for the write; nothing to compare");
+            Ok(Outcome::unverified())
+        }
+    }
+}
+
+/// How many times an object whose written copy failed verification is transferred in all
+/// before the run gives up on it.
+pub const VERIFY_ATTEMPTS: u32 = 3;
+
+/// Learns how the multipart object `key` (with multipart ETag `etag`, `size` bytes) was cut:
+/// HeadObject `partNumber=1` gives the first part's size, and when `exact` (or the parts
+/// cannot all be that size) every other part is asked for too. `None` when the store does not
+/// answer `partNumber` requests.
+pub fn learn_parts(
+    client: &crate::s3::Client,
+    bucket: &str,
+    key: &str,
+    size: u64,
+    etag: &str,
+    exact: bool,
+) -> Result<Option<Parts>, TransferError> {
+    let from_etag = crate::integrity::etag::strip_quotes(etag)
+        .rsplit_once('-')
+        .and_then(|(_, n)| n.parse::<u64>().ok());
+    let Some(first) = client.head_object_part(bucket, key, 1)? else {
+        return Err(TransferError::SourceGone(format!(
+            "{key} disappeared before it was read"
+        )));
+    };
+    let Some(count) = first.parts_count.map(u64::from).or(from_etag) else {
+        return Ok(None);
+    };
+    if first.parts_count.is_none() || first.len == 0 || (count > 1 && first.len >= size) {
+        // The store ignored partNumber and described the whole object.
+        return Ok(None);
+    }
+    let uniform = (count - 1) * first.len < size && size <= count * first.len;
+    if uniform && !exact {
+        return Ok(Some(Parts::Uniform(first.len)));
+    }
+    let mut sizes = vec![first.len];
+    for n in 2..=count {
+        let part = client
+            .head_object_part(bucket, key, n as u32)?
+            .ok_or_else(|| {
+                TransferError::SourceGone(format!("{key} disappeared before it was read"))
+            })?;
+        sizes.push(part.len);
+    }
+    let parts = Parts::Sizes(sizes);
+    if !parts.fits(size) {
+        return Ok(None);
+    }
+    Ok(Some(parts))
 }
 
 /// Runs `attempt` again (up to `attempts` times in all, with the client's backoff) while it
@@ -189,7 +297,7 @@ pub fn verify_write(
         return Ok(Outcome::unverified());
     };
     if expected != stored {
-        return Err(TransferError::Mismatch(format!(
+        return Err(TransferError::Corrupt(format!(
             "ETag mismatch writing {full_key}: sent {expected}, S3 stored {stored}; the object may be corrupt"
         )));
     }

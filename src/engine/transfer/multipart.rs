@@ -18,8 +18,10 @@ use sha2::Sha256;
 
 use super::streams::{RangeReader, ReGet};
 use super::{Ctx, STREAM_BUFFER, TransferError, retry_body};
-use crate::integrity::etag::{multipart_etag, strip_quotes};
-use crate::s3::ops::{CopySource, ObjectHead, Written};
+use crate::integrity::checksum::{self, ChecksumSpec, Hasher};
+use crate::integrity::digest::{self, Digests, PartDigest, Parts};
+use crate::integrity::etag::strip_quotes;
+use crate::s3::ops::{CompletedPart, CopySource, ObjectHead, Written};
 use crate::s3::{Client, Payload};
 use crate::storage::local::copy_observed;
 use crate::storage::s3::S3Store;
@@ -50,10 +52,10 @@ pub enum PartSource<'a> {
 pub const MAX_PARTS: u64 = 10_000;
 
 /// What CompleteMultipartUpload reported and, when the bytes passed through here, the ETag
-/// computed from them.
+/// (and checksum) computed from them.
 pub struct Completed {
     pub written: Written,
-    pub expected: Option<String>,
+    pub expected: Option<Digests>,
 }
 
 impl Completed {
@@ -72,12 +74,16 @@ impl Completed {
 /// a local file did not change meanwhile); an error aborts the upload.
 pub type BeforeComplete<'c> = &'c dyn Fn() -> Result<(), TransferError>;
 
-/// Uploads `size` bytes from `source` to `full_key` in parts of the configured chunk size.
+/// Uploads `size` bytes from `source` to `full_key` cut as `parts` says. With `checksum`
+/// (only for sources whose bytes pass through here) every part carries that additional
+/// checksum and the object gets it too.
+#[allow(clippy::too_many_arguments)]
 pub fn upload<'a>(
     ctx: &Ctx<'_, 'a>,
     target: &'a S3Store,
     full_key: &str,
     size: u64,
+    parts_plan: &Parts,
     headers: &[(String, String)],
     source: PartSource<'a>,
     before_complete: Option<BeforeComplete<'_>>,
@@ -87,30 +93,40 @@ pub fn upload<'a>(
             "{full_key}: a multipart upload needs at least one byte"
         )));
     }
-    let layout = ctx.config.layout;
-    let count = layout.part_count(size);
+    let ranges = parts_plan.ranges(size);
+    let count = ranges.len() as u64;
     if count > MAX_PARTS {
         return Err(TransferError::Io(format!(
-            "{full_key} needs {count} parts of {} bytes, more than S3's {MAX_PARTS}: raise --multipart-chunksize",
-            layout.chunk_size
+            "{full_key} needs {count} {}, more than S3's {MAX_PARTS}: raise --multipart-chunksize",
+            parts_plan.describe()
         )));
+    }
+    let spec = match source {
+        PartSource::File { .. } => ctx.config.checksum,
+        _ => None,
+    };
+    let mut create_headers = headers.to_vec();
+    if let Some(spec) = spec {
+        create_headers.push((
+            "x-amz-checksum-algorithm".into(),
+            spec.algorithm.name().into(),
+        ));
+        create_headers.push(("x-amz-checksum-type".into(), spec.type_name().into()));
     }
     let client = target.client();
     let bucket = target.bucket();
-    let upload_id = client.create_multipart_upload(bucket, full_key, headers)?;
+    let upload_id = client.create_multipart_upload(bucket, full_key, &create_headers)?;
     let key: Arc<str> = Arc::from(full_key);
     let id: Arc<str> = Arc::from(upload_id.as_str());
     let failed = Arc::new(AtomicBool::new(false));
-    let (done_tx, done_rx) =
-        unbounded::<(u32, Result<(String, Option<[u8; 16]>), TransferError>)>();
+    let (done_tx, done_rx) = unbounded::<(u32, Result<SentPart, TransferError>)>();
     let mut submitted = 0u64;
     let mut failure: Option<TransferError> = None;
-    for index in 0..count {
+    for (index, &(offset, len)) in ranges.iter().enumerate() {
         if ctx.cancelled() {
             failure = Some(TransferError::Cancelled);
             break;
         }
-        let (offset, len) = layout.part_range(size, index);
         let part_number = index as u32 + 1;
         let (key, id, source, failed, done) = (
             Arc::clone(&key),
@@ -135,7 +151,7 @@ pub fn upload<'a>(
                 offset,
                 len,
             };
-            let result = send_part(client, &part, &source, content_md5);
+            let result = send_part(client, &part, &source, content_md5, spec);
             if result.is_err() {
                 failed.store(true, Ordering::Relaxed);
             }
@@ -144,10 +160,10 @@ pub fn upload<'a>(
         submitted += 1;
     }
     drop(done_tx);
-    let mut parts: Vec<(u32, String, Option<[u8; 16]>)> = Vec::with_capacity(submitted as usize);
+    let mut parts: Vec<(u32, SentPart)> = Vec::with_capacity(submitted as usize);
     for _ in 0..submitted {
         match done_rx.recv() {
-            Ok((n, Ok((etag, md5)))) => parts.push((n, etag, md5)),
+            Ok((n, Ok(sent))) => parts.push((n, sent)),
             Ok((_, Err(e))) => {
                 // Keep the first real cause, not the "cancelled" of the parts that followed it.
                 if failure.is_none() || matches!(failure, Some(TransferError::Cancelled)) {
@@ -173,12 +189,19 @@ pub fn upload<'a>(
         return Err(f);
     }
     parts.sort_by_key(|p| p.0);
-    let md5s: Option<Vec<[u8; 16]>> = parts.iter().map(|p| p.2).collect();
-    let list: Vec<(u32, String)> = parts.into_iter().map(|(n, etag, _)| (n, etag)).collect();
+    let digests: Option<Vec<PartDigest>> = parts.iter().map(|p| p.1.digest.clone()).collect();
+    let list: Vec<CompletedPart> = parts
+        .into_iter()
+        .map(|(number, sent)| CompletedPart {
+            number,
+            etag: sent.etag,
+            checksum: spec.zip(sent.checksum).map(|(s, v)| (s.algorithm, v)),
+        })
+        .collect();
     match client.complete_multipart_upload(bucket, full_key, &upload_id, &list, &[]) {
         Ok(written) => Ok(Completed {
             written,
-            expected: md5s.map(|m| multipart_etag(&m)),
+            expected: digests.map(|d| digest::combine(true, spec, &d)),
         }),
         Err(e) => {
             abort(target, full_key, &upload_id);
@@ -197,19 +220,29 @@ struct Part<'p> {
     len: u64,
 }
 
-/// Sends one part; returns its ETag and, when the bytes passed through here, their MD5.
+/// What one sent part left: its ETag, its additional checksum as sent, and, when the bytes
+/// passed through here, their digests.
+struct SentPart {
+    etag: String,
+    checksum: Option<String>,
+    digest: Option<PartDigest>,
+}
+
+/// Sends one part.
 fn send_part(
     client: &Client,
     part: &Part<'_>,
     source: &PartSource<'_>,
     content_md5: bool,
-) -> Result<(String, Option<[u8; 16]>), TransferError> {
+    spec: Option<ChecksumSpec>,
+) -> Result<SentPart, TransferError> {
     let (offset, len) = (part.offset, part.len);
     match source {
         PartSource::File { file, name } => {
             let signed = !client.config().unsigned_payload;
             let mut md5 = Md5::new();
             let mut sha = Sha256::new();
+            let mut sum = spec.map(|s| Hasher::new(s.algorithm));
             let mut buf = vec![0u8; STREAM_BUFFER];
             copy_observed(
                 &mut RangeReader::new(Arc::clone(file), offset, len),
@@ -220,15 +253,22 @@ fn send_part(
                     if signed {
                         sha.update(c);
                     }
+                    if let Some(s) = &mut sum {
+                        s.update(c);
+                    }
                 },
             )
             .map_err(|e| TransferError::Io(format!("cannot read {name} (did it shrink?): {e}")))?;
             let md5: [u8; 16] = md5.finalize().into();
-            let headers = if content_md5 {
+            let raw_sum = sum.as_mut().map(Hasher::finish_reset);
+            let mut headers = if content_md5 {
                 vec![("content-md5".to_string(), base64(&md5))]
             } else {
                 Vec::new()
             };
+            if let (Some(spec), Some(raw)) = (spec, &raw_sum) {
+                headers.push((spec.algorithm.header().into(), checksum::encode(raw)));
+            }
             let open = || -> std::io::Result<Box<dyn Read>> {
                 Ok(Box::new(RangeReader::new(Arc::clone(file), offset, len)))
             };
@@ -245,7 +285,15 @@ fn send_part(
                 payload,
                 &headers,
             )?;
-            Ok((written.etag.unwrap_or_default(), Some(md5)))
+            Ok(SentPart {
+                etag: written.etag.unwrap_or_default(),
+                checksum: raw_sum.as_deref().map(checksum::encode),
+                digest: Some(PartDigest {
+                    md5,
+                    checksum: raw_sum,
+                    len,
+                }),
+            })
         }
         PartSource::Object {
             client: source_client,
@@ -294,7 +342,15 @@ fn send_part(
                     hex(&md5)
                 )));
             }
-            Ok((written.etag.unwrap_or_default(), Some(md5)))
+            Ok(SentPart {
+                etag: written.etag.unwrap_or_default(),
+                checksum: None,
+                digest: Some(PartDigest {
+                    md5,
+                    checksum: None,
+                    len,
+                }),
+            })
         }),
         PartSource::ServerCopy { bucket, key, sse_c } => {
             let from = CopySource {
@@ -310,7 +366,11 @@ fn send_part(
                 from,
                 (offset, offset + len - 1),
             )?;
-            Ok((etag, None))
+            Ok(SentPart {
+                etag,
+                checksum: None,
+                digest: None,
+            })
         }
     }
 }

@@ -9,7 +9,12 @@ use md5::{Digest, Md5};
 use sha2::Sha256;
 
 use super::multipart::{self, PartSource};
-use super::{Ctx, Outcome, STREAM_BUFFER, TransferError, io_err, open_source, verify_write};
+use super::{
+    Ctx, Outcome, STREAM_BUFFER, TransferError, io_err, open_source, verify_checksum_write,
+    verify_write,
+};
+use crate::integrity::checksum::{self, ChecksumSpec, Hasher};
+use crate::integrity::digest::{Digests, Parts};
 use crate::s3::Payload;
 use crate::s3::ops::Written;
 use crate::storage::local::copy_observed;
@@ -58,24 +63,29 @@ pub fn upload_file<'a>(
             store,
             &full_key,
             size,
+            &Parts::Uniform(config.layout.chunk_size),
             headers,
             source,
             Some(&unchanged),
         )?;
         (done.written, done.expected)
     } else {
-        let (written, md5) = upload_single(
+        let (written, digests) = upload_single(
             store,
             path,
             &full_key,
             size,
             config.content_md5,
+            config.checksum,
             headers,
             inline_buf,
         )?;
-        (written, Some(md5))
+        (written, Some(digests))
     };
-    verify_write(config, multipart, expected.as_deref(), &written, &full_key)
+    let etag = expected.as_ref().map(|d| d.etag.as_str());
+    let sum = expected.as_ref().and_then(|d| d.checksum.as_deref());
+    let outcome = verify_write(config, multipart, etag, &written, &full_key)?;
+    Ok(outcome.and(verify_checksum_write(config, sum, &written, &full_key)?))
 }
 
 /// Size and modification time of an open file, to notice changes.
@@ -86,19 +96,24 @@ fn stamp(file: &File, path: &Path) -> Result<(u64, Option<std::time::SystemTime>
     Ok((meta.len(), meta.modified().ok()))
 }
 
+/// One PutObject with Content-MD5 and, with `spec`, the additional checksum header; returns
+/// what S3 reported and the digests of the bytes sent.
+#[allow(clippy::too_many_arguments)]
 fn upload_single(
     store: &S3Store,
     path: &Path,
     full_key: &str,
     size: u64,
     content_md5: bool,
+    spec: Option<ChecksumSpec>,
     meta_headers: &[(String, String)],
     inline_buf: &mut Vec<u8>,
-) -> Result<(Written, String), TransferError> {
+) -> Result<(Written, Digests), TransferError> {
+    let mut sum = spec.map(|s| Hasher::new(s.algorithm));
     let client = store.client();
     let file = open_source(path)?;
     let mut headers: Vec<(String, String)> = meta_headers.to_vec();
-    let (returned, md5) = if size <= INLINE_LIMIT {
+    let (returned, digests) = if size <= INLINE_LIMIT {
         inline_buf.clear();
         let read = file
             .take(size + 1)
@@ -111,9 +126,13 @@ fn upload_single(
             )));
         }
         let md5: [u8; 16] = Md5::digest(&inline_buf[..]).into();
+        if let Some(s) = &mut sum {
+            s.update(inline_buf);
+        }
         if content_md5 {
             headers.push(("content-md5".into(), base64(&md5)));
         }
+        let digests = finish_digests(&md5, spec, &mut sum, &mut headers);
         (
             client.put_object(
                 store.bucket(),
@@ -121,7 +140,7 @@ fn upload_single(
                 Payload::Bytes(inline_buf),
                 &headers,
             ),
-            md5,
+            digests,
         )
     } else {
         // First pass: digests for the headers. Second pass: stream the same bytes. If the
@@ -139,6 +158,9 @@ fn upload_single(
                 if signed {
                     sha.update(chunk);
                 }
+                if let Some(s) = &mut sum {
+                    s.update(chunk);
+                }
             },
         )
         .map_err(|e| io_err("cannot read", path, e))?;
@@ -152,6 +174,7 @@ fn upload_single(
         if content_md5 {
             headers.push(("content-md5".into(), base64(&md5)));
         }
+        let digests = finish_digests(&md5, spec, &mut sum, &mut headers);
         let sha256 = signed.then(|| hex(&sha.finalize()));
         let open = || -> io::Result<Box<dyn Read>> { Ok(Box::new(File::open(path)?.take(size))) };
         let payload = Payload::Stream {
@@ -161,8 +184,26 @@ fn upload_single(
         };
         (
             client.put_object(store.bucket(), full_key, payload, &headers),
-            md5,
+            digests,
         )
     };
-    Ok((returned?, hex(&md5)))
+    Ok((returned?, digests))
+}
+
+/// The digests of a single-part upload; adds the checksum header when one is computed.
+fn finish_digests(
+    md5: &[u8; 16],
+    spec: Option<ChecksumSpec>,
+    sum: &mut Option<Hasher>,
+    headers: &mut Vec<(String, String)>,
+) -> Digests {
+    let checksum = spec.zip(sum.as_mut()).map(|(spec, h)| {
+        let value = checksum::encode(&h.finish_reset());
+        headers.push((spec.algorithm.header().into(), value.clone()));
+        value
+    });
+    Digests {
+        etag: hex(md5),
+        checksum,
+    }
 }
