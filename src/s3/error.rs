@@ -102,7 +102,10 @@ pub fn classify(status: u16, code: &str) -> ErrorKind {
         | "OperationAborted"
         | "Throttling"
         | "ThrottlingException"
-        | "RequestLimitExceeded" => {
+        | "RequestLimitExceeded"
+        // The body did not arrive as sent (bytes altered in transit): sending it again helps.
+        | "BadDigest"
+        | "XAmzContentSHA256Mismatch" => {
             return ErrorKind::Retryable;
         }
         "NoSuchKey" | "NoSuchBucket" | "NoSuchUpload" | "NoSuchVersion" => {
@@ -169,6 +172,7 @@ mod tests {
     #[test]
     fn classifies_by_code_before_status() {
         assert_eq!(classify(503, "SlowDown"), ErrorKind::Retryable);
+        assert_eq!(classify(400, "BadDigest"), ErrorKind::Retryable);
         assert_eq!(classify(400, "RequestTimeout"), ErrorKind::Retryable);
         assert_eq!(classify(404, "NoSuchKey"), ErrorKind::NotFound);
         assert_eq!(

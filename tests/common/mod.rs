@@ -569,6 +569,110 @@ impl RecordingProxy {
     }
 }
 
+/// Which way a [`FaultProxy`] alters bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Direction {
+    /// Requests (uploads).
+    ToServer,
+    /// Responses (downloads).
+    ToClient,
+}
+
+/// A TCP proxy that flips one bit of the byte following each occurrence of `marker` in one
+/// direction, as long as its budget of flips lasts: bytes corrupted in transit.
+pub struct FaultProxy {
+    pub port: u16,
+    flips: Arc<AtomicU32>,
+}
+
+impl FaultProxy {
+    pub fn start(
+        upstream_port: u16,
+        direction: Direction,
+        marker: &[u8],
+        budget: u32,
+    ) -> FaultProxy {
+        let listener =
+            TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("proxy bind: {e}"));
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("proxy addr: {e}"));
+        let flips = Arc::new(AtomicU32::new(0));
+        let marker: Arc<[u8]> = Arc::from(marker);
+        let done = Arc::clone(&flips);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream_port)) else {
+                    continue;
+                };
+                let (c_read, s_write) = match (client.try_clone(), server.try_clone()) {
+                    (Ok(c), Ok(s)) => (c, s),
+                    _ => continue,
+                };
+                let (s_read, c_write) = (server, client);
+                let up = (direction == Direction::ToServer)
+                    .then(|| (Arc::clone(&marker), Arc::clone(&done)));
+                let down = (direction == Direction::ToClient)
+                    .then(|| (Arc::clone(&marker), Arc::clone(&done)));
+                std::thread::spawn(move || pump(c_read, s_write, up, budget));
+                std::thread::spawn(move || pump(s_read, c_write, down, budget));
+            }
+        });
+        FaultProxy { port, flips }
+    }
+
+    /// Bits flipped so far.
+    pub fn flips(&self) -> u32 {
+        self.flips.load(Ordering::SeqCst)
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// Copies `from` into `to`; with a fault, flips the byte after each `marker` while fewer than
+/// `budget` flips were made.
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    fault: Option<(Arc<[u8]>, Arc<AtomicU32>)>,
+    budget: u32,
+) {
+    let mut buf = vec![0u8; 65536];
+    let mut window: Vec<u8> = Vec::new();
+    let mut flip_next = false;
+    while let Ok(n) = std::io::Read::read(&mut from, &mut buf) {
+        if n == 0 {
+            break;
+        }
+        if let Some((marker, flips)) = &fault {
+            for byte in &mut buf[..n] {
+                if flip_next {
+                    flip_next = false;
+                    if flips.fetch_add(1, Ordering::SeqCst) < budget {
+                        *byte ^= 0x01;
+                    } else {
+                        flips.fetch_sub(1, Ordering::SeqCst);
+                    }
+                }
+                window.push(*byte);
+                if window.len() > marker.len() {
+                    window.remove(0);
+                }
+                if window[..] == marker[..] {
+                    flip_next = true;
+                }
+            }
+        }
+        if std::io::Write::write_all(&mut to, &buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Write);
+}
+
 impl Server {
     pub fn port(&self) -> u16 {
         self.endpoint

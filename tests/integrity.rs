@@ -1,0 +1,465 @@
+//! Integrity end to end: multipart ETags, additional checksums, part sizes learnt from the
+//! store, and corruption in transit caught and repaired (or refused), against real servers.
+
+mod common;
+
+use common::{
+    Direction, FaultProxy, Kind, World, client, data, md5_hex, multipart_etag, server, write_file,
+};
+use md5::Digest;
+use s3sync::s3::Payload;
+use s3sync::s3::ops::CompletedPart;
+use s3sync::util::encoding::base64;
+
+const MIB: usize = 1 << 20;
+const MARKER: &[u8] = b"<<flip-after-me>>";
+
+fn s(p: &std::path::Path) -> String {
+    p.display().to_string()
+}
+
+/// HeadObject asking for the additional checksum.
+fn checksum_head(w: &World, key: &str) -> s3sync::s3::ops::ObjectHead {
+    let mut config = client(w.kind).config().clone();
+    config.checksum_mode = true;
+    s3sync::s3::Client::new(config)
+        .head_object(&w.bucket, key)
+        .unwrap_or_else(|e| panic!("HEAD {key}: {e}"))
+        .unwrap_or_else(|| panic!("HEAD {key}: not found"))
+}
+
+/// The additional checksum of `bytes`, computed here with the digest crates directly.
+fn expected_checksum(algorithm: &str, bytes: &[u8]) -> String {
+    let crc = |alg, width: usize| {
+        let v = crc_fast::checksum(alg, bytes).to_be_bytes();
+        base64(&v[8 - width..])
+    };
+    match algorithm {
+        "CRC32" => crc(crc_fast::CrcAlgorithm::Crc32IsoHdlc, 4),
+        "CRC32C" => crc(crc_fast::CrcAlgorithm::Crc32Iscsi, 4),
+        "CRC64NVME" => crc(crc_fast::CrcAlgorithm::Crc64Nvme, 8),
+        "SHA1" => base64(&sha1::Sha1::digest(bytes)),
+        "SHA256" => base64(&sha2::Sha256::digest(bytes)),
+        other => panic!("unknown algorithm {other}"),
+    }
+}
+
+fn with_marker(mut bytes: Vec<u8>, at: usize) -> Vec<u8> {
+    bytes[at..at + MARKER.len()].copy_from_slice(MARKER);
+    bytes
+}
+
+/// The exact ETag of every size of the matrix under both part sizes, and the value the
+/// reference documents for 30 MiB of zeros in 8 MiB parts.
+#[test]
+fn multipart_etag_matrix() {
+    let w = World::new(Kind::S3sFs);
+    let sizes = [5, 8, 10, 16, 30];
+    for (i, size) in sizes.iter().enumerate() {
+        write_file(
+            &w.path(&format!("m/f{size}")),
+            &data(size * MIB, i as u64 + 1),
+        );
+    }
+    write_file(&w.path("m/zeros30"), &vec![0u8; 30 * MIB]);
+    for chunk in [5, 8] {
+        let prefix = format!("c{chunk}/");
+        let chunk_arg = format!("{chunk}MiB");
+        let run = w.sync(&[
+            "--json-tracing",
+            "--multipart-threshold",
+            &chunk_arg,
+            "--multipart-chunksize",
+            &chunk_arg,
+            &s(&w.path("m")),
+            &w.url(&prefix),
+        ]);
+        run.assert_code(0);
+        assert_eq!(run.summary("etag_verified"), sizes.len() as u64 + 1);
+        for (i, size) in sizes.iter().enumerate() {
+            let bytes = data(size * MIB, i as u64 + 1);
+            let expected = if *size >= chunk {
+                multipart_etag(&bytes, chunk * MIB)
+            } else {
+                md5_hex(&bytes)
+            };
+            assert_eq!(
+                w.etag(&format!("{prefix}f{size}")),
+                expected,
+                "{size} MiB in {chunk} MiB parts"
+            );
+        }
+        if chunk == 8 {
+            assert_eq!(
+                w.etag(&format!("{prefix}zeros30")),
+                "9be3303e9a8d67a0f1e609fb7a29030a-4"
+            );
+        }
+    }
+    // 8 MiB in 8 MiB parts is one part of a multipart upload, 5 MiB in 8 MiB parts a PUT.
+    assert!(w.etag("c8/f8").ends_with("-1"));
+    assert!(!w.etag("c8/f5").contains('-'));
+}
+
+/// Every algorithm, single-part and multipart, against s3s-fs, which refuses a wrong
+/// checksum header: the stored single-part value is the digest of the bytes, and we report
+/// it verified at -vv with both values.
+#[test]
+fn every_algorithm_uploads_single_and_multipart() {
+    let w = World::new(Kind::S3sFs);
+    let small = data(100_000, 21);
+    let big = data(12 * MIB + 3, 22);
+    write_file(&w.path("src/small"), &small);
+    write_file(&w.path("src/big"), &big);
+    for (algorithm, full) in [
+        ("SHA256", false),
+        ("SHA1", false),
+        ("CRC32", false),
+        ("CRC32", true),
+        ("CRC32C", true),
+        ("CRC64NVME", false),
+    ] {
+        let prefix = format!("{algorithm}-{full}/");
+        let mut args = vec![
+            "--json-tracing",
+            "-vv",
+            "--multipart-threshold",
+            "5MiB",
+            "--multipart-chunksize",
+            "5MiB",
+            "--additional-checksum-algorithm",
+            algorithm,
+        ];
+        if full {
+            args.push("--full-object-checksum");
+        }
+        let (src, url) = (s(&w.path("src")), w.url(&prefix));
+        args.extend([src.as_str(), url.as_str()]);
+        let run = w.sync(&args);
+        run.assert_code(0);
+        assert_eq!(run.summary("transferred_object"), 2);
+        assert_eq!(run.summary("etag_verified"), 2);
+        // s3s-fs keeps no checksum of multipart objects, so only the PUT is compared.
+        assert_eq!(run.summary("checksum_verified"), 1, "{algorithm}");
+        let want = expected_checksum(algorithm, &small);
+        let head = checksum_head(&w, &format!("{prefix}small"));
+        assert_eq!(
+            head.checksum.as_ref().map(|(a, v)| (a.name(), v.as_str())),
+            Some((algorithm, want.as_str()))
+        );
+        let evidence = run
+            .stdout
+            .lines()
+            .find(|l| l.contains("additional checksum verified"))
+            .unwrap_or_else(|| panic!("no evidence line:\n{}", run.stdout));
+        assert!(
+            evidence.contains(&format!("\"source_checksum\":\"{want}\""))
+                && evidence.contains(&format!("\"target_checksum\":\"{want}\"")),
+            "{evidence}"
+        );
+        assert_eq!(md5_hex(&w.get(&format!("{prefix}big"))), md5_hex(&big));
+    }
+}
+
+#[test]
+fn bad_checksum_options_are_usage_errors() {
+    let w = World::new(Kind::S3sFs);
+    write_file(&w.path("x/a"), b"a");
+    for (args, needle) in [
+        (
+            vec!["--additional-checksum-algorithm", "MD5"],
+            "--additional-checksum-algorithm",
+        ),
+        (
+            vec![
+                "--additional-checksum-algorithm",
+                "SHA256",
+                "--full-object-checksum",
+            ],
+            "--full-object-checksum",
+        ),
+        (vec!["--full-object-checksum"], "--full-object-checksum"),
+        (
+            vec!["--disable-additional-checksum-verify"],
+            "--disable-additional-checksum-verify",
+        ),
+    ] {
+        let (src, url) = (s(&w.path("x")), w.url("x/"));
+        let mut all = args.clone();
+        all.extend([src.as_str(), url.as_str()]);
+        let run = w.sync(&all);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains(needle) && run.stderr.lines().count() == 1,
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert!(w.list("x/").is_empty(), "nothing may be written");
+}
+
+/// moto computes the full-object CRC32 of a multipart upload itself: it equals the CRC of
+/// all the bytes, which is what we combined from the part CRCs and sent part by part.
+#[test]
+fn full_object_crc32_multipart_on_moto_and_verified_download() {
+    let w = World::new(Kind::Moto);
+    let big = data(12 * MIB + 5, 31);
+    write_file(&w.path("src/big"), &big);
+    w.sync(&[
+        "--multipart-threshold",
+        "5MiB",
+        "--multipart-chunksize",
+        "5MiB",
+        "--additional-checksum-algorithm",
+        "CRC32",
+        "--full-object-checksum",
+        &s(&w.path("src")),
+        &w.url("p/"),
+    ])
+    .assert_code(0);
+    let head = checksum_head(&w, "p/big");
+    assert_eq!(
+        head.checksum.as_ref().map(|(a, v)| (a.name(), v.clone())),
+        Some(("CRC32", expected_checksum("CRC32", &big)))
+    );
+    assert_eq!(head.checksum_type.as_deref(), Some("FULL_OBJECT"));
+
+    // Downloaded with the default 8 MiB part size: the 5 MiB layout is learnt from the
+    // store, so the ETag verifies exactly, and so does the checksum.
+    let down = w.path("down");
+    let run = w.sync_from(&[
+        "--json-tracing",
+        "-vv",
+        "--enable-additional-checksum",
+        &w.url("p/"),
+        &s(&down),
+    ]);
+    run.assert_code(0);
+    assert_eq!(run.summary("etag_verified"), 1);
+    assert_eq!(run.summary("checksum_verified"), 1);
+    assert_eq!(run.summary("warning"), 0);
+    assert_eq!(
+        md5_hex(&std::fs::read(down.join("big")).unwrap_or_default()),
+        md5_hex(&big)
+    );
+}
+
+/// An object uploaded in parts of uneven sizes (6, 5 and 1 MiB): its layout is learnt part
+/// by part, so a download and an S3 to S3 copy both verify exactly.
+#[test]
+fn uneven_parts_are_learnt_exactly() {
+    let w = World::new(Kind::Moto);
+    let body = data(12 * MIB, 41);
+    let key = "uneven/obj";
+    let c = &w.client;
+    let id = c
+        .create_multipart_upload(&w.bucket, key, &[])
+        .unwrap_or_else(|e| panic!("create: {e}"));
+    let mut parts = Vec::new();
+    for (n, (from, to)) in [(0, 6 * MIB), (6 * MIB, 11 * MIB), (11 * MIB, 12 * MIB)]
+        .into_iter()
+        .enumerate()
+    {
+        let written = c
+            .upload_part(
+                &w.bucket,
+                key,
+                &id,
+                n as u32 + 1,
+                Payload::Bytes(&body[from..to]),
+                &[],
+            )
+            .unwrap_or_else(|e| panic!("part: {e}"));
+        parts.push(CompletedPart {
+            number: n as u32 + 1,
+            etag: written.etag.unwrap_or_default(),
+            checksum: None,
+        });
+    }
+    c.complete_multipart_upload(&w.bucket, key, &id, &parts, &[])
+        .unwrap_or_else(|e| panic!("complete: {e}"));
+    let source_etag = w.etag(key);
+    assert!(source_etag.ends_with("-3"));
+
+    let down = w.path("down");
+    let run = w.sync_from(&["--json-tracing", &w.url("uneven/"), &s(&down)]);
+    run.assert_code(0);
+    assert_eq!(run.summary("etag_verified"), 1);
+    assert_eq!(run.summary("warning"), 0);
+    assert_eq!(
+        md5_hex(&std::fs::read(down.join("obj")).unwrap_or_default()),
+        md5_hex(&body)
+    );
+
+    let t = World::new(Kind::Moto);
+    let run = w.sync_to(&t, &["--json-tracing", &w.url("uneven/"), &t.url("copy/")]);
+    run.assert_code(0);
+    assert_eq!(run.summary("etag_verified"), 1);
+    assert_eq!(
+        t.etag("copy/obj"),
+        source_etag,
+        "the copy is cut like the source"
+    );
+    assert_eq!(md5_hex(&t.get("copy/obj")), md5_hex(&body));
+}
+
+/// Upload options pointing the target at `endpoint` (a proxy) instead of the server.
+fn upload_via(w: &World, endpoint: &str, extra: &[&str], src: &str, url: &str) -> common::Run {
+    let mut args: Vec<String> = w
+        .target_args()
+        .into_iter()
+        .map(|a| {
+            if a == w.endpoint() {
+                endpoint.to_string()
+            } else {
+                a
+            }
+        })
+        .collect();
+    args.extend([
+        "--json-tracing".to_string(),
+        "--aws-max-attempts".into(),
+        "2".into(),
+    ]);
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args.extend([src.to_string(), url.to_string()]);
+    common::run(&args, &[])
+}
+
+/// Bytes flipped on the way to the server, with no Content-MD5 and an unsigned payload, so
+/// the server stores them: the ETag check catches it and the object is sent again.
+#[test]
+fn upload_corrupted_in_transit_is_sent_again() {
+    let w = World::new(Kind::S3sFs);
+    let small = with_marker(data(200_000, 51), 150_000);
+    let big = with_marker(data(12 * MIB, 52), 7 * MIB);
+    write_file(&w.path("src/small"), &small);
+    write_file(&w.path("src/big"), &big);
+    let proxy = FaultProxy::start(server(Kind::S3sFs).port(), Direction::ToServer, MARKER, 2);
+    let run = upload_via(
+        &w,
+        &proxy.endpoint(),
+        &[
+            "--disable-content-md5-header",
+            "--disable-payload-signing",
+            "--multipart-threshold",
+            "5MiB",
+            "--multipart-chunksize",
+            "5MiB",
+        ],
+        &s(&w.path("src")),
+        &w.url("p/"),
+    );
+    assert_eq!(proxy.flips(), 2, "both objects were hit once");
+    run.assert_code(3);
+    assert_eq!(run.summary("transferred_object"), 2);
+    assert_eq!(run.summary("etag_verified"), 2);
+    assert_eq!(run.summary("warning"), 2, "one re-transfer each");
+    assert!(run.stdout.contains("ETag mismatch"), "{}", run.stdout);
+    assert_eq!(md5_hex(&w.get("p/small")), md5_hex(&small));
+    assert_eq!(md5_hex(&w.get("p/big")), md5_hex(&big));
+}
+
+/// With Content-MD5 (the default) the server refuses altered bytes (BadDigest); the request
+/// is sent again and the run is clean.
+#[test]
+fn upload_refused_for_bad_digest_is_retried() {
+    let w = World::new(Kind::S3sFs);
+    let small = with_marker(data(50_000, 53), 1_000);
+    write_file(&w.path("src/small"), &small);
+    let proxy = FaultProxy::start(server(Kind::S3sFs).port(), Direction::ToServer, MARKER, 1);
+    let run = upload_via(&w, &proxy.endpoint(), &[], &s(&w.path("src")), &w.url("p/"));
+    assert_eq!(proxy.flips(), 1);
+    run.assert_code(0);
+    assert_eq!(run.summary("etag_verified"), 1);
+    assert_eq!(md5_hex(&w.get("p/small")), md5_hex(&small));
+}
+
+/// Bytes altered on every attempt: the run fails naming the key and leaves no corrupt object.
+#[test]
+fn upload_that_never_verifies_leaves_nothing() {
+    let w = World::new(Kind::S3sFs);
+    let small = with_marker(data(80_000, 54), 40_000);
+    write_file(&w.path("src/doomed"), &small);
+    write_file(&w.path("src/fine"), &data(1000, 55));
+    let proxy = FaultProxy::start(server(Kind::S3sFs).port(), Direction::ToServer, MARKER, 100);
+    let run = upload_via(
+        &w,
+        &proxy.endpoint(),
+        &["--disable-content-md5-header", "--disable-payload-signing"],
+        &s(&w.path("src")),
+        &w.url("p/"),
+    );
+    run.assert_code(1);
+    assert_eq!(proxy.flips(), 3, "three attempts");
+    assert_eq!(run.summary("error"), 1);
+    assert!(
+        run.stdout.contains("doomed") && run.stdout.contains("removed the corrupt object"),
+        "{}",
+        run.stdout
+    );
+    let listed = w.list("p/");
+    assert!(listed.contains_key("p/fine"));
+    assert!(!listed.contains_key("p/doomed"), "{listed:?}");
+}
+
+/// Bytes flipped on the way from the server: the download is repeated; if it never
+/// verifies, no file (and no temporary file) is left.
+#[test]
+fn download_corrupted_in_transit_is_repeated_or_dropped() {
+    let w = World::new(Kind::S3sFs);
+    let small = with_marker(data(300_000, 61), 100_000);
+    let big = with_marker(data(12 * MIB, 62), 9 * MIB);
+    w.put("p/small", &small);
+    w.put("p/big", &big);
+    let download = |budget: u32, dest: &std::path::Path| {
+        let proxy = FaultProxy::start(
+            server(Kind::S3sFs).port(),
+            Direction::ToClient,
+            MARKER,
+            budget,
+        );
+        let mut args: Vec<String> = w
+            .source_args()
+            .into_iter()
+            .map(|a| {
+                if a == w.endpoint() {
+                    proxy.endpoint()
+                } else {
+                    a
+                }
+            })
+            .collect();
+        args.extend(["--json-tracing".into(), w.url("p/"), s(dest)]);
+        (common::run(&args, &[]), proxy.flips())
+    };
+    let once = w.path("once");
+    let (run, flips) = download(2, &once);
+    assert_eq!(flips, 2);
+    run.assert_code(3);
+    assert_eq!(run.summary("transferred_object"), 2);
+    assert_eq!(run.summary("etag_verified"), 2);
+    assert_eq!(
+        md5_hex(&std::fs::read(once.join("small")).unwrap_or_default()),
+        md5_hex(&small)
+    );
+    assert_eq!(
+        md5_hex(&std::fs::read(once.join("big")).unwrap_or_default()),
+        md5_hex(&big)
+    );
+
+    let never = w.path("never");
+    let (run, flips) = download(100, &never);
+    assert_eq!(flips, 6, "three attempts for each object");
+    run.assert_code(1);
+    assert_eq!(run.summary("error"), 2);
+    assert!(run.stdout.contains("ETag mismatch"), "{}", run.stdout);
+    let left: Vec<String> = std::fs::read_dir(&never)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "nothing may be left: {left:?}");
+}
