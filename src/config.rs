@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::integrity::checksum::ChecksumSpec;
+use crate::integrity::checksum::{Algorithm, ChecksumSpec};
 use crate::integrity::etag::PartLayout;
 use crate::s3::ClientConfig;
 
@@ -32,8 +32,15 @@ pub enum UpdateCheck {
     Mtime,
     /// Transfer when the sizes differ.
     Size,
-    /// Transfer when the ETags differ (the local ETag is computed with the part layout).
+    /// Transfer when the ETags differ (a local file's ETag is computed in the form of the
+    /// S3 object's).
     Etag,
+    /// Transfer when the source is newer and the ETags differ.
+    MtimeAndEtag,
+    /// Transfer when the additional checksums of this algorithm differ.
+    Checksum(Algorithm),
+    /// Transfer when the source is newer and the checksums differ.
+    MtimeAndChecksum(Algorithm),
 }
 
 /// What target objects are given: metadata, tags, storage class, ACL, encryption.

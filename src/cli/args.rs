@@ -117,6 +117,15 @@ pub struct Args {
     /// transfer when the ETags differ (local ETags computed with the multipart settings)
     #[argh(switch)]
     pub check_etag: bool,
+    /// transfer when the source is newer and the ETags differ
+    #[argh(switch)]
+    pub check_mtime_and_etag: bool,
+    /// transfer when the additional checksums (SHA256, SHA1, CRC32, CRC32C, CRC64NVME) differ
+    #[argh(option)]
+    pub check_additional_checksum: Option<String>,
+    /// transfer when the source is newer and the additional checksums differ
+    #[argh(option)]
+    pub check_mtime_and_additional_checksum: Option<String>,
 
     // Verification
     /// do not compare the ETag S3 returns with the one computed locally

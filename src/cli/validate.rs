@@ -335,6 +335,42 @@ fn parse_metadata(text: Option<&str>) -> Result<Option<Vec<(String, String)>>, C
     Ok(Some(pairs))
 }
 
+/// The update check: at most one `--check-*` option.
+fn update_check(args: &Args) -> Result<UpdateCheck, CliError> {
+    let algorithm = |name: &str, text: &str| {
+        Algorithm::parse(text).ok_or_else(|| {
+            CliError::usage(format!(
+                "{name}: {text:?} is not one of SHA256, SHA1, CRC32, CRC32C, CRC64NVME"
+            ))
+        })
+    };
+    let mut chosen: Vec<(&str, UpdateCheck)> = Vec::new();
+    if args.check_size {
+        chosen.push(("--check-size", UpdateCheck::Size));
+    }
+    if args.check_etag {
+        chosen.push(("--check-etag", UpdateCheck::Etag));
+    }
+    if args.check_mtime_and_etag {
+        chosen.push(("--check-mtime-and-etag", UpdateCheck::MtimeAndEtag));
+    }
+    if let Some(text) = &args.check_additional_checksum {
+        let name = "--check-additional-checksum";
+        chosen.push((name, UpdateCheck::Checksum(algorithm(name, text)?)));
+    }
+    if let Some(text) = &args.check_mtime_and_additional_checksum {
+        let name = "--check-mtime-and-additional-checksum";
+        chosen.push((name, UpdateCheck::MtimeAndChecksum(algorithm(name, text)?)));
+    }
+    match chosen.as_slice() {
+        [] => Ok(UpdateCheck::Mtime),
+        [(_, check)] => Ok(*check),
+        [(a, _), (b, _), ..] => Err(CliError::usage(format!(
+            "{a} and {b} cannot be used together: choose one update check"
+        ))),
+    }
+}
+
 /// `--additional-checksum-algorithm` and the switches that depend on it.
 fn checksum_spec(args: &Args) -> Result<Option<ChecksumSpec>, CliError> {
     let algorithm = match &args.additional_checksum_algorithm {
@@ -431,14 +467,10 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     check_part_size("--multipart-threshold", args.multipart_threshold)?;
     check_part_size("--multipart-chunksize", args.multipart_chunksize)?;
     let checksum = checksum_spec(args)?;
-    if args.check_size && args.check_etag {
+    let update_check = update_check(args)?;
+    if update_check != UpdateCheck::Mtime && args.remove_modified_filter {
         return Err(CliError::usage(
-            "--check-size and --check-etag cannot be used together",
-        ));
-    }
-    if (args.check_size || args.check_etag) && args.remove_modified_filter {
-        return Err(CliError::usage(
-            "--check-size/--check-etag cannot be used with --remove-modified-filter",
+            "--check-* options cannot be used with --remove-modified-filter",
         ));
     }
     match args.max_delete {
@@ -541,18 +573,20 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     }
     let kms = sse.as_deref().is_some_and(|s| s.starts_with("aws:kms"));
     let encrypted_target = kms || args.target_sse_c.is_some();
-    if args.check_etag && (encrypted_target || args.source_sse_c.is_some()) {
+    if matches!(update_check, UpdateCheck::Etag | UpdateCheck::MtimeAndEtag)
+        && (encrypted_target || args.source_sse_c.is_some())
+    {
         return Err(CliError::usage(
-            "--check-etag cannot be used with SSE-KMS or SSE-C: those ETags are not content digests",
+            "--check-etag/--check-mtime-and-etag cannot be used with SSE-KMS or SSE-C: those ETags are not \
+             content digests",
         ));
     }
-    if matches!(source_place, Place::S3 { .. })
-        && target_is_s3
+    if args.server_side_copy
         && (args.additional_checksum_algorithm.is_some() || args.enable_additional_checksum)
     {
         return Err(CliError::usage(
-            "--additional-checksum-algorithm and --enable-additional-checksum are not supported for S3 to S3 yet \
-             (uploads and downloads only); S3 to S3 copies are verified by ETag",
+            "--additional-checksum-algorithm and --enable-additional-checksum need the bytes to pass through \
+             s3sync: they cannot be combined with --server-side-copy",
         ));
     }
     if args.sync_latest_tagging && !(matches!(source_place, Place::S3 { .. }) && target_is_s3) {
@@ -632,13 +666,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     config.dry_run = args.dry_run;
     config.delete = args.delete;
     config.max_delete = args.max_delete;
-    config.update_check = if args.check_size {
-        UpdateCheck::Size
-    } else if args.check_etag {
-        UpdateCheck::Etag
-    } else {
-        UpdateCheck::Mtime
-    };
+    config.update_check = update_check;
     config.remove_modified_filter = args.remove_modified_filter;
     config.worker_size = usize::from(args.worker_size);
     config.max_parallel_uploads = usize::from(args.max_parallel_uploads);
@@ -682,8 +710,15 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     config.verify_checksum = !args.disable_additional_checksum_verify;
     config.enable_additional_checksum = args.enable_additional_checksum;
     config.auto_chunksize = args.auto_chunksize;
+    let checksum_check = matches!(
+        update_check,
+        UpdateCheck::Checksum(_) | UpdateCheck::MtimeAndChecksum(_)
+    );
     if let Location::S3 { client, .. } = &mut config.source {
-        client.checksum_mode = args.enable_additional_checksum;
+        client.checksum_mode = args.enable_additional_checksum || checksum_check;
+    }
+    if let Location::S3 { client, .. } = &mut config.target {
+        client.checksum_mode = checksum_check;
     }
     if encrypted_target {
         // SSE-KMS and SSE-C ETags are not MD5s of the content: nothing to compare them with.

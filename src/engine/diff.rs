@@ -62,8 +62,8 @@ pub enum Verdict {
     Transfer,
     /// Up to date; the text says why (for the debug log).
     Skip(&'static str),
-    /// Needs the ETags, which the worker computes or fetches.
-    CompareEtags,
+    /// Needs the ETags or checksums, which the worker computes or fetches.
+    CompareContent,
 }
 
 /// Decides from the two listings alone where that is possible.
@@ -86,7 +86,14 @@ pub fn check(mode: UpdateCheck, source: &Entry, target: &Entry) -> Verdict {
                 Verdict::Transfer
             }
         }
-        UpdateCheck::Etag => Verdict::CompareEtags,
+        UpdateCheck::Etag | UpdateCheck::Checksum(_) => Verdict::CompareContent,
+        UpdateCheck::MtimeAndEtag | UpdateCheck::MtimeAndChecksum(_) => {
+            if target.last_modified.secs < source.last_modified.secs {
+                Verdict::CompareContent
+            } else {
+                Verdict::Skip("the target is not older than the source")
+            }
+        }
     }
 }
 
@@ -169,7 +176,33 @@ mod tests {
         ));
         assert_eq!(
             check(UpdateCheck::Etag, &e("k", 9, 5), &e("k", 1, 5)),
-            Verdict::CompareEtags
+            Verdict::CompareContent
+        );
+    }
+
+    #[test]
+    fn mtime_and_content_rules_look_at_contents_only_when_the_source_is_newer() {
+        use crate::integrity::checksum::Algorithm;
+        for mode in [
+            UpdateCheck::MtimeAndEtag,
+            UpdateCheck::MtimeAndChecksum(Algorithm::Sha256),
+        ] {
+            assert_eq!(
+                check(mode, &e("k", 9, 5), &e("k", 1, 5)),
+                Verdict::CompareContent
+            );
+            assert!(matches!(
+                check(mode, &e("k", 1, 5), &e("k", 1, 6)),
+                Verdict::Skip(_)
+            ));
+        }
+        assert_eq!(
+            check(
+                UpdateCheck::Checksum(Algorithm::Crc32),
+                &e("k", 1, 5),
+                &e("k", 9, 5)
+            ),
+            Verdict::CompareContent
         );
     }
 }

@@ -11,6 +11,7 @@
 //! does not grow with the number of objects, except for the list of keys to delete, which
 //! grows with the number of deletions.
 
+mod compare;
 pub mod delete;
 pub mod diff;
 pub mod parts;
@@ -204,7 +205,7 @@ impl Iterator for Listed<'_, '_> {
 pub(crate) struct Job {
     pub(crate) source: Entry,
     pub(crate) target: Option<Entry>,
-    pub(crate) compare_etags: bool,
+    pub(crate) compare_content: bool,
     /// The data is up to date; only the tags may need syncing (`--sync-latest-tagging`).
     pub(crate) tags_only: bool,
 }
@@ -288,7 +289,7 @@ fn decide(run: &Run<'_>, pair: Pair, to_delete: &mut Vec<String>) -> Option<Job>
         Pair::SourceOnly(source) => Some(Job {
             source,
             target: None,
-            compare_etags: false,
+            compare_content: false,
             tags_only: false,
         }),
         Pair::TargetOnly(target) => {
@@ -307,19 +308,19 @@ fn decide(run: &Run<'_>, pair: Pair, to_delete: &mut Vec<String>) -> Option<Job>
                 Verdict::Transfer => Some(Job {
                     source,
                     target: Some(target),
-                    compare_etags: false,
+                    compare_content: false,
                     tags_only: false,
                 }),
-                Verdict::CompareEtags => Some(Job {
+                Verdict::CompareContent => Some(Job {
                     source,
                     target: Some(target),
-                    compare_etags: true,
+                    compare_content: true,
                     tags_only: false,
                 }),
                 Verdict::Skip(_) if config.sync_latest_tagging => Some(Job {
                     source,
                     target: Some(target),
-                    compare_etags: false,
+                    compare_content: false,
                     tags_only: true,
                 }),
                 Verdict::Skip(reason) => {

@@ -3,10 +3,10 @@
 
 use crossbeam_channel::Receiver;
 
+use super::compare::{self, Same};
 use super::stats::Stats;
 use super::transfer::{self, Ctx, Outcome, TransferError};
 use super::{Job, Run};
-use crate::integrity::etag::strip_quotes;
 use crate::s3::ops::ObjectMeta;
 use crate::storage::{Entry, Store, mime};
 
@@ -19,44 +19,6 @@ pub(crate) fn worker<'a>(run: &'a Run<'a>, jobs: Receiver<Job>, ctx: &Ctx<'_, 'a
         }
         process(run, job, ctx, &mut buf);
     }
-}
-
-/// The ETag of an object on either side: from the listing, a HEAD, or computed from the
-/// file with the configured part layout.
-fn etag_of(run: &Run<'_>, store: &Store, entry: &Entry) -> Result<Option<String>, TransferError> {
-    match store {
-        Store::S3(s3) => match &entry.etag {
-            Some(e) => Ok(Some(strip_quotes(e).to_string())),
-            None => {
-                let head = s3
-                    .client()
-                    .head_object(s3.bucket(), &s3.full_key(&entry.key))?;
-                Ok(head
-                    .and_then(|h| h.etag)
-                    .map(|e| strip_quotes(&e).to_string()))
-            }
-        },
-        Store::Local(l) => {
-            transfer::local::local_etag(&l.path_of(&entry.key), run.config.layout).map(Some)
-        }
-    }
-}
-
-fn etags_equal(run: &Run<'_>, job: &Job) -> Result<bool, TransferError> {
-    let Some(target) = &job.target else {
-        return Ok(false);
-    };
-    let source_etag = etag_of(run, run.source, &job.source)?;
-    let target_etag = etag_of(run, run.target, target)?;
-    let equal = source_etag.is_some() && source_etag == target_etag;
-    if equal {
-        log::debug!(
-            key = job.source.key.as_str(), source_e_tag = source_etag.as_deref().unwrap_or_default(),
-            target_e_tag = target_etag.as_deref().unwrap_or_default();
-            "object filtered: ETags are the same."
-        );
-    }
-    Ok(equal)
 }
 
 /// Metadata headers for an upload of a local file.
@@ -121,22 +83,28 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
         }
         return;
     }
-    if job.compare_etags {
-        match etags_equal(run, &job) {
+    if job.compare_content {
+        match compare::contents(run, &job) {
             // The data is the same; --sync-latest-tagging still looks at the tags.
-            Ok(true) if run.config.sync_latest_tagging => {
+            Ok(Same::Yes) if run.config.sync_latest_tagging => {
                 let tags_job = Job {
                     tags_only: true,
-                    compare_etags: false,
+                    compare_content: false,
                     ..job
                 };
                 return process(run, tags_job, ctx, buf);
             }
-            Ok(true) => {
+            Ok(Same::Yes) => {
                 Stats::add(&stats.skipped, 1);
                 return;
             }
-            Ok(false) => {}
+            Ok(Same::Unknown(why)) => {
+                log::warn!(key = key; "{why}");
+                Stats::add(&stats.warnings, 1);
+                Stats::add(&stats.skipped, 1);
+                return;
+            }
+            Ok(Same::No) => {}
             Err(e) => return handle_error(run, key, e),
         }
     }

@@ -1,13 +1,16 @@
 //! S3 → S3: streamed through this program (each side with its own endpoint and
 //! credentials), or copied by the server with `--server-side-copy`.
 
-use std::sync::Arc;
+use std::io::Read;
+use std::sync::{Arc, Mutex};
 
 use super::multipart::{self, PartSource};
-use super::streams::ReGet;
+use super::streams::{AwsChunked, ReGet, STREAMING_TRAILER};
 use super::{
-    Ctx, Outcome, TransferError, is_md5_etag, learn_parts, target_meta, verify_write, write_headers,
+    Ctx, Outcome, TransferError, is_md5_etag, learn_parts, target_meta, verify_checksum_write,
+    verify_write, write_headers,
 };
+use crate::integrity::checksum::{self, ChecksumSpec};
 use crate::integrity::digest::Parts;
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
 use crate::s3::Payload;
@@ -59,10 +62,14 @@ fn compare(
         return Ok(Outcome::verified(source_etag, target_etag));
     }
     if multipart && !same_parts {
+        let why = if is_multipart_etag(source_etag) {
+            "the store does not report the source's part sizes, so the copy was cut differently"
+        } else {
+            "the source is a single-part object and the copy was uploaded in parts"
+        };
         return Ok(Outcome::warn(format!(
-            "ETags of {full_key} differ (source {source_etag}, target {target_etag}): the store does not \
-             report the source's part sizes, so the copy was cut differently; the bytes sent were verified \
-             part by part"
+            "ETags of {full_key} differ (source {source_etag}, target {target_etag}): {why}; the bytes sent \
+             were verified part by part"
         )));
     }
     Err(TransferError::Corrupt(format!(
@@ -163,12 +170,41 @@ fn stream_single(
     if let (true, Some(md5)) = (ctx.config.content_md5, source_md5.and_then(hex_to_bytes)) {
         headers.push(("content-md5".into(), base64(&md5)));
     }
+    let spec = copy_spec(ctx, &head);
     let body = ReGet::new(source.client(), source.bucket(), src_key, None, first);
-    let open = || body.open();
-    let payload = Payload::Stream {
-        len: head.size,
-        sha256: None,
-        open: &open,
+    let slot = Arc::new(Mutex::new(None));
+    let size = head.size;
+    let open = || -> std::io::Result<Box<dyn Read + '_>> {
+        let inner = body.open()?;
+        Ok(match spec {
+            Some(s) => Box::new(AwsChunked::new(inner, size, s.algorithm, Arc::clone(&slot))),
+            None => inner,
+        })
+    };
+    let payload = match spec {
+        Some(s) => {
+            // The checksum is known only once the bytes have passed: it goes in a trailer.
+            let encoding = headers
+                .iter()
+                .position(|(k, _)| k == "content-encoding")
+                .map(|i| headers.remove(i).1);
+            headers.extend(AwsChunked::<&[u8]>::headers(size, s.algorithm));
+            if let Some(e) = encoding {
+                for h in headers.iter_mut().filter(|(k, _)| k == "content-encoding") {
+                    h.1 = format!("aws-chunked,{e}");
+                }
+            }
+            Payload::Stream {
+                len: AwsChunked::<&[u8]>::encoded_len(size, s.algorithm),
+                sha256: Some(STREAMING_TRAILER.into()),
+                open: &open,
+            }
+        }
+        None => Payload::Stream {
+            len: size,
+            sha256: None,
+            open: &open,
+        },
     };
     let written = target
         .client()
@@ -177,7 +213,111 @@ fn stream_single(
     // First: the target stored exactly the bytes that passed through here.
     verify_write(ctx.config, false, sent.as_deref(), &written, dst_key)?;
     // Then: those bytes are the source object's.
-    compare(ctx, &head, &written, dst_key, true)
+    let outcome = compare(ctx, &head, &written, dst_key, true)?;
+    let sent_sum = spec
+        .and_then(|_| slot.lock().ok().and_then(|s| s.clone()))
+        .map(|raw| checksum::encode(&raw));
+    Ok(outcome.and(checksum_outcome(
+        ctx, spec, &head, sent_sum, &written, dst_key, true,
+    )?))
+}
+
+/// The additional checksum a copy of the object `head` describes gets: the user's
+/// algorithm, or with `--enable-additional-checksum` the source's own.
+fn copy_spec(ctx: &Ctx<'_, '_>, head: &ObjectHead) -> Option<ChecksumSpec> {
+    let config = ctx.config;
+    if config.server_side_copy {
+        return None;
+    }
+    if config.checksum.is_some() {
+        return config.checksum;
+    }
+    if !config.enable_additional_checksum {
+        return None;
+    }
+    let (algorithm, value) = head
+        .checksum
+        .as_ref()
+        .filter(|(a, v)| checksum::is_well_formed(*a, v))?;
+    let full_object = head.checksum_type.as_deref() == Some("FULL_OBJECT")
+        || checksum::composite_parts(value).is_none();
+    Some(ChecksumSpec {
+        algorithm: *algorithm,
+        full_object: full_object && algorithm.is_crc(),
+    })
+}
+
+/// What the checksums of a copy prove: the value S3 stored equals the one computed from the
+/// bytes sent, and (with `--enable-additional-checksum`) the source's value equals it too
+/// when the two are of the same kind. `same_parts`: the copy was cut like the source.
+fn checksum_outcome(
+    ctx: &Ctx<'_, '_>,
+    spec: Option<ChecksumSpec>,
+    head: &ObjectHead,
+    sent: Option<String>,
+    written: &Written,
+    dst_key: &str,
+    same_parts: bool,
+) -> Result<Outcome, TransferError> {
+    let malformed = head
+        .checksum
+        .as_ref()
+        .filter(|(a, v)| ctx.config.enable_additional_checksum && !checksum::is_well_formed(*a, v));
+    if let Some((algorithm, value)) = malformed {
+        let warning = Outcome::warn(format!(
+            "the source of {dst_key} reports a malformed {algorithm} checksum ({value}); not compared"
+        ));
+        let rest = match spec {
+            Some(spec) => verify_checksum_write(
+                Some(spec),
+                ctx.config.verify_checksum,
+                sent.as_deref(),
+                written,
+                dst_key,
+            )?,
+            None => Outcome::unverified(),
+        };
+        return Ok(warning.and(rest));
+    }
+    let Some(spec) = spec else {
+        return Ok(Outcome::unverified());
+    };
+    let verify = ctx.config.verify_checksum;
+    let mut outcome = verify_checksum_write(Some(spec), verify, sent.as_deref(), written, dst_key)?;
+    if !ctx.config.enable_additional_checksum || !verify {
+        return Ok(outcome);
+    }
+    let Some(sent) = sent else {
+        return Ok(outcome);
+    };
+    match &head.checksum {
+        Some((algorithm, source)) if *algorithm == spec.algorithm => {
+            let comparable = checksum::composite_parts(source).is_some()
+                == checksum::composite_parts(&sent).is_some()
+                && (same_parts || checksum::composite_parts(source).is_none());
+            if !comparable {
+                log::debug!(key = dst_key; "the source's {algorithm} checksum is of another kind; compared with what S3 stored only");
+            } else if *source == sent {
+                let stored = outcome
+                    .checksum_verified
+                    .take()
+                    .map(|(_, _, t)| t)
+                    .unwrap_or_else(|| sent.clone());
+                outcome.checksum_verified = Some((*algorithm, source.clone(), stored));
+            } else {
+                return Err(TransferError::Corrupt(format!(
+                    "{algorithm} checksum mismatch copying {dst_key}: the source says {source}, the bytes read give {sent}"
+                )));
+            }
+        }
+        _ => {
+            outcome = outcome.and(Outcome::warn(format!(
+                "the source of {dst_key} has no {} checksum; only what S3 stored was compared",
+                spec.algorithm
+            )));
+        }
+    }
+    Ok(outcome)
 }
 
 /// How to cut the copy of the object `head` describes: like the source when it is multipart
@@ -230,12 +370,23 @@ fn stream_multipart<'a>(
         key: Arc::from(src_key),
         etag: Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default()),
     };
+    let spec = copy_spec(ctx, &head);
     let done = multipart::upload(
-        ctx, target, dst_key, head.size, &parts, &headers, from, None,
+        ctx, target, dst_key, head.size, &parts, spec, &headers, from, None,
     )?;
     let sent = done.expected.as_ref().map(|d| d.etag.as_str());
     verify_write(ctx.config, true, sent, &done.written, dst_key)?;
-    compare(ctx, &head, &done.written, dst_key, same_parts)
+    let sent_sum = done.expected.as_ref().and_then(|d| d.checksum.clone());
+    let outcome = compare(ctx, &head, &done.written, dst_key, same_parts)?;
+    Ok(outcome.and(checksum_outcome(
+        ctx,
+        spec,
+        &head,
+        sent_sum,
+        &done.written,
+        dst_key,
+        same_parts,
+    )?))
 }
 
 /// `--server-side-copy`: CopyObject for single-part objects below 5 GiB, UploadPartCopy in
@@ -272,7 +423,7 @@ fn server_copy<'a>(
         let (parts, same) = copy_parts(ctx, source, src_key, &head)?;
         same_parts = same;
         multipart::upload(
-            ctx, target, dst_key, head.size, &parts, &headers, from, None,
+            ctx, target, dst_key, head.size, &parts, None, &headers, from, None,
         )?
         .written
     };

@@ -187,6 +187,9 @@ fn download_spec(config: &Config, head: &ObjectHead) -> Option<ChecksumSpec> {
         return None;
     }
     let (algorithm, value) = head.checksum.as_ref()?;
+    if !checksum::is_well_formed(*algorithm, value) {
+        return None;
+    }
     let full_object = head.checksum_type.as_deref() == Some("FULL_OBJECT")
         || checksum::composite_parts(value).is_none();
     Some(ChecksumSpec {
@@ -357,6 +360,14 @@ fn verify(config: &Config, got: &Received, full_key: &str) -> Result<Outcome, Tr
                 )));
             }
         }
+    }
+    if let Some((algorithm, stored)) = &head.checksum
+        && config.enable_additional_checksum
+        && !checksum::is_well_formed(*algorithm, stored)
+    {
+        outcome = outcome.and(Outcome::warn(format!(
+            "the store reports a malformed {algorithm} checksum for {full_key} ({stored}); not compared"
+        )));
     }
     if let (Some((algorithm, stored)), Some(computed)) = (&head.checksum, &got.computed.checksum) {
         if stored == computed {

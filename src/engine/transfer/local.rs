@@ -6,8 +6,8 @@ use std::path::Path;
 use md5::{Digest, Md5};
 
 use super::{STREAM_BUFFER, TransferError, io_err, open_source};
-use crate::integrity::digest::{Digester, Parts};
-use crate::integrity::etag::PartLayout;
+use crate::integrity::checksum::ChecksumSpec;
+use crate::integrity::digest::{Digester, Digests, Parts};
 use crate::storage::local::{TempFile, copy_observed};
 use crate::util::encoding::hex;
 use crate::util::time::Timestamp;
@@ -42,18 +42,23 @@ pub fn copy_local(
     Ok(hex(&md5.finalize()))
 }
 
-/// The ETag a local file would have under `layout` (for `--check-etag`).
-pub fn local_etag(path: &Path, layout: PartLayout) -> Result<String, TransferError> {
+/// The ETag (and with `spec` the additional checksum) a local file has when cut into `parts`
+/// (for the content update checks).
+pub fn local_digests(
+    path: &Path,
+    parts: Parts,
+    spec: Option<ChecksumSpec>,
+) -> Result<Digests, TransferError> {
     let file = open_source(path)?;
     let size = file
         .metadata()
         .map_err(|e| io_err("cannot stat", path, e))?
         .len();
-    let mut builder = Digester::new(Parts::of(layout, size), None);
+    let mut builder = Digester::new(parts, spec);
     let mut buf = vec![0u8; STREAM_BUFFER];
     copy_observed(&mut file.take(size), &mut io::sink(), &mut buf, &mut |c| {
         builder.update(c)
     })
     .map_err(|e| io_err("cannot read", path, e))?;
-    Ok(builder.finish().etag)
+    Ok(builder.finish())
 }

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::parts::PartQueue;
 use crate::config::{Config, MetadataOptions};
-use crate::integrity::checksum::Algorithm;
+use crate::integrity::checksum::{Algorithm, ChecksumSpec};
 use crate::integrity::digest::Parts;
 use crate::s3::ops::ObjectMeta;
 use crate::s3::{ErrorKind, S3Error};
@@ -176,13 +176,13 @@ impl Outcome {
 /// bytes sent. Nothing to compare when no checksum was asked for, verification is off, or
 /// the store reports none (some S3-compatible stores keep no checksums of multipart objects).
 pub fn verify_checksum_write(
-    config: &Config,
+    spec: Option<ChecksumSpec>,
+    verify: bool,
     expected: Option<&str>,
     written: &crate::s3::ops::Written,
     full_key: &str,
 ) -> Result<Outcome, TransferError> {
-    let (Some(spec), Some(expected), true) = (config.checksum, expected, config.verify_checksum)
-    else {
+    let (Some(spec), Some(expected), true) = (spec, expected, verify) else {
         return Ok(Outcome::unverified());
     };
     match &written.checksum {

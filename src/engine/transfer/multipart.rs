@@ -9,14 +9,14 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::unbounded;
 use md5::{Digest, Md5};
 use sha2::Sha256;
 
-use super::streams::{RangeReader, ReGet};
+use super::streams::{AwsChunked, RangeReader, ReGet, STREAMING_TRAILER};
 use super::{Ctx, STREAM_BUFFER, TransferError, retry_body};
 use crate::integrity::checksum::{self, ChecksumSpec, Hasher};
 use crate::integrity::digest::{self, Digests, PartDigest, Parts};
@@ -74,9 +74,9 @@ impl Completed {
 /// a local file did not change meanwhile); an error aborts the upload.
 pub type BeforeComplete<'c> = &'c dyn Fn() -> Result<(), TransferError>;
 
-/// Uploads `size` bytes from `source` to `full_key` cut as `parts` says. With `checksum`
-/// (only for sources whose bytes pass through here) every part carries that additional
-/// checksum and the object gets it too.
+/// Uploads `size` bytes from `source` to `full_key` cut as `parts` says. With `spec` (only
+/// for sources whose bytes pass through here) every part carries that additional checksum
+/// and the object gets it too.
 #[allow(clippy::too_many_arguments)]
 pub fn upload<'a>(
     ctx: &Ctx<'_, 'a>,
@@ -84,6 +84,7 @@ pub fn upload<'a>(
     full_key: &str,
     size: u64,
     parts_plan: &Parts,
+    spec: Option<ChecksumSpec>,
     headers: &[(String, String)],
     source: PartSource<'a>,
     before_complete: Option<BeforeComplete<'_>>,
@@ -102,8 +103,8 @@ pub fn upload<'a>(
         )));
     }
     let spec = match source {
-        PartSource::File { .. } => ctx.config.checksum,
-        _ => None,
+        PartSource::ServerCopy { .. } => None,
+        _ => spec,
     };
     let mut create_headers = headers.to_vec();
     if let Some(spec) = spec {
@@ -310,11 +311,33 @@ fn send_part(
                 )));
             }
             let body = ReGet::new(source_client, bucket, key, Some(range), resp);
-            let open = || body.open();
-            let payload = Payload::Stream {
-                len,
-                sha256: None,
-                open: &open,
+            let slot = Arc::new(Mutex::new(None));
+            let open = || -> std::io::Result<Box<dyn Read + '_>> {
+                let inner = body.open()?;
+                Ok(match spec {
+                    Some(s) => {
+                        Box::new(AwsChunked::new(inner, len, s.algorithm, Arc::clone(&slot)))
+                    }
+                    None => inner,
+                })
+            };
+            let (payload, headers) = match spec {
+                Some(s) => (
+                    Payload::Stream {
+                        len: AwsChunked::<&[u8]>::encoded_len(len, s.algorithm),
+                        sha256: Some(STREAMING_TRAILER.into()),
+                        open: &open,
+                    },
+                    AwsChunked::<&[u8]>::headers(len, s.algorithm),
+                ),
+                None => (
+                    Payload::Stream {
+                        len,
+                        sha256: None,
+                        open: &open,
+                    },
+                    Vec::new(),
+                ),
             };
             let written = client.upload_part(
                 part.bucket,
@@ -322,8 +345,9 @@ fn send_part(
                 part.upload_id,
                 part.number,
                 payload,
-                &[],
+                &headers,
             )?;
+            let raw_sum = spec.and_then(|_| slot.lock().ok().and_then(|s| s.clone()));
             let md5 = body
                 .md5()
                 .ok_or_else(|| TransferError::Io("lost the digest of a part".into()))?;
@@ -344,10 +368,10 @@ fn send_part(
             }
             Ok(SentPart {
                 etag: written.etag.unwrap_or_default(),
-                checksum: None,
+                checksum: raw_sum.as_deref().map(checksum::encode),
                 digest: Some(PartDigest {
                     md5,
-                    checksum: None,
+                    checksum: raw_sum,
                     len,
                 }),
             })

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use md5::{Digest, Md5};
 
+use crate::integrity::checksum::{Algorithm, Hasher};
 use crate::s3::{Client, Response};
 
 /// Reads `len` bytes of a file from `offset`, without moving any shared file position.
@@ -130,9 +131,167 @@ impl<'c> ReGet<'c> {
     }
 }
 
+/// The `x-amz-content-sha256` of a body sent as [`AwsChunked`].
+pub const STREAMING_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+
+/// Data bytes per aws-chunked frame.
+const FRAME: u64 = 64 << 10;
+
+/// Frames a body of a known length in the `aws-chunked` encoding and appends its additional
+/// checksum as a trailer, computed while the bytes pass: how a body whose checksum is not
+/// known in advance (a stream from another object) is sent with one. The raw checksum of the
+/// last complete pass is left in the shared slot.
+pub struct AwsChunked<R> {
+    inner: R,
+    algorithm: Algorithm,
+    hasher: Hasher,
+    left: u64,
+    /// Encoded bytes ready to hand out, and how far they were handed out.
+    pending: Vec<u8>,
+    at: usize,
+    finished: bool,
+    result: Arc<Mutex<Option<Vec<u8>>>>,
+}
+
+impl<R: Read> AwsChunked<R> {
+    pub fn new(
+        inner: R,
+        len: u64,
+        algorithm: Algorithm,
+        result: Arc<Mutex<Option<Vec<u8>>>>,
+    ) -> Self {
+        AwsChunked {
+            inner,
+            algorithm,
+            hasher: Hasher::new(algorithm),
+            left: len,
+            pending: Vec::new(),
+            at: 0,
+            finished: false,
+            result,
+        }
+    }
+
+    /// The encoded length of a body of `len` bytes (the request's Content-Length).
+    pub fn encoded_len(len: u64, algorithm: Algorithm) -> u64 {
+        let frame = |n: u64| format!("{n:x}").len() as u64 + 2 + n + 2;
+        let full = len / FRAME;
+        let rest = len % FRAME;
+        let mut total = full * frame(FRAME);
+        if rest > 0 {
+            total += frame(rest);
+        }
+        let value_len = (algorithm.width() as u64).div_ceil(3) * 4;
+        total + 3 + algorithm.header().len() as u64 + 1 + value_len + 2 + 2
+    }
+
+    /// The headers that announce such a body of `len` decoded bytes.
+    pub fn headers(len: u64, algorithm: Algorithm) -> Vec<(String, String)> {
+        vec![
+            ("content-encoding".into(), "aws-chunked".into()),
+            ("x-amz-decoded-content-length".into(), len.to_string()),
+            ("x-amz-trailer".into(), algorithm.header().into()),
+            (
+                "x-amz-sdk-checksum-algorithm".into(),
+                algorithm.name().into(),
+            ),
+        ]
+    }
+
+    fn refill(&mut self) -> io::Result<()> {
+        self.pending.clear();
+        self.at = 0;
+        if self.left == 0 {
+            let raw = self.hasher.finish_reset();
+            let value = crate::integrity::checksum::encode(&raw);
+            if let Ok(mut slot) = self.result.lock() {
+                *slot = Some(raw);
+            }
+            self.pending.extend_from_slice(
+                format!("0\r\n{}:{value}\r\n\r\n", self.algorithm.header()).as_bytes(),
+            );
+            self.finished = true;
+            return Ok(());
+        }
+        let want = self.left.min(FRAME) as usize;
+        let mut data = vec![0u8; want];
+        let mut filled = 0;
+        while filled < want {
+            match self.inner.read(&mut data[filled..]) {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the source ended before its announced length",
+                    ));
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.hasher.update(&data);
+        self.left -= want as u64;
+        self.pending
+            .extend_from_slice(format!("{want:x}\r\n").as_bytes());
+        self.pending.extend_from_slice(&data);
+        self.pending.extend_from_slice(b"\r\n");
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for AwsChunked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.at == self.pending.len() {
+            if self.finished {
+                return Ok(0);
+            }
+            self.refill()?;
+        }
+        let n = buf.len().min(self.pending.len() - self.at);
+        buf[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aws_chunked_frames_and_trails() {
+        let data: Vec<u8> = (0..150_000u32).map(|i| (i % 253) as u8).collect();
+        for len in [0usize, 5, 65_536, 150_000] {
+            let slot = Arc::new(Mutex::new(None));
+            let mut out = Vec::new();
+            let mut r = AwsChunked::new(
+                &data[..len],
+                len as u64,
+                Algorithm::Crc32,
+                Arc::clone(&slot),
+            );
+            let _ = r.read_to_end(&mut out);
+            assert_eq!(
+                out.len() as u64,
+                AwsChunked::<&[u8]>::encoded_len(len as u64, Algorithm::Crc32)
+            );
+            let text = String::from_utf8_lossy(&out);
+            let sum = crate::integrity::checksum::of(Algorithm::Crc32, &data[..len]);
+            assert!(
+                text.ends_with(&format!("0\r\nx-amz-checksum-crc32:{sum}\r\n\r\n")),
+                "{len}"
+            );
+            let raw = slot.lock().ok().and_then(|s| s.clone()).unwrap_or_default();
+            assert_eq!(crate::integrity::checksum::encode(&raw), sum);
+        }
+        let mut short = AwsChunked::new(
+            &data[..10],
+            20,
+            Algorithm::Sha256,
+            Arc::new(Mutex::new(None)),
+        );
+        assert!(short.read_to_end(&mut Vec::new()).is_err());
+    }
 
     #[test]
     fn range_reader_reads_exactly_its_range() {

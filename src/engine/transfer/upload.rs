@@ -64,6 +64,7 @@ pub fn upload_file<'a>(
             &full_key,
             size,
             &Parts::Uniform(config.layout.chunk_size),
+            config.checksum,
             headers,
             source,
             Some(&unchanged),
@@ -85,7 +86,13 @@ pub fn upload_file<'a>(
     let etag = expected.as_ref().map(|d| d.etag.as_str());
     let sum = expected.as_ref().and_then(|d| d.checksum.as_deref());
     let outcome = verify_write(config, multipart, etag, &written, &full_key)?;
-    Ok(outcome.and(verify_checksum_write(config, sum, &written, &full_key)?))
+    Ok(outcome.and(verify_checksum_write(
+        config.checksum,
+        config.verify_checksum,
+        sum,
+        &written,
+        &full_key,
+    )?))
 }
 
 /// Size and modification time of an open file, to notice changes.

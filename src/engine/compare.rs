@@ -1,0 +1,238 @@
+//! Content update checks: whether an object that exists on both sides holds the same bytes,
+//! judged by ETag (`--check-etag`, `--check-mtime-and-etag`) or by an additional checksum
+//! (`--check-additional-checksum`, `--check-mtime-and-additional-checksum`).
+//!
+//! A local file is digested in the form the S3 side's value has: a plain MD5 against a
+//! single-part ETag, the object's own part sizes (learnt from the store) against a multipart
+//! ETag or a composite checksum, the CRC of all bytes against a full-object checksum. So a
+//! file uploaded with another chunk size or by another tool is still recognised.
+
+use super::Job;
+use super::Run;
+use super::transfer::{self, TransferError, learn_parts};
+use crate::config::UpdateCheck;
+use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
+use crate::integrity::digest::Parts;
+use crate::integrity::etag::{is_multipart_etag, strip_quotes};
+use crate::storage::local::LocalStore;
+use crate::storage::s3::S3Store;
+use crate::storage::{Entry, Store};
+
+/// The verdict of a content check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Same {
+    Yes,
+    No,
+    /// Cannot be decided (a side has no such checksum): skipped with this warning, as the
+    /// reference does.
+    Unknown(String),
+}
+
+/// Compares the contents of the job's source and target.
+pub fn contents(run: &Run<'_>, job: &Job) -> Result<Same, TransferError> {
+    let Some(target) = &job.target else {
+        return Ok(Same::No);
+    };
+    match run.config.update_check {
+        UpdateCheck::Checksum(a) | UpdateCheck::MtimeAndChecksum(a) => {
+            checksums(run, &job.source, target, a)
+        }
+        _ => etags(run, &job.source, target),
+    }
+}
+
+/// An S3 object's ETag, from the listing or else a HEAD (some stores list none).
+fn s3_etag(store: &S3Store, entry: &Entry) -> Result<Option<String>, TransferError> {
+    if let Some(e) = &entry.etag {
+        return Ok(Some(strip_quotes(e).to_string()));
+    }
+    let head = store
+        .client()
+        .head_object(store.bucket(), &store.full_key(&entry.key))?;
+    Ok(head
+        .and_then(|h| h.etag)
+        .map(|e| strip_quotes(&e).to_string()))
+}
+
+/// How the object `key` of `store`, with multipart value `value` and `size` bytes, is cut:
+/// learnt from the store, else the configured part size.
+fn parts_of(
+    run: &Run<'_>,
+    store: &S3Store,
+    key: &str,
+    size: u64,
+    value: &str,
+) -> Result<Parts, TransferError> {
+    let learnt = learn_parts(
+        store.client(),
+        store.bucket(),
+        &store.full_key(key),
+        size,
+        value,
+        run.config.auto_chunksize,
+    )?;
+    Ok(learnt.unwrap_or(Parts::Uniform(run.config.layout.chunk_size)))
+}
+
+fn etags(run: &Run<'_>, source: &Entry, target: &Entry) -> Result<Same, TransferError> {
+    let key = source.key.as_str();
+    let (source_etag, target_etag) = match (run.source, run.target) {
+        (Store::S3(s), Store::S3(t)) => (s3_etag(s, source)?, s3_etag(t, target)?),
+        (Store::Local(l), Store::S3(t)) => {
+            let t_etag = s3_etag(t, target)?;
+            (
+                local_etag(run, l, source, t, target, t_etag.as_deref())?,
+                t_etag,
+            )
+        }
+        (Store::S3(s), Store::Local(l)) => {
+            let s_etag = s3_etag(s, source)?;
+            let l_etag = local_etag(run, l, target, s, source, s_etag.as_deref())?;
+            (s_etag, l_etag)
+        }
+        (Store::Local(a), Store::Local(b)) => {
+            let parts = |size| Parts::of(run.config.layout, size);
+            let digest = |l: &LocalStore, e: &Entry| {
+                transfer::local::local_digests(&l.path_of(&e.key), parts(e.size), None)
+                    .map(|d| Some(d.etag))
+            };
+            (digest(a, source)?, digest(b, target)?)
+        }
+    };
+    let equal = source_etag.is_some() && source_etag == target_etag;
+    if equal {
+        log::debug!(
+            key = key, source_e_tag = source_etag.as_deref().unwrap_or_default(),
+            target_e_tag = target_etag.as_deref().unwrap_or_default();
+            "object filtered: ETags are the same."
+        );
+        return Ok(Same::Yes);
+    }
+    Ok(Same::No)
+}
+
+/// The ETag the local file of `local_entry` would have in the form of `s3_etag` (the S3
+/// object of `s3_entry`); `None` when the sizes differ (no need to read the file).
+fn local_etag(
+    run: &Run<'_>,
+    local: &LocalStore,
+    local_entry: &Entry,
+    s3: &S3Store,
+    s3_entry: &Entry,
+    s3_etag: Option<&str>,
+) -> Result<Option<String>, TransferError> {
+    let Some(etag) = s3_etag else {
+        return Ok(None);
+    };
+    if local_entry.size != s3_entry.size {
+        return Ok(None);
+    }
+    let parts = if is_multipart_etag(etag) {
+        parts_of(run, s3, &s3_entry.key, s3_entry.size, etag)?
+    } else {
+        Parts::Single
+    };
+    let path = local.path_of(&local_entry.key);
+    Ok(Some(
+        transfer::local::local_digests(&path, parts, None)?.etag,
+    ))
+}
+
+/// An S3 object's additional checksum of `algorithm` (HeadObject in checksum mode).
+fn s3_checksum(
+    store: &S3Store,
+    entry: &Entry,
+    algorithm: Algorithm,
+) -> Result<Option<String>, TransferError> {
+    let head = store
+        .client()
+        .head_object(store.bucket(), &store.full_key(&entry.key))?;
+    Ok(head
+        .and_then(|h| h.checksum)
+        .filter(|(a, _)| *a == algorithm)
+        .map(|(_, v)| v))
+}
+
+/// The checksum of a local file in the form of `value` (an S3 object's checksum).
+fn local_checksum(
+    run: &Run<'_>,
+    local: &LocalStore,
+    local_entry: &Entry,
+    s3: &S3Store,
+    s3_entry: &Entry,
+    algorithm: Algorithm,
+    value: &str,
+) -> Result<String, TransferError> {
+    let path = local.path_of(&local_entry.key);
+    let (parts, spec) = if checksum::composite_parts(value).is_some() {
+        let parts = parts_of(run, s3, &s3_entry.key, s3_entry.size, value)?;
+        (parts, ChecksumSpec::new(algorithm, false))
+    } else {
+        // Single-part and full-object values are both the digest of all the bytes.
+        (Parts::Single, ChecksumSpec::new(algorithm, true))
+    };
+    let digests = transfer::local::local_digests(&path, parts, Some(spec))?;
+    Ok(digests.checksum.unwrap_or_default())
+}
+
+fn checksums(
+    run: &Run<'_>,
+    source: &Entry,
+    target: &Entry,
+    algorithm: Algorithm,
+) -> Result<Same, TransferError> {
+    let key = source.key.as_str();
+    let missing = |side: &str| {
+        Same::Unknown(format!(
+            "object filtered: the {side} has no {algorithm} checksum"
+        ))
+    };
+    let (source_sum, target_sum) = match (run.source, run.target) {
+        (Store::S3(s), Store::S3(t)) => {
+            let Some(a) = s3_checksum(s, source, algorithm)? else {
+                return Ok(missing("source"));
+            };
+            let Some(b) = s3_checksum(t, target, algorithm)? else {
+                return Ok(missing("target"));
+            };
+            (a, b)
+        }
+        (Store::Local(l), Store::S3(t)) => {
+            let Some(b) = s3_checksum(t, target, algorithm)? else {
+                return Ok(missing("target"));
+            };
+            (local_checksum(run, l, source, t, target, algorithm, &b)?, b)
+        }
+        (Store::S3(s), Store::Local(l)) => {
+            let Some(a) = s3_checksum(s, source, algorithm)? else {
+                return Ok(missing("source"));
+            };
+            let b = local_checksum(run, l, target, s, source, algorithm, &a)?;
+            (a, b)
+        }
+        (Store::Local(a), Store::Local(b)) => {
+            let spec = Some(ChecksumSpec::new(algorithm, true));
+            let sum = |l: &LocalStore, e: &Entry| {
+                transfer::local::local_digests(&l.path_of(&e.key), Parts::Single, spec)
+                    .map(|d| d.checksum.unwrap_or_default())
+            };
+            (sum(a, source)?, sum(b, target)?)
+        }
+    };
+    if source_sum != target_sum {
+        return Ok(Same::No);
+    }
+    if source.size != target.size {
+        return Ok(Same::Unknown(format!(
+            "object filtered: {algorithm} checksums are the same ({source_sum}) but the sizes differ \
+             ({} and {} bytes)",
+            source.size, target.size
+        )));
+    }
+    log::debug!(
+        key = key, checksum_algorithm = algorithm.name(), source_checksum = source_sum.as_str(),
+        target_checksum = target_sum.as_str();
+        "object filtered: checksums are the same."
+    );
+    Ok(Same::Yes)
+}
