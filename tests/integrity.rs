@@ -731,3 +731,129 @@ fn malformed_checksums_from_the_store_are_not_trusted() {
     run.assert_code(3);
     assert_eq!(md5_hex(&n.get("c/big")), md5_hex(&big));
 }
+
+/// moto checks no checksum but must still store every algorithm's uploads intact.
+#[test]
+fn every_algorithm_uploads_to_moto() {
+    let w = World::new(Kind::Moto);
+    let small = data(30_000, 101);
+    let big = data(11 * MIB, 102);
+    write_file(&w.path("src/small"), &small);
+    write_file(&w.path("src/big"), &big);
+    for algorithm in ["SHA256", "SHA1", "CRC32", "CRC32C", "CRC64NVME"] {
+        let prefix = format!("{algorithm}/");
+        let run = w.sync(&[
+            "--json-tracing",
+            "--multipart-threshold",
+            "5MiB",
+            "--multipart-chunksize",
+            "5MiB",
+            "--additional-checksum-algorithm",
+            algorithm,
+            &s(&w.path("src")),
+            &w.url(&prefix),
+        ]);
+        run.assert_code(0);
+        assert_eq!(run.summary("etag_verified"), 2, "{algorithm}");
+        assert_eq!(md5_hex(&w.get(&format!("{prefix}small"))), md5_hex(&small));
+        assert_eq!(md5_hex(&w.get(&format!("{prefix}big"))), md5_hex(&big));
+    }
+}
+
+/// `--disable-additional-checksum-verify`: the checksum is stored, not compared.
+#[test]
+fn checksum_stored_but_not_compared_when_verification_is_off() {
+    let w = World::new(Kind::S3sFs);
+    let small = data(20_000, 111);
+    write_file(&w.path("src/small"), &small);
+    let run = w.sync(&[
+        "--json-tracing",
+        "--additional-checksum-algorithm",
+        "CRC32",
+        "--disable-additional-checksum-verify",
+        &s(&w.path("src")),
+        &w.url("p/"),
+    ]);
+    run.assert_code(0);
+    assert_eq!(run.summary("checksum_verified"), 0);
+    assert_eq!(run.summary("etag_verified"), 1);
+    assert_eq!(
+        checksum_head(&w, "p/small").checksum.map(|(_, v)| v),
+        Some(expected_checksum("CRC32", &small))
+    );
+}
+
+/// `--auto-chunksize` asks for every part (one HeadObject each) where the store answers, and
+/// says once that it cannot where the store does not.
+#[test]
+fn auto_chunksize_learns_every_part_or_says_it_cannot() {
+    let m = World::new(Kind::Moto);
+    let big = data(12 * MIB, 121);
+    write_file(&m.path("src/big"), &big);
+    let upload = [
+        "--multipart-threshold",
+        "5MiB",
+        "--multipart-chunksize",
+        "5MiB",
+    ];
+    let mut args: Vec<&str> = upload.to_vec();
+    let (src, url) = (s(&m.path("src")), m.url("p/"));
+    args.extend([src.as_str(), url.as_str()]);
+    m.sync(&args).assert_code(0);
+    let proxy = common::RecordingProxy::start(server(Kind::Moto).port());
+    let mut cli: Vec<String> = m
+        .source_args()
+        .into_iter()
+        .map(|a| {
+            if a == m.endpoint() {
+                proxy.endpoint()
+            } else {
+                a
+            }
+        })
+        .collect();
+    let down = m.path("down");
+    cli.extend([
+        "--json-tracing".into(),
+        "--auto-chunksize".into(),
+        m.url("p/"),
+        s(&down),
+    ]);
+    let run = common::run(&cli, &[]);
+    run.assert_code(0);
+    assert_eq!(run.summary("etag_verified"), 1);
+    assert_eq!(
+        proxy.sent().matches("partNumber=").count(),
+        3,
+        "one HEAD per part"
+    );
+    assert_eq!(
+        md5_hex(&std::fs::read(down.join("big")).unwrap_or_default()),
+        md5_hex(&big)
+    );
+
+    let f = World::new(Kind::S3sFs);
+    write_file(&f.path("src/big"), &big);
+    let (src, url) = (s(&f.path("src")), f.url("p/"));
+    let mut args: Vec<&str> = upload.to_vec();
+    args.extend([src.as_str(), url.as_str()]);
+    f.sync(&args).assert_code(0);
+    let down = f.path("down");
+    let run = f.sync_from(&[
+        "--json-tracing",
+        "--auto-chunksize",
+        &f.url("p/"),
+        &s(&down),
+    ]);
+    run.assert_code(3);
+    assert_eq!(
+        run.stdout
+            .matches("does not answer HeadObject with partNumber")
+            .count(),
+        1
+    );
+    assert_eq!(
+        md5_hex(&std::fs::read(down.join("big")).unwrap_or_default()),
+        md5_hex(&big)
+    );
+}

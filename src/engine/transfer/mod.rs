@@ -204,6 +204,9 @@ pub fn verify_checksum_write(
     }
 }
 
+/// Set once the missing `partNumber` support was reported, so it is said only once per run.
+static PARTS_UNSUPPORTED_WARNED: AtomicBool = AtomicBool::new(false);
+
 /// How many times an object whose written copy failed verification is transferred in all
 /// before the run gives up on it.
 pub const VERIFY_ATTEMPTS: u32 = 3;
@@ -220,19 +223,29 @@ pub fn learn_parts(
     etag: &str,
     exact: bool,
 ) -> Result<Option<Parts>, TransferError> {
-    let from_etag = crate::integrity::etag::strip_quotes(etag)
-        .rsplit_once('-')
-        .and_then(|(_, n)| n.parse::<u64>().ok());
     let Some(first) = client.head_object_part(bucket, key, 1)? else {
         return Err(TransferError::SourceGone(format!(
             "{key} disappeared before it was read"
         )));
     };
-    let Some(count) = first.parts_count.map(u64::from).or(from_etag) else {
-        return Ok(None);
+    let count = match first.parts_count {
+        Some(n) if first.len > 0 && !(n > 1 && first.len >= size) => u64::from(n),
+        _ => {
+            // The store ignored partNumber and described the whole object.
+            if exact && !PARTS_UNSUPPORTED_WARNED.swap(true, Ordering::Relaxed) {
+                log::warn!(
+                    "--auto-chunksize: this store does not answer HeadObject with partNumber, so part sizes \
+                     cannot be learnt; multipart ETags it cannot vouch for are reported as unverified"
+                );
+            }
+            return Ok(None);
+        }
     };
-    if first.parts_count.is_none() || first.len == 0 || (count > 1 && first.len >= size) {
-        // The store ignored partNumber and described the whole object.
+    // The part count in the ETag (or composite checksum) must agree with the store's.
+    let declared = crate::integrity::etag::strip_quotes(etag)
+        .rsplit_once('-')
+        .and_then(|(_, n)| n.parse::<u64>().ok());
+    if declared.is_some_and(|n| n != count) {
         return Ok(None);
     }
     let uniform = (count - 1) * first.len < size && size <= count * first.len;
