@@ -857,3 +857,34 @@ fn auto_chunksize_learns_every_part_or_says_it_cannot() {
         md5_hex(&big)
     );
 }
+
+/// Local → local content checks: a file with other bytes is copied whatever the times say;
+/// an equal one is not.
+#[test]
+fn local_to_local_content_checks() {
+    let dir = std::env::temp_dir().join(common::unique("s3sync-l2l-sum"));
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    write_file(&a.join("same"), &data(5000, 131));
+    write_file(&b.join("same"), &data(5000, 131));
+    write_file(&a.join("other"), &data(5000, 132));
+    write_file(&b.join("other"), &data(5000, 133));
+    common::touch(&a.join("same"), -7200);
+    common::touch(&a.join("other"), -7200);
+    for check in [
+        vec!["--check-additional-checksum", "CRC64NVME"],
+        vec!["--check-etag"],
+    ] {
+        write_file(&b.join("other"), &data(5000, 133));
+        let mut args: Vec<String> = check.iter().map(|s| s.to_string()).collect();
+        args.extend(["--json-tracing".into(), s(&a), s(&b)]);
+        let run = common::run(&args, &[]);
+        run.assert_code(0);
+        assert_eq!(run.summary("transferred_object"), 1, "{check:?}");
+        assert_eq!(run.summary("skipped"), 1, "{check:?}");
+        assert_eq!(
+            std::fs::read(b.join("other")).unwrap_or_default(),
+            data(5000, 132)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

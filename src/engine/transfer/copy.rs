@@ -282,7 +282,10 @@ fn checksum_outcome(
     let Some(spec) = spec else {
         return Ok(Outcome::unverified());
     };
-    let verify = ctx.config.verify_checksum;
+    let composite = sent
+        .as_deref()
+        .is_some_and(|v| checksum::composite_parts(v).is_some());
+    let verify = ctx.config.verify_checksum && (ctx.config.verify_multipart || !composite);
     let mut outcome = verify_checksum_write(Some(spec), verify, sent.as_deref(), written, dst_key)?;
     if !ctx.config.enable_additional_checksum || !verify {
         return Ok(outcome);

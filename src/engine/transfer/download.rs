@@ -369,7 +369,11 @@ fn verify(config: &Config, got: &Received, full_key: &str) -> Result<Outcome, Tr
             "the store reports a malformed {algorithm} checksum for {full_key} ({stored}); not compared"
         )));
     }
-    if let (Some((algorithm, stored)), Some(computed)) = (&head.checksum, &got.computed.checksum) {
+    let checked = head
+        .checksum
+        .as_ref()
+        .filter(|(_, v)| config.verify_multipart || checksum::composite_parts(v).is_none());
+    if let (Some((algorithm, stored)), Some(computed)) = (checked, &got.computed.checksum) {
         if stored == computed {
             outcome.checksum_verified = Some((*algorithm, computed.clone(), stored.clone()));
         } else if checksum::composite_parts(stored).is_some() && !got.parts_known {

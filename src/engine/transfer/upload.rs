@@ -86,9 +86,11 @@ pub fn upload_file<'a>(
     let etag = expected.as_ref().map(|d| d.etag.as_str());
     let sum = expected.as_ref().and_then(|d| d.checksum.as_deref());
     let outcome = verify_write(config, multipart, etag, &written, &full_key)?;
+    // --disable-multipart-verify covers the checksums of multipart objects too.
+    let verify_sum = config.verify_checksum && (!multipart || config.verify_multipart);
     Ok(outcome.and(verify_checksum_write(
         config.checksum,
-        config.verify_checksum,
+        verify_sum,
         sum,
         &written,
         &full_key,
