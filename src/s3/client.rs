@@ -12,9 +12,12 @@ use ureq::http;
 use super::endpoint::{Endpoint, address};
 use super::error::{ErrorKind, S3Error};
 use super::sign::{self, Credentials, EMPTY_SHA256, SigningInput, UNSIGNED_PAYLOAD};
+use super::transport::QuickAckConnector;
 use super::xml;
 use crate::util::encoding::hex;
 use crate::util::time::Timestamp;
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector as _, RustlsConnector};
 
 /// Largest response body we read into memory (list pages and error documents are far smaller).
 const MAX_TEXT_BODY: u64 = 64 << 20;
@@ -184,7 +187,7 @@ pub struct Client {
 impl Client {
     pub fn new(cfg: ClientConfig) -> Client {
         let pool = cfg.max_connections.max(10);
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .max_idle_connections(pool)
@@ -194,8 +197,14 @@ impl Client {
             .timeout_recv_body(None)
             .timeout_per_read(cfg.read_timeout.or(Some(DEFAULT_READ_TIMEOUT)))
             .user_agent(concat!("s3sync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .new_agent();
+            .build();
+        // ureq's default chain with our TCP layer (see `transport`): CONNECT proxies, TCP,
+        // then TLS.
+        let connector =
+            ().chain(ConnectProxyConnector::default())
+                .chain(QuickAckConnector)
+                .chain(RustlsConnector::default());
+        let agent = ureq::Agent::with_parts(config, connector, DefaultResolver::default());
         Client { agent, cfg }
     }
 

@@ -7,6 +7,7 @@ pub mod endpoint;
 pub mod error;
 pub mod ops;
 pub mod sign;
+pub mod transport;
 pub mod xml;
 
 pub use client::{Client, ClientConfig, Payload, Request, Response, SseCustomerKey};
