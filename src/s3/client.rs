@@ -182,6 +182,7 @@ impl Response {
 pub struct Client {
     agent: ureq::Agent,
     cfg: ClientConfig,
+    keys: sign::KeyCache,
 }
 
 impl Client {
@@ -205,7 +206,11 @@ impl Client {
                 .chain(QuickAckConnector)
                 .chain(RustlsConnector::default());
         let agent = ureq::Agent::with_parts(config, connector, DefaultResolver::default());
-        Client { agent, cfg }
+        Client {
+            agent,
+            cfg,
+            keys: sign::KeyCache::default(),
+        }
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -328,7 +333,10 @@ impl Client {
                 service: "s3",
                 time: now,
             };
-            builder = builder.header("authorization", sign::authorization(&input, creds));
+            builder = builder.header(
+                "authorization",
+                sign::authorization_cached(&input, creds, &self.keys),
+            );
         }
         for (k, v) in &headers {
             builder = builder.header(k.as_str(), v.as_str());

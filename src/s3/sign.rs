@@ -187,11 +187,66 @@ pub fn signature(input: &SigningInput<'_>, secret: &str) -> String {
     hex(&hmac_sha256(&key, sts.as_bytes()))
 }
 
+/// The last derived signing key, reused while the day, region, service and secret stay the
+/// same: deriving it takes four HMACs, a fifth of a small upload's client CPU (callgrind).
+#[derive(Default)]
+pub struct KeyCache {
+    last: std::sync::Mutex<Option<CachedKey>>,
+}
+
+struct CachedKey {
+    date: String,
+    region: String,
+    service: String,
+    secret: String,
+    key: [u8; 32],
+}
+
+impl KeyCache {
+    fn key(&self, secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+        if let Ok(last) = self.last.lock()
+            && let Some(c) = last.as_ref()
+            && c.date == date
+            && c.region == region
+            && c.service == service
+            && c.secret == secret
+        {
+            return c.key;
+        }
+        let key = signing_key(secret, date, region, service);
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some(CachedKey {
+                date: date.to_string(),
+                region: region.to_string(),
+                service: service.to_string(),
+                secret: secret.to_string(),
+                key,
+            });
+        }
+        key
+    }
+}
+
+impl std::fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyCache(<redacted>)")
+    }
+}
+
 /// The value of the `Authorization` header.
 pub fn authorization(input: &SigningInput<'_>, creds: &Credentials) -> String {
+    authorization_cached(input, creds, &KeyCache::default())
+}
+
+/// [`authorization`], reusing the signing key kept in `cache`.
+pub fn authorization_cached(
+    input: &SigningInput<'_>,
+    creds: &Credentials,
+    cache: &KeyCache,
+) -> String {
     let (canonical, signed_headers) = canonical_request(input);
     let sts = string_to_sign(input, &canonical);
-    let key = signing_key(
+    let key = cache.key(
         &creds.secret_access_key,
         &input.time.amz_date()[..8],
         input.region,
@@ -265,6 +320,36 @@ mod tests {
             "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, \
              SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, \
              Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+        );
+        // The cached key gives the same signature, and a new secret (refreshed credentials)
+        // or another day is never signed with a stale key.
+        let cache = KeyCache::default();
+        assert_eq!(
+            authorization_cached(&input, &creds, &cache),
+            authorization(&input, &creds)
+        );
+        let rotated = Credentials {
+            secret_access_key: "another-secret".into(),
+            ..creds.clone()
+        };
+        assert_eq!(
+            authorization_cached(&input, &rotated, &cache),
+            authorization(&input, &rotated)
+        );
+        assert_ne!(
+            authorization(&input, &rotated),
+            authorization(&input, &creds)
+        );
+        let next_day = SigningInput {
+            time: Timestamp {
+                secs: time.secs + 86_400,
+                nanos: 0,
+            },
+            ..input
+        };
+        assert_eq!(
+            authorization_cached(&next_day, &rotated, &cache),
+            authorization(&next_day, &rotated)
         );
     }
 
