@@ -17,7 +17,7 @@ tools_dir=$root/target/bench-tools
 work=${BENCH_DIR:-/dev/shm/s3sync-bench}
 repeats=${REPEATS:-3}
 tools=${TOOLS:-"ours s3sync rclone s5cmd aws"}
-workloads=${WORKLOADS:-"small-up small-noop small-down large-up large-down small-copy large-copy"}
+workloads=${WORKLOADS:-"small-up small-noop small-down small-copy large-up large-down large-copy"}
 export AWS_ACCESS_KEY_ID=benchkey AWS_SECRET_ACCESS_KEY=benchsecret AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 # Plain HTTP on loopback: a CA bundle from the environment only confuses some tools.
@@ -119,16 +119,21 @@ measure() {
     awk '{ printf "%.3f %.3f %d\n", $1, $2 + $3, $4 }' "$work/time.out"
 }
 
+# The store lives on tmpfs: every large object written by a measured run is deleted from
+# it right after the measurement (straight from s3s-fs's data directory), so RAM never runs
+# out. Large downloads and copies all read one set uploaded beforehand.
+forget() { rm -rf "$work/store/bench/$1"; }
+
 run_workload() {
     local workload=$1 tool=$2 rep=$3 base=s3://bench/$2-$3
     case $workload in
         small-up) measure "$(command_for "$tool" "$work/data/small" "$base/small/")" ;;
         small-noop) measure "$(command_for "$tool" "$work/data/small" "$base/small/")" ;;
         small-down) rm -rf "$work/down"; measure "$(command_for "$tool" "$base/small/" "$work/down")" ;;
-        large-up) measure "$(command_for "$tool" "$work/data/large" "$base/large/")" ;;
-        large-down) rm -rf "$work/down"; measure "$(command_for "$tool" "$base/large/" "$work/down")" ;;
-        small-copy) measure "$(command_for "$tool" "$base/small/" "$base/small-copy/")" ;;
-        large-copy) measure "$(command_for "$tool" "$base/large/" "$base/large-copy/")" ;;
+        small-copy) measure "$(command_for "$tool" "$base/small/" "$base/small-copy/")"; forget "$2-$3/small-copy" ;;
+        large-up) measure "$(command_for "$tool" "$work/data/large" "$base/large/")"; forget "$2-$3/large" ;;
+        large-down) rm -rf "$work/down"; measure "$(command_for "$tool" "s3://bench/ref/large/" "$work/down")" ;;
+        large-copy) measure "$(command_for "$tool" "s3://bench/ref/large/" "$base/large-copy/")"; forget "$2-$3/large-copy" ;;
     esac
     rm -rf "$work/down"
 }
@@ -140,6 +145,10 @@ export RCLONE_CONFIG_BENCH_ENDPOINT
 start_server
 RCLONE_CONFIG_BENCH_ENDPOINT=$endpoint
 make_data
+if [[ " $workloads " == *" large-"* ]]; then
+    log "uploading the large set read by large-down and large-copy"
+    bash -c "$(command_for ours "$work/data/large" s3://bench/ref/large/)" > /dev/null 2>&1
+fi
 
 results=$work/results.txt
 : > "$results"

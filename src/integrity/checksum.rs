@@ -121,6 +121,24 @@ impl ChecksumSpec {
         }
     }
 
+    /// The spec that reproduces a value a store reports: full-object when the store says so
+    /// or the value carries no part count. `None` for a malformed value.
+    pub fn of_stored(
+        algorithm: Algorithm,
+        value: &str,
+        checksum_type: Option<&str>,
+    ) -> Option<ChecksumSpec> {
+        if !is_well_formed(algorithm, value) {
+            return None;
+        }
+        let full_object = algorithm.is_crc()
+            && (checksum_type == Some("FULL_OBJECT") || composite_parts(value).is_none());
+        Some(ChecksumSpec {
+            algorithm,
+            full_object,
+        })
+    }
+
     /// `x-amz-checksum-type` of a multipart upload under this spec.
     pub fn type_name(self) -> &'static str {
         if self.full_object {

@@ -503,14 +503,19 @@ pub struct RecordingProxy {
     connections: Arc<AtomicU32>,
 }
 
+/// A listener on a free loopback port, and the port.
+fn listen() -> (TcpListener, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("proxy bind: {e}"));
+    let port = listener
+        .local_addr()
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("proxy addr: {e}"));
+    (listener, port)
+}
+
 impl RecordingProxy {
     pub fn start(upstream_port: u16) -> RecordingProxy {
-        let listener =
-            TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("proxy bind: {e}"));
-        let port = listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_else(|e| panic!("proxy addr: {e}"));
+        let (listener, port) = listen();
         let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicU32::new(0));
         let (log, count) = (Arc::clone(&sent), Arc::clone(&connections));
@@ -592,12 +597,7 @@ impl FaultProxy {
         marker: &[u8],
         budget: u32,
     ) -> FaultProxy {
-        let listener =
-            TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("proxy bind: {e}"));
-        let port = listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or_else(|e| panic!("proxy addr: {e}"));
+        let (listener, port) = listen();
         let flips = Arc::new(AtomicU32::new(0));
         let marker: Arc<[u8]> = Arc::from(marker);
         let done = Arc::clone(&flips);

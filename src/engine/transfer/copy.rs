@@ -235,16 +235,8 @@ fn copy_spec(ctx: &Ctx<'_, '_>, head: &ObjectHead) -> Option<ChecksumSpec> {
     if !config.enable_additional_checksum {
         return None;
     }
-    let (algorithm, value) = head
-        .checksum
-        .as_ref()
-        .filter(|(a, v)| checksum::is_well_formed(*a, v))?;
-    let full_object = head.checksum_type.as_deref() == Some("FULL_OBJECT")
-        || checksum::composite_parts(value).is_none();
-    Some(ChecksumSpec {
-        algorithm: *algorithm,
-        full_object: full_object && algorithm.is_crc(),
-    })
+    let (algorithm, value) = head.checksum.as_ref()?;
+    ChecksumSpec::of_stored(*algorithm, value, head.checksum_type.as_deref())
 }
 
 /// What the checksums of a copy prove: the value S3 stored equals the one computed from the

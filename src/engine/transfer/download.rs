@@ -187,15 +187,7 @@ fn download_spec(config: &Config, head: &ObjectHead) -> Option<ChecksumSpec> {
         return None;
     }
     let (algorithm, value) = head.checksum.as_ref()?;
-    if !checksum::is_well_formed(*algorithm, value) {
-        return None;
-    }
-    let full_object = head.checksum_type.as_deref() == Some("FULL_OBJECT")
-        || checksum::composite_parts(value).is_none();
-    Some(ChecksumSpec {
-        algorithm: *algorithm,
-        full_object,
-    })
+    ChecksumSpec::of_stored(*algorithm, value, head.checksum_type.as_deref())
 }
 
 /// One GET, streamed to disk and digested on the way.
