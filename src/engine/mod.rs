@@ -10,6 +10,11 @@
 //! calling thread and feeds a bounded job queue; workers do blocking I/O. Memory therefore
 //! does not grow with the number of objects, except for the list of keys to delete, which
 //! grows with the number of deletions.
+//!
+//! Content update checks (ETags, additional checksums) run in the workers (`compare`). Every
+//! transfer checks what landed against what was read; one that does not verify is repeated
+//! up to [`transfer::VERIFY_ATTEMPTS`] times in all, and a written object that never
+//! verifies is deleted before the key is reported as failed.
 
 mod compare;
 pub mod delete;
