@@ -484,7 +484,7 @@ fn transport_error(op: &'static str, authority: &str, e: ureq::Error) -> S3Error
 }
 
 /// Exponential backoff with jitter: a random pause between half and all of
-/// `initial * 2^(attempt-1)`, capped at [`MAX_BACKOFF`].
+/// `initial * 2^(attempt-1)`, capped at `MAX_BACKOFF`.
 pub fn backoff(initial: Duration, attempt: u32) -> Duration {
     let base = initial
         .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
