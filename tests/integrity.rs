@@ -44,6 +44,39 @@ fn expected_checksum(algorithm: &str, bytes: &[u8]) -> String {
     }
 }
 
+/// Options that upload in 5 MiB parts.
+const PARTS_5MIB: [&str; 4] = [
+    "--multipart-threshold",
+    "5MiB",
+    "--multipart-chunksize",
+    "5MiB",
+];
+
+/// `args` (a world's endpoint options) pointed at `endpoint` (a proxy) instead of the server.
+fn via(args: Vec<String>, w: &World, endpoint: &str) -> Vec<String> {
+    args.into_iter()
+        .map(|a| {
+            if a == w.endpoint() {
+                endpoint.to_string()
+            } else {
+                a
+            }
+        })
+        .collect()
+}
+
+/// A world whose `p/big` holds `size` bytes (seed `seed`) uploaded from `src/big` in 5 MiB
+/// parts with `extra` options; returns it and the bytes.
+fn uploaded_in_parts(kind: Kind, size: usize, seed: u64, extra: &[&str]) -> (World, Vec<u8>) {
+    let w = World::new(kind);
+    let big = data(size, seed);
+    write_file(&w.path("src/big"), &big);
+    let (src, url) = (s(&w.path("src")), w.url("p/"));
+    w.sync(&[&PARTS_5MIB[..], extra, &[src.as_str(), url.as_str()]].concat())
+        .assert_code(0);
+    (w, big)
+}
+
 fn with_marker(mut bytes: Vec<u8>, at: usize) -> Vec<u8> {
     bytes[at..at + MARKER.len()].copy_from_slice(MARKER);
     bytes
@@ -120,16 +153,9 @@ fn every_algorithm_uploads_single_and_multipart() {
         ("CRC64NVME", false),
     ] {
         let prefix = format!("{algorithm}-{full}/");
-        let mut args = vec![
-            "--json-tracing",
-            "-vv",
-            "--multipart-threshold",
-            "5MiB",
-            "--multipart-chunksize",
-            "5MiB",
-            "--additional-checksum-algorithm",
-            algorithm,
-        ];
+        let mut args = vec!["--json-tracing", "-vv"];
+        args.extend(PARTS_5MIB);
+        args.extend(["--additional-checksum-algorithm", algorithm]);
         if full {
             args.push("--full-object-checksum");
         }
@@ -202,21 +228,16 @@ fn bad_checksum_options_are_usage_errors() {
 /// all the bytes, which is what we combined from the part CRCs and sent part by part.
 #[test]
 fn full_object_crc32_multipart_on_moto_and_verified_download() {
-    let w = World::new(Kind::Moto);
-    let big = data(12 * MIB + 5, 31);
-    write_file(&w.path("src/big"), &big);
-    w.sync(&[
-        "--multipart-threshold",
-        "5MiB",
-        "--multipart-chunksize",
-        "5MiB",
-        "--additional-checksum-algorithm",
-        "CRC32",
-        "--full-object-checksum",
-        &s(&w.path("src")),
-        &w.url("p/"),
-    ])
-    .assert_code(0);
+    let (w, big) = uploaded_in_parts(
+        Kind::Moto,
+        12 * MIB + 5,
+        31,
+        &[
+            "--additional-checksum-algorithm",
+            "CRC32",
+            "--full-object-checksum",
+        ],
+    );
     let head = checksum_head(&w, "p/big");
     assert_eq!(
         head.checksum.as_ref().map(|(a, v)| (a.name(), v.clone())),
@@ -305,17 +326,7 @@ fn uneven_parts_are_learnt_exactly() {
 
 /// Upload options pointing the target at `endpoint` (a proxy) instead of the server.
 fn upload_via(w: &World, endpoint: &str, extra: &[&str], src: &str, url: &str) -> common::Run {
-    let mut args: Vec<String> = w
-        .target_args()
-        .into_iter()
-        .map(|a| {
-            if a == w.endpoint() {
-                endpoint.to_string()
-            } else {
-                a
-            }
-        })
-        .collect();
+    let mut args = via(w.target_args(), w, endpoint);
     args.extend([
         "--json-tracing".to_string(),
         "--aws-max-attempts".into(),
@@ -340,13 +351,10 @@ fn upload_corrupted_in_transit_is_sent_again() {
         &w,
         &proxy.endpoint(),
         &[
-            "--disable-content-md5-header",
-            "--disable-payload-signing",
-            "--multipart-threshold",
-            "5MiB",
-            "--multipart-chunksize",
-            "5MiB",
-        ],
+            &["--disable-content-md5-header", "--disable-payload-signing"][..],
+            &PARTS_5MIB,
+        ]
+        .concat(),
         &s(&w.path("src")),
         &w.url("p/"),
     );
@@ -419,17 +427,7 @@ fn download_corrupted_in_transit_is_repeated_or_dropped() {
             MARKER,
             budget,
         );
-        let mut args: Vec<String> = w
-            .source_args()
-            .into_iter()
-            .map(|a| {
-                if a == w.endpoint() {
-                    proxy.endpoint()
-                } else {
-                    a
-                }
-            })
-            .collect();
+        let mut args = via(w.source_args(), &w, &proxy.endpoint());
         args.extend(["--json-tracing".into(), w.url("p/"), s(dest)]);
         (common::run(&args, &[]), proxy.flips())
     };
@@ -472,15 +470,9 @@ fn etag_update_checks_learn_the_targets_part_sizes() {
     let src = w.path("src");
     write_file(&src.join("big"), &data(12 * MIB, 71));
     write_file(&src.join("small"), &data(10_000, 72));
-    w.sync(&[
-        "--multipart-threshold",
-        "5MiB",
-        "--multipart-chunksize",
-        "5MiB",
-        &s(&src),
-        &w.url("p/"),
-    ])
-    .assert_code(0);
+    let (src_arg, url) = (s(&src), w.url("p/"));
+    w.sync(&[&PARTS_5MIB[..], &[src_arg.as_str(), url.as_str()]].concat())
+        .assert_code(0);
     assert!(w.etag("p/big").ends_with("-3"));
     // Default 8 MiB settings: the 5 MiB parts are learnt, nothing is sent.
     let run = w.sync(&["--json-tracing", "--check-etag", &s(&src), &w.url("p/")]);
@@ -561,6 +553,23 @@ fn checksum_update_checks_every_direction() {
     ]);
     assert_eq!(run.summary("transferred_object"), 1, "{}", run.stdout);
     assert_eq!(md5_hex(&w.get("p/small")), md5_hex(&changed));
+    // --check-mtime-and-additional-checksum: a newer file (which the time rule alone would
+    // send) with equal bytes is read, found equal, and skipped.
+    common::touch(&src.join("small"), 3600);
+    let run = w.sync(&[
+        "--json-tracing",
+        "-vv",
+        "--check-mtime-and-additional-checksum",
+        "SHA256",
+        &s(&src),
+        &w.url("p/"),
+    ]);
+    assert_eq!(run.summary("transferred_object"), 0, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("checksums are the same"),
+        "{}",
+        run.stdout
+    );
     // S3 → local, against the downloaded copy.
     let down = w.path("down");
     w.sync_from(&[&w.url("p/"), &s(&down)]).assert_code(0);
@@ -581,6 +590,13 @@ fn checksum_update_checks_every_direction() {
         &["--enable-additional-checksum", &w.url("p/"), &t.url("c/")],
     )
     .assert_code(0);
+    // With --enable-additional-checksum alone a copy carries the source's algorithm.
+    assert_eq!(
+        checksum_head(&t, "c/small")
+            .checksum
+            .map(|(a, v)| (a.name(), v)),
+        Some(("SHA256", expected_checksum("SHA256", &changed)))
+    );
     let run = w.sync_to(
         &t,
         &[
@@ -629,21 +645,16 @@ fn s3_to_s3_copies_carry_and_verify_checksums() {
 
     // moto keeps full-object CRCs of multipart uploads: the copy's value is checked against
     // the source's.
-    let m = World::new(Kind::Moto);
-    let big = data(11 * MIB, 93);
-    write_file(&m.path("src/big"), &big);
-    m.sync(&[
-        "--multipart-threshold",
-        "5MiB",
-        "--multipart-chunksize",
-        "5MiB",
-        "--additional-checksum-algorithm",
-        "CRC32",
-        "--full-object-checksum",
-        &s(&m.path("src")),
-        &m.url("p/"),
-    ])
-    .assert_code(0);
+    let (m, big) = uploaded_in_parts(
+        Kind::Moto,
+        11 * MIB,
+        93,
+        &[
+            "--additional-checksum-algorithm",
+            "CRC32",
+            "--full-object-checksum",
+        ],
+    );
     let n = World::new(Kind::Moto);
     let run = m.sync_to(
         &n,
@@ -684,20 +695,12 @@ fn s3_to_s3_copies_carry_and_verify_checksums() {
 /// verdict that would delete a good copy.
 #[test]
 fn malformed_checksums_from_the_store_are_not_trusted() {
-    let m = World::new(Kind::Moto);
-    let big = data(11 * MIB, 95);
-    write_file(&m.path("src/big"), &big);
-    m.sync(&[
-        "--multipart-threshold",
-        "5MiB",
-        "--multipart-chunksize",
-        "5MiB",
-        "--additional-checksum-algorithm",
-        "CRC64NVME",
-        &s(&m.path("src")),
-        &m.url("p/"),
-    ])
-    .assert_code(0);
+    let (m, big) = uploaded_in_parts(
+        Kind::Moto,
+        11 * MIB,
+        95,
+        &["--additional-checksum-algorithm", "CRC64NVME"],
+    );
     let stored = checksum_head(&m, "p/big").checksum;
     assert!(
         stored
@@ -742,17 +745,11 @@ fn every_algorithm_uploads_to_moto() {
     write_file(&w.path("src/big"), &big);
     for algorithm in ["SHA256", "SHA1", "CRC32", "CRC32C", "CRC64NVME"] {
         let prefix = format!("{algorithm}/");
-        let run = w.sync(&[
-            "--json-tracing",
-            "--multipart-threshold",
-            "5MiB",
-            "--multipart-chunksize",
-            "5MiB",
-            "--additional-checksum-algorithm",
-            algorithm,
-            &s(&w.path("src")),
-            &w.url(&prefix),
-        ]);
+        let (src, url) = (s(&w.path("src")), w.url(&prefix));
+        let mut args = vec!["--json-tracing"];
+        args.extend(PARTS_5MIB);
+        args.extend(["--additional-checksum-algorithm", algorithm, &src, &url]);
+        let run = w.sync(&args);
         run.assert_code(0);
         assert_eq!(run.summary("etag_verified"), 2, "{algorithm}");
         assert_eq!(md5_hex(&w.get(&format!("{prefix}small"))), md5_hex(&small));
@@ -787,31 +784,9 @@ fn checksum_stored_but_not_compared_when_verification_is_off() {
 /// says once that it cannot where the store does not.
 #[test]
 fn auto_chunksize_learns_every_part_or_says_it_cannot() {
-    let m = World::new(Kind::Moto);
-    let big = data(12 * MIB, 121);
-    write_file(&m.path("src/big"), &big);
-    let upload = [
-        "--multipart-threshold",
-        "5MiB",
-        "--multipart-chunksize",
-        "5MiB",
-    ];
-    let mut args: Vec<&str> = upload.to_vec();
-    let (src, url) = (s(&m.path("src")), m.url("p/"));
-    args.extend([src.as_str(), url.as_str()]);
-    m.sync(&args).assert_code(0);
+    let (m, big) = uploaded_in_parts(Kind::Moto, 12 * MIB, 121, &[]);
     let proxy = common::RecordingProxy::start(server(Kind::Moto).port());
-    let mut cli: Vec<String> = m
-        .source_args()
-        .into_iter()
-        .map(|a| {
-            if a == m.endpoint() {
-                proxy.endpoint()
-            } else {
-                a
-            }
-        })
-        .collect();
+    let mut cli = via(m.source_args(), &m, &proxy.endpoint());
     let down = m.path("down");
     cli.extend([
         "--json-tracing".into(),
@@ -832,12 +807,7 @@ fn auto_chunksize_learns_every_part_or_says_it_cannot() {
         md5_hex(&big)
     );
 
-    let f = World::new(Kind::S3sFs);
-    write_file(&f.path("src/big"), &big);
-    let (src, url) = (s(&f.path("src")), f.url("p/"));
-    let mut args: Vec<&str> = upload.to_vec();
-    args.extend([src.as_str(), url.as_str()]);
-    f.sync(&args).assert_code(0);
+    let (f, big) = uploaded_in_parts(Kind::S3sFs, 12 * MIB, 121, &[]);
     let down = f.path("down");
     let run = f.sync_from(&[
         "--json-tracing",

@@ -337,13 +337,6 @@ fn parse_metadata(text: Option<&str>) -> Result<Option<Vec<(String, String)>>, C
 
 /// The update check: at most one `--check-*` option.
 fn update_check(args: &Args) -> Result<UpdateCheck, CliError> {
-    let algorithm = |name: &str, text: &str| {
-        Algorithm::parse(text).ok_or_else(|| {
-            CliError::usage(format!(
-                "{name}: {text:?} is not one of SHA256, SHA1, CRC32, CRC32C, CRC64NVME"
-            ))
-        })
-    };
     let mut chosen: Vec<(&str, UpdateCheck)> = Vec::new();
     if args.check_size {
         chosen.push(("--check-size", UpdateCheck::Size));
@@ -371,14 +364,19 @@ fn update_check(args: &Args) -> Result<UpdateCheck, CliError> {
     }
 }
 
+/// The value of option `name`, a checksum algorithm.
+fn algorithm(name: &str, text: &str) -> Result<Algorithm, CliError> {
+    Algorithm::parse(text).ok_or_else(|| {
+        CliError::usage(format!(
+            "{name}: {text:?} is not one of SHA256, SHA1, CRC32, CRC32C, CRC64NVME"
+        ))
+    })
+}
+
 /// `--additional-checksum-algorithm` and the switches that depend on it.
 fn checksum_spec(args: &Args) -> Result<Option<ChecksumSpec>, CliError> {
     let algorithm = match &args.additional_checksum_algorithm {
-        Some(text) => Some(Algorithm::parse(text).ok_or_else(|| {
-            CliError::usage(format!(
-                "--additional-checksum-algorithm: {text:?} is not one of SHA256, SHA1, CRC32, CRC32C, CRC64NVME"
-            ))
-        })?),
+        Some(text) => Some(algorithm("--additional-checksum-algorithm", text)?),
         None => None,
     };
     match algorithm {

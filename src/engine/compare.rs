@@ -9,7 +9,7 @@
 
 use super::Job;
 use super::Run;
-use super::transfer::{self, TransferError, learn_parts};
+use super::transfer::{self, TransferError};
 use crate::config::UpdateCheck;
 use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
 use crate::integrity::digest::Parts;
@@ -54,8 +54,8 @@ fn s3_etag(store: &S3Store, entry: &Entry) -> Result<Option<String>, TransferErr
         .map(|e| strip_quotes(&e).to_string()))
 }
 
-/// How the object `key` of `store`, with multipart value `value` and `size` bytes, is cut:
-/// learnt from the store, else the configured part size.
+/// How the object `key` (relative) of `store`, with multipart value `value` and `size`
+/// bytes, is cut.
 fn parts_of(
     run: &Run<'_>,
     store: &S3Store,
@@ -63,15 +63,7 @@ fn parts_of(
     size: u64,
     value: &str,
 ) -> Result<Parts, TransferError> {
-    let learnt = learn_parts(
-        store.client(),
-        store.bucket(),
-        &store.full_key(key),
-        size,
-        value,
-        run.config.auto_chunksize,
-    )?;
-    Ok(learnt.unwrap_or(Parts::Uniform(run.config.layout.chunk_size)))
+    transfer::parts_of(run.config, store, &store.full_key(key), size, value).map(|(p, _)| p)
 }
 
 fn etags(run: &Run<'_>, source: &Entry, target: &Entry) -> Result<Same, TransferError> {

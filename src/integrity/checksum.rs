@@ -206,42 +206,49 @@ pub fn of(algorithm: Algorithm, data: &[u8]) -> String {
 }
 
 /// The composite checksum of a multipart object from its raw part digests, in order.
-pub fn composite(algorithm: Algorithm, parts: &[Vec<u8>]) -> String {
+pub fn composite<'a>(
+    algorithm: Algorithm,
+    parts: impl ExactSizeIterator<Item = &'a [u8]>,
+) -> String {
+    let count = parts.len();
     let mut h = Hasher::new(algorithm);
     for p in parts {
         h.update(p);
     }
-    format!("{}-{}", encode(&h.finish_reset()), parts.len())
+    format!("{}-{count}", encode(&h.finish_reset()))
 }
 
 /// The full-object CRC of a multipart object from its raw part CRCs and part lengths, in
 /// order; `None` for the SHA algorithms, which have no full-object form.
-pub fn full_object(algorithm: Algorithm, parts: &[(Vec<u8>, u64)]) -> Option<String> {
+pub fn full_object<T: AsRef<[u8]>>(algorithm: Algorithm, parts: &[(T, u64)]) -> Option<String> {
     let crc = algorithm.crc()?;
     let mut iter = parts.iter();
     let mut acc = match iter.next() {
-        Some((raw, _)) => crc_value(raw),
+        Some((raw, _)) => crc_value(raw.as_ref()),
         None => crc_fast::checksum(crc, b""),
     };
     for (raw, len) in iter {
-        acc = crc_fast::checksum_combine(crc, acc, crc_value(raw), *len);
+        acc = crc_fast::checksum_combine(crc, acc, crc_value(raw.as_ref()), *len);
     }
     Some(encode(&crc_bytes(algorithm, acc)))
 }
 
 /// The value of a whole object from its parts under `spec`: the single digest when there is
 /// one part and the object is not multipart, else composite or full-object.
-pub fn object_value(spec: ChecksumSpec, multipart: bool, parts: &[(Vec<u8>, u64)]) -> String {
+pub fn object_value<T: AsRef<[u8]>>(
+    spec: ChecksumSpec,
+    multipart: bool,
+    parts: &[(T, u64)],
+) -> String {
     if !multipart && parts.len() == 1 {
-        return encode(&parts[0].0);
+        return encode(parts[0].0.as_ref());
     }
     if spec.full_object
         && let Some(v) = full_object(spec.algorithm, parts)
     {
         return v;
     }
-    let raws: Vec<Vec<u8>> = parts.iter().map(|(r, _)| r.clone()).collect();
-    composite(spec.algorithm, &raws)
+    composite(spec.algorithm, parts.iter().map(|(r, _)| r.as_ref()))
 }
 
 /// Whether a stored value is composite (`...-N`), and its part count.
@@ -302,7 +309,7 @@ mod tests {
             assert_eq!(parts.len(), 4);
             assert_eq!(full_object(alg, &parts), Some(of(alg, &data)), "{alg}");
         }
-        assert_eq!(full_object(Algorithm::Sha256, &[]), None);
+        assert_eq!(full_object::<Vec<u8>>(Algorithm::Sha256, &[]), None);
     }
 
     #[test]
@@ -317,7 +324,10 @@ mod tests {
             concat.extend_from_slice(r);
         }
         let expected = format!("{}-2", of(Algorithm::Sha256, &concat));
-        assert_eq!(composite(Algorithm::Sha256, &raws), expected);
+        assert_eq!(
+            composite(Algorithm::Sha256, raws.iter().map(Vec::as_slice)),
+            expected
+        );
         assert_eq!(composite_parts(&expected), Some(2));
         assert_eq!(composite_parts("abc="), None);
         assert!(is_well_formed(Algorithm::Sha256, &expected));

@@ -106,22 +106,55 @@ pub fn combine(multipart: bool, spec: Option<ChecksumSpec>, parts: &[PartDigest]
         parts.first().map(|p| hex(&p.md5)).unwrap_or_default()
     };
     let checksum = spec.and_then(|spec| {
-        let sums: Option<Vec<(Vec<u8>, u64)>> = parts
+        let sums: Option<Vec<(&[u8], u64)>> = parts
             .iter()
-            .map(|p| p.checksum.clone().map(|c| (c, p.len)))
+            .map(|p| p.checksum.as_deref().map(|c| (c, p.len)))
             .collect();
         Some(checksum::object_value(spec, multipart, &sums?))
     });
     Digests { etag, checksum }
 }
 
+/// The running MD5 (and additional checksum) of one part, or of a whole single-part object.
+pub struct PartHasher {
+    md5: Md5,
+    sum: Option<Hasher>,
+    len: u64,
+}
+
+impl PartHasher {
+    pub fn new(spec: Option<ChecksumSpec>) -> PartHasher {
+        PartHasher {
+            md5: Md5::new(),
+            sum: spec.map(|s| Hasher::new(s.algorithm)),
+            len: 0,
+        }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        self.md5.update(data);
+        if let Some(s) = &mut self.sum {
+            s.update(data);
+        }
+        self.len += data.len() as u64;
+    }
+
+    /// The digests of everything fed so far; the hasher starts over.
+    pub fn finish(&mut self) -> PartDigest {
+        let len = std::mem::take(&mut self.len);
+        PartDigest {
+            md5: self.md5.finalize_reset().into(),
+            checksum: self.sum.as_mut().map(Hasher::finish_reset),
+            len,
+        }
+    }
+}
+
 /// Feeds an object's bytes in order and yields its [`Digests`].
 pub struct Digester {
     parts: Parts,
     spec: Option<ChecksumSpec>,
-    md5: Md5,
-    sum: Option<Hasher>,
-    filled: u64,
+    part: PartHasher,
     done: Vec<PartDigest>,
 }
 
@@ -130,61 +163,42 @@ impl Digester {
         Digester {
             parts,
             spec,
-            md5: Md5::new(),
-            sum: spec.map(|s| Hasher::new(s.algorithm)),
-            filled: 0,
+            part: PartHasher::new(spec),
             done: Vec::new(),
         }
     }
 
-    fn close_part(&mut self) {
-        self.done.push(PartDigest {
-            md5: self.md5.finalize_reset().into(),
-            checksum: self.sum.as_mut().map(Hasher::finish_reset),
-            len: self.filled,
-        });
-        self.filled = 0;
-    }
-
     pub fn update(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
-            let room = self.parts.part_len(self.done.len()) - self.filled;
+            let room = self.parts.part_len(self.done.len()) - self.part.len;
             if room == 0 {
-                self.close_part();
+                self.done.push(self.part.finish());
                 continue;
             }
             let take = room.min(data.len() as u64) as usize;
-            self.md5.update(&data[..take]);
-            if let Some(s) = &mut self.sum {
-                s.update(&data[..take]);
-            }
-            self.filled += take as u64;
+            self.part.update(&data[..take]);
             data = &data[take..];
-            if self.filled == self.parts.part_len(self.done.len()) {
-                self.close_part();
-            }
         }
     }
 
     pub fn finish(mut self) -> Digests {
-        if self.filled > 0 || self.done.is_empty() {
-            self.close_part();
+        if self.part.len > 0 || self.done.is_empty() {
+            self.done.push(self.part.finish());
         }
         combine(self.parts.is_multipart(), self.spec, &self.done)
     }
-}
-
-/// Digests of an in-memory buffer (tests and small objects).
-pub fn digests_of(data: &[u8], parts: Parts, spec: Option<ChecksumSpec>) -> Digests {
-    let mut d = Digester::new(parts, spec);
-    d.update(data);
-    d.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::integrity::checksum::Algorithm;
+
+    fn digests_of(data: &[u8], parts: Parts, spec: Option<ChecksumSpec>) -> Digests {
+        let mut d = Digester::new(parts, spec);
+        d.update(data);
+        d.finish()
+    }
 
     const MIB: u64 = 1 << 20;
 

@@ -18,17 +18,6 @@ impl PartLayout {
     pub fn is_multipart(&self, size: u64) -> bool {
         size >= self.threshold
     }
-
-    /// Number of parts of a multipart object of `size` bytes (at least one).
-    pub fn part_count(&self, size: u64) -> u64 {
-        size.div_ceil(self.chunk_size).max(1)
-    }
-
-    /// Offset and length of part `index` (0-based).
-    pub fn part_range(&self, size: u64, index: u64) -> (u64, u64) {
-        let offset = index * self.chunk_size;
-        (offset, self.chunk_size.min(size.saturating_sub(offset)))
-    }
 }
 
 /// Removes the quotes S3 puts around ETags.

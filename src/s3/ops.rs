@@ -372,9 +372,7 @@ impl Client {
         match xml::parse_complete_multipart(&text) {
             Ok((etag, checksum)) => {
                 let mut written = Written::new(&head, Some(etag));
-                if checksum.is_some() {
-                    written.checksum = checksum;
-                }
+                written.checksum = checksum.or(written.checksum);
                 Ok(written)
             }
             Err(Ok(err)) => Err(S3Error::from_response(

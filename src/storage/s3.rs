@@ -10,6 +10,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
@@ -37,6 +38,8 @@ pub struct S3Store {
     bucket: String,
     prefix: String,
     options: ListOptions,
+    /// Set once it was reported that this store ignores HeadObject `partNumber`.
+    no_part_numbers_reported: AtomicBool,
 }
 
 /// Caps the listing requests in flight across all listing threads.
@@ -80,6 +83,7 @@ impl S3Store {
             bucket,
             prefix,
             options,
+            no_part_numbers_reported: AtomicBool::new(false),
         }
     }
 
@@ -93,6 +97,12 @@ impl S3Store {
 
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+
+    /// True the first time it is called: for saying once per run that this store does not
+    /// tell part sizes.
+    pub fn first_report_of_no_part_numbers(&self) -> bool {
+        !self.no_part_numbers_reported.swap(true, Ordering::Relaxed)
     }
 
     /// The full object key of a relative key: the prefix and the key, concatenated as they

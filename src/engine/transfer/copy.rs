@@ -1,19 +1,17 @@
 //! S3 → S3: streamed through this program (each side with its own endpoint and
 //! credentials), or copied by the server with `--server-side-copy`.
 
-use std::io::Read;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::multipart::{self, PartSource};
-use super::streams::{AwsChunked, ReGet, STREAMING_TRAILER};
+use super::streams::{ReGet, Trailer};
 use super::{
-    Ctx, Outcome, TransferError, is_md5_etag, learn_parts, target_meta, verify_checksum_write,
-    verify_write, write_headers,
+    Ctx, Outcome, TransferError, checks_checksum, is_md5_etag, parts_of, target_meta,
+    verify_checksum_write, verify_write, write_headers,
 };
 use crate::integrity::checksum::{self, ChecksumSpec};
 use crate::integrity::digest::Parts;
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
-use crate::s3::Payload;
 use crate::s3::ops::{CopySource, ObjectHead, Written};
 use crate::storage::Entry;
 use crate::storage::s3::S3Store;
@@ -172,40 +170,18 @@ fn stream_single(
     }
     let spec = copy_spec(ctx, &head);
     let body = ReGet::new(source.client(), source.bucket(), src_key, None, first);
-    let slot = Arc::new(Mutex::new(None));
-    let size = head.size;
-    let open = || -> std::io::Result<Box<dyn Read + '_>> {
-        let inner = body.open()?;
-        Ok(match spec {
-            Some(s) => Box::new(AwsChunked::new(inner, size, s.algorithm, Arc::clone(&slot))),
-            None => inner,
-        })
-    };
-    let payload = match spec {
-        Some(s) => {
-            // The checksum is known only once the bytes have passed: it goes in a trailer.
-            let encoding = headers
-                .iter()
-                .position(|(k, _)| k == "content-encoding")
-                .map(|i| headers.remove(i).1);
-            headers.extend(AwsChunked::<&[u8]>::headers(size, s.algorithm));
-            if let Some(e) = encoding {
-                for h in headers.iter_mut().filter(|(k, _)| k == "content-encoding") {
-                    h.1 = format!("aws-chunked,{e}");
-                }
-            }
-            Payload::Stream {
-                len: AwsChunked::<&[u8]>::encoded_len(size, s.algorithm),
-                sha256: Some(STREAMING_TRAILER.into()),
-                open: &open,
-            }
-        }
-        None => Payload::Stream {
-            len: size,
-            sha256: None,
-            open: &open,
-        },
-    };
+    // The checksum is known only once the bytes have passed: it goes in a trailer, and the
+    // object's own Content-Encoding after `aws-chunked`.
+    let trailer = spec.map(|s| Trailer::new(s.algorithm, head.size));
+    if let Some(t) = &trailer {
+        let encoding = headers
+            .iter()
+            .position(|(k, _)| k == "content-encoding")
+            .map(|i| headers.remove(i).1);
+        headers.extend(t.headers(encoding.as_deref()));
+    }
+    let open = || Ok(Trailer::wrap(trailer.as_ref(), body.open()?));
+    let payload = Trailer::payload(trailer.as_ref(), head.size, &open);
     let written = target
         .client()
         .put_object(target.bucket(), dst_key, payload, &headers)?;
@@ -214,8 +190,8 @@ fn stream_single(
     verify_write(ctx.config, false, sent.as_deref(), &written, dst_key)?;
     // Then: those bytes are the source object's.
     let outcome = compare(ctx, &head, &written, dst_key, true)?;
-    let sent_sum = spec
-        .and_then(|_| slot.lock().ok().and_then(|s| s.clone()))
+    let sent_sum = trailer
+        .and_then(|t| t.raw())
         .map(|raw| checksum::encode(&raw));
     Ok(outcome.and(checksum_outcome(
         ctx, spec, &head, sent_sum, &written, dst_key, true,
@@ -251,40 +227,22 @@ fn checksum_outcome(
     dst_key: &str,
     same_parts: bool,
 ) -> Result<Outcome, TransferError> {
-    let malformed = head
-        .checksum
-        .as_ref()
-        .filter(|(a, v)| ctx.config.enable_additional_checksum && !checksum::is_well_formed(*a, v));
-    if let Some((algorithm, value)) = malformed {
-        let warning = Outcome::warn(format!(
+    let config = ctx.config;
+    let mut outcome = verify_checksum_write(config, spec, sent.as_deref(), written, dst_key)?;
+    if let Some((algorithm, value)) = &head.checksum
+        && config.enable_additional_checksum
+        && !checksum::is_well_formed(*algorithm, value)
+    {
+        return Ok(outcome.and(Outcome::warn(format!(
             "the source of {dst_key} reports a malformed {algorithm} checksum ({value}); not compared"
-        ));
-        let rest = match spec {
-            Some(spec) => verify_checksum_write(
-                Some(spec),
-                ctx.config.verify_checksum,
-                sent.as_deref(),
-                written,
-                dst_key,
-            )?,
-            None => Outcome::unverified(),
-        };
-        return Ok(warning.and(rest));
+        ))));
     }
-    let Some(spec) = spec else {
-        return Ok(Outcome::unverified());
-    };
-    let composite = sent
-        .as_deref()
-        .is_some_and(|v| checksum::composite_parts(v).is_some());
-    let verify = ctx.config.verify_checksum && (ctx.config.verify_multipart || !composite);
-    let mut outcome = verify_checksum_write(Some(spec), verify, sent.as_deref(), written, dst_key)?;
-    if !ctx.config.enable_additional_checksum || !verify {
-        return Ok(outcome);
-    }
-    let Some(sent) = sent else {
+    let (Some(spec), Some(sent), true) = (spec, sent, config.enable_additional_checksum) else {
         return Ok(outcome);
     };
+    if !checks_checksum(config, &sent) {
+        return Ok(outcome);
+    }
     match &head.checksum {
         Some((algorithm, source)) if *algorithm == spec.algorithm => {
             let comparable = checksum::composite_parts(source).is_some()
@@ -325,22 +283,10 @@ fn copy_parts(
     head: &ObjectHead,
 ) -> Result<(Parts, bool), TransferError> {
     let etag = head.etag.as_deref().map(strip_quotes).unwrap_or_default();
-    let fallback = Parts::Uniform(ctx.config.layout.chunk_size);
     if !is_multipart_etag(etag) {
-        return Ok((fallback, false));
+        return Ok((Parts::Uniform(ctx.config.layout.chunk_size), false));
     }
-    let learnt = learn_parts(
-        source.client(),
-        source.bucket(),
-        src_key,
-        head.size,
-        etag,
-        ctx.config.auto_chunksize,
-    )?;
-    Ok(match learnt {
-        Some(parts) => (parts, true),
-        None => (fallback, false),
-    })
+    parts_of(ctx.config, source, src_key, head.size, etag)
 }
 
 /// A large object: each part streamed from a ranged GET into UploadPart.

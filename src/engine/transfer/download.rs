@@ -8,12 +8,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crossbeam_channel::unbounded;
-use md5::{Digest, Md5};
 
-use super::{Ctx, Outcome, STREAM_BUFFER, TransferError, io_err, learn_parts, retry_body};
+use super::{Ctx, Outcome, STREAM_BUFFER, TransferError, io_err, parts_of, retry_body};
 use crate::config::Config;
-use crate::integrity::checksum::{self, ChecksumSpec, Hasher};
-use crate::integrity::digest::{self, Digester, Digests, PartDigest, Parts};
+use crate::integrity::checksum::{self, ChecksumSpec};
+use crate::integrity::digest::{self, Digester, Digests, PartDigest, PartHasher, Parts};
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
 use crate::s3::ops::ObjectHead;
 use crate::storage::Entry;
@@ -166,18 +165,11 @@ fn plan_parts(
     if !is_multipart_etag(etag) && !composite {
         return Ok((Parts::Single, true));
     }
-    let config = ctx.config;
-    match learn_parts(
-        source.client(),
-        source.bucket(),
-        full_key,
-        head.size,
-        etag,
-        config.auto_chunksize,
-    )? {
-        Some(parts) => Ok((parts, true)),
-        None => Ok((Parts::Uniform(config.layout.chunk_size), false)),
-    }
+    let value = match &head.checksum {
+        Some((_, v)) if !is_multipart_etag(etag) => v.as_str(),
+        _ => etag,
+    };
+    parts_of(ctx.config, source, full_key, head.size, value)
 }
 
 /// The checksum to recompute while downloading: the one the object carries, when the user
@@ -278,20 +270,12 @@ fn download_parts<'a>(
                         got.etag.as_deref().unwrap_or("none")
                     )));
                 }
-                let mut md5 = Md5::new();
-                let mut sum = spec.map(|s| Hasher::new(s.algorithm));
+                let mut hasher = PartHasher::new(spec);
                 let what = format!("bytes {offset}-{} of {key}", offset + len - 1);
                 stream_into(&mut resp.into_reader(), &file, offset, len, &what, &mut |c| {
-                    md5.update(c);
-                    if let Some(s) = &mut sum {
-                        s.update(c);
-                    }
+                    hasher.update(c)
                 })?;
-                Ok(PartDigest {
-                    md5: md5.finalize().into(),
-                    checksum: sum.as_mut().map(Hasher::finish_reset),
-                    len,
-                })
+                Ok(hasher.finish())
             });
             let _ = done.send((index, result));
         }));
@@ -369,14 +353,10 @@ fn verify(config: &Config, got: &Received, full_key: &str) -> Result<Outcome, Tr
         if stored == computed {
             outcome.checksum_verified = Some((*algorithm, computed.clone(), stored.clone()));
         } else if checksum::composite_parts(stored).is_some() && !got.parts_known {
-            let message = format!(
+            outcome = outcome.and(Outcome::warn(format!(
                 "{algorithm} checksum of {full_key} ({stored}) could not be verified: the store does not \
                  report the part sizes it was uploaded with"
-            );
-            outcome.warning = Some(match outcome.warning.take() {
-                Some(w) => format!("{w}; {message}"),
-                None => message,
-            });
+            )));
         } else {
             return Err(TransferError::Corrupt(format!(
                 "{algorithm} checksum mismatch downloading {full_key}: S3 says {stored}, the bytes received give {computed}"

@@ -17,10 +17,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::parts::PartQueue;
 use crate::config::{Config, MetadataOptions};
-use crate::integrity::checksum::{Algorithm, ChecksumSpec};
-use crate::integrity::digest::Parts;
+use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
+use crate::integrity::digest::{PartDigest, Parts};
 use crate::s3::ops::ObjectMeta;
 use crate::s3::{ErrorKind, S3Error};
+use crate::storage::s3::S3Store;
+use crate::util::encoding::base64;
 use crate::util::time::Timestamp;
 
 pub(crate) const STREAM_BUFFER: usize = 256 << 10;
@@ -172,17 +174,29 @@ impl Outcome {
     }
 }
 
-/// Compares the additional checksum S3 reports for a write with the one computed from the
-/// bytes sent. Nothing to compare when no checksum was asked for, verification is off, or
-/// the store reports none (some S3-compatible stores keep no checksums of multipart objects).
+/// Whether a checksum value is to be compared at all: not with
+/// `--disable-additional-checksum-verify`, and not a composite (multipart) one with
+/// `--disable-multipart-verify`.
+pub fn checks_checksum(config: &Config, value: &str) -> bool {
+    config.verify_checksum
+        && (config.verify_multipart || checksum::composite_parts(value).is_none())
+}
+
+/// Compares the additional checksum (`spec`) S3 reports for a write with the one computed
+/// from the bytes sent. Nothing to compare when no checksum was asked for, verification is
+/// off, or the store reports none (some S3-compatible stores keep no checksums of multipart
+/// objects).
 pub fn verify_checksum_write(
+    config: &Config,
     spec: Option<ChecksumSpec>,
-    verify: bool,
     expected: Option<&str>,
     written: &crate::s3::ops::Written,
     full_key: &str,
 ) -> Result<Outcome, TransferError> {
-    let (Some(spec), Some(expected), true) = (spec, expected, verify) else {
+    let (Some(spec), Some(expected)) = (spec, expected) else {
+        return Ok(Outcome::unverified());
+    };
+    if !checks_checksum(config, expected) {
         return Ok(Outcome::unverified());
     };
     match &written.checksum {
@@ -204,25 +218,58 @@ pub fn verify_checksum_write(
     }
 }
 
-/// Set once the missing `partNumber` support was reported, so it is said only once per run.
-static PARTS_UNSUPPORTED_WARNED: AtomicBool = AtomicBool::new(false);
+/// The integrity headers of a body whose digests are known before it is sent: Content-MD5
+/// (unless disabled) and the additional checksum of a single-part object or one part.
+pub fn digest_headers(
+    part: &PartDigest,
+    content_md5: bool,
+    spec: Option<ChecksumSpec>,
+) -> Vec<(String, String)> {
+    let mut headers = Vec::with_capacity(2);
+    if content_md5 {
+        headers.push(("content-md5".into(), base64(&part.md5)));
+    }
+    if let (Some(spec), Some(raw)) = (spec, &part.checksum) {
+        headers.push((spec.algorithm.header().into(), checksum::encode(raw)));
+    }
+    headers
+}
 
 /// How many times an object whose written copy failed verification is transferred in all
 /// before the run gives up on it.
 pub const VERIFY_ATTEMPTS: u32 = 3;
 
+/// How the multipart object `key` of `store` (`size` bytes, whose multipart ETag or
+/// composite checksum is `value`) was cut: learnt from the store (`true`), or, where the
+/// store does not tell, assumed to be in parts of the configured size (`false`: then a
+/// multipart value computed with them proves nothing when it differs).
+pub fn parts_of(
+    config: &Config,
+    store: &S3Store,
+    key: &str,
+    size: u64,
+    value: &str,
+) -> Result<(Parts, bool), TransferError> {
+    Ok(
+        match learn_parts(store, key, size, value, config.auto_chunksize)? {
+            Some(parts) => (parts, true),
+            None => (Parts::Uniform(config.layout.chunk_size), false),
+        },
+    )
+}
+
 /// Learns how the multipart object `key` (with multipart ETag `etag`, `size` bytes) was cut:
 /// HeadObject `partNumber=1` gives the first part's size, and when `exact` (or the parts
 /// cannot all be that size) every other part is asked for too. `None` when the store does not
 /// answer `partNumber` requests.
-pub fn learn_parts(
-    client: &crate::s3::Client,
-    bucket: &str,
+fn learn_parts(
+    store: &S3Store,
     key: &str,
     size: u64,
     etag: &str,
     exact: bool,
 ) -> Result<Option<Parts>, TransferError> {
+    let (client, bucket) = (store.client(), store.bucket());
     let Some(first) = client.head_object_part(bucket, key, 1)? else {
         return Err(TransferError::SourceGone(format!(
             "{key} disappeared before it was read"
@@ -232,7 +279,7 @@ pub fn learn_parts(
         Some(n) if first.len > 0 && !(n > 1 && first.len >= size) => u64::from(n),
         _ => {
             // The store ignored partNumber and described the whole object.
-            if exact && !PARTS_UNSUPPORTED_WARNED.swap(true, Ordering::Relaxed) {
+            if exact && store.first_report_of_no_part_numbers() {
                 log::warn!(
                     "--auto-chunksize: this store does not answer HeadObject with partNumber, so part sizes \
                      cannot be learnt; multipart ETags it cannot vouch for are reported as unverified"

@@ -9,23 +9,23 @@
 
 use std::fs::File;
 use std::io::Read;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::unbounded;
-use md5::{Digest, Md5};
+use md5::Digest;
 use sha2::Sha256;
 
-use super::streams::{AwsChunked, RangeReader, ReGet, STREAMING_TRAILER};
-use super::{Ctx, STREAM_BUFFER, TransferError, retry_body};
-use crate::integrity::checksum::{self, ChecksumSpec, Hasher};
-use crate::integrity::digest::{self, Digests, PartDigest, Parts};
+use super::streams::{RangeReader, ReGet, Trailer};
+use super::{Ctx, STREAM_BUFFER, TransferError, digest_headers, retry_body};
+use crate::integrity::checksum::{self, ChecksumSpec};
+use crate::integrity::digest::{self, Digests, PartDigest, PartHasher, Parts};
 use crate::integrity::etag::strip_quotes;
 use crate::s3::ops::{CompletedPart, CopySource, ObjectHead, Written};
 use crate::s3::{Client, Payload};
 use crate::storage::local::copy_observed;
 use crate::storage::s3::S3Store;
-use crate::util::encoding::{base64, hex};
+use crate::util::encoding::hex;
 
 /// Where the parts' bytes come from.
 #[derive(Clone)]
@@ -193,11 +193,7 @@ pub fn upload<'a>(
     let digests: Option<Vec<PartDigest>> = parts.iter().map(|p| p.1.digest.clone()).collect();
     let list: Vec<CompletedPart> = parts
         .into_iter()
-        .map(|(number, sent)| CompletedPart {
-            number,
-            etag: sent.etag,
-            checksum: spec.zip(sent.checksum).map(|(s, v)| (s.algorithm, v)),
-        })
+        .map(|(number, sent)| sent.completed(number, spec))
         .collect();
     match client.complete_multipart_upload(bucket, full_key, &upload_id, &list, &[]) {
         Ok(written) => Ok(Completed {
@@ -221,12 +217,44 @@ struct Part<'p> {
     len: u64,
 }
 
-/// What one sent part left: its ETag, its additional checksum as sent, and, when the bytes
-/// passed through here, their digests.
+impl Part<'_> {
+    /// UploadPart of this part.
+    fn upload<'a>(
+        &'a self,
+        client: &Client,
+        payload: Payload<'a>,
+        headers: &[(String, String)],
+    ) -> Result<Written, crate::s3::S3Error> {
+        client.upload_part(
+            self.bucket,
+            self.key,
+            self.upload_id,
+            self.number,
+            payload,
+            headers,
+        )
+    }
+}
+
+/// What one sent part left: its ETag and, when the bytes passed through here, their
+/// digests (its additional checksum among them).
 struct SentPart {
     etag: String,
-    checksum: Option<String>,
     digest: Option<PartDigest>,
+}
+
+impl SentPart {
+    /// The part as CompleteMultipartUpload lists it.
+    fn completed(self, number: u32, spec: Option<ChecksumSpec>) -> CompletedPart {
+        let raw = self.digest.and_then(|d| d.checksum);
+        CompletedPart {
+            number,
+            etag: self.etag,
+            checksum: spec
+                .zip(raw)
+                .map(|(s, raw)| (s.algorithm, checksum::encode(&raw))),
+        }
+    }
 }
 
 /// Sends one part.
@@ -241,35 +269,22 @@ fn send_part(
     match source {
         PartSource::File { file, name } => {
             let signed = !client.config().unsigned_payload;
-            let mut md5 = Md5::new();
+            let mut hasher = PartHasher::new(spec);
             let mut sha = Sha256::new();
-            let mut sum = spec.map(|s| Hasher::new(s.algorithm));
             let mut buf = vec![0u8; STREAM_BUFFER];
             copy_observed(
                 &mut RangeReader::new(Arc::clone(file), offset, len),
                 &mut std::io::sink(),
                 &mut buf,
                 &mut |c| {
-                    md5.update(c);
+                    hasher.update(c);
                     if signed {
                         sha.update(c);
-                    }
-                    if let Some(s) = &mut sum {
-                        s.update(c);
                     }
                 },
             )
             .map_err(|e| TransferError::Io(format!("cannot read {name} (did it shrink?): {e}")))?;
-            let md5: [u8; 16] = md5.finalize().into();
-            let raw_sum = sum.as_mut().map(Hasher::finish_reset);
-            let mut headers = if content_md5 {
-                vec![("content-md5".to_string(), base64(&md5))]
-            } else {
-                Vec::new()
-            };
-            if let (Some(spec), Some(raw)) = (spec, &raw_sum) {
-                headers.push((spec.algorithm.header().into(), checksum::encode(raw)));
-            }
+            let digest = hasher.finish();
             let open = || -> std::io::Result<Box<dyn Read>> {
                 Ok(Box::new(RangeReader::new(Arc::clone(file), offset, len)))
             };
@@ -278,22 +293,11 @@ fn send_part(
                 sha256: signed.then(|| hex(&sha.finalize())),
                 open: &open,
             };
-            let written = client.upload_part(
-                part.bucket,
-                part.key,
-                part.upload_id,
-                part.number,
-                payload,
-                &headers,
-            )?;
+            let written =
+                part.upload(client, payload, &digest_headers(&digest, content_md5, spec))?;
             Ok(SentPart {
                 etag: written.etag.unwrap_or_default(),
-                checksum: raw_sum.as_deref().map(checksum::encode),
-                digest: Some(PartDigest {
-                    md5,
-                    checksum: raw_sum,
-                    len,
-                }),
+                digest: Some(digest),
             })
         }
         PartSource::Object {
@@ -311,43 +315,15 @@ fn send_part(
                 )));
             }
             let body = ReGet::new(source_client, bucket, key, Some(range), resp);
-            let slot = Arc::new(Mutex::new(None));
-            let open = || -> std::io::Result<Box<dyn Read + '_>> {
-                let inner = body.open()?;
-                Ok(match spec {
-                    Some(s) => {
-                        Box::new(AwsChunked::new(inner, len, s.algorithm, Arc::clone(&slot)))
-                    }
-                    None => inner,
-                })
-            };
-            let (payload, headers) = match spec {
-                Some(s) => (
-                    Payload::Stream {
-                        len: AwsChunked::<&[u8]>::encoded_len(len, s.algorithm),
-                        sha256: Some(STREAMING_TRAILER.into()),
-                        open: &open,
-                    },
-                    AwsChunked::<&[u8]>::headers(len, s.algorithm),
-                ),
-                None => (
-                    Payload::Stream {
-                        len,
-                        sha256: None,
-                        open: &open,
-                    },
-                    Vec::new(),
-                ),
-            };
-            let written = client.upload_part(
-                part.bucket,
-                part.key,
-                part.upload_id,
-                part.number,
-                payload,
-                &headers,
-            )?;
-            let raw_sum = spec.and_then(|_| slot.lock().ok().and_then(|s| s.clone()));
+            // The part's checksum is known only once its bytes have passed: a trailer.
+            let trailer = spec.map(|s| Trailer::new(s.algorithm, len));
+            let open = || Ok(Trailer::wrap(trailer.as_ref(), body.open()?));
+            let headers = trailer
+                .as_ref()
+                .map(|t| t.headers(None))
+                .unwrap_or_default();
+            let payload = Trailer::payload(trailer.as_ref(), len, &open);
+            let written = part.upload(client, payload, &headers)?;
             let md5 = body
                 .md5()
                 .ok_or_else(|| TransferError::Io("lost the digest of a part".into()))?;
@@ -368,10 +344,9 @@ fn send_part(
             }
             Ok(SentPart {
                 etag: written.etag.unwrap_or_default(),
-                checksum: raw_sum.as_deref().map(checksum::encode),
                 digest: Some(PartDigest {
                     md5,
-                    checksum: raw_sum,
+                    checksum: trailer.and_then(|t| t.raw()),
                     len,
                 }),
             })
@@ -390,11 +365,7 @@ fn send_part(
                 from,
                 (offset, offset + len - 1),
             )?;
-            Ok(SentPart {
-                etag,
-                checksum: None,
-                digest: None,
-            })
+            Ok(SentPart { etag, digest: None })
         }
     }
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use md5::{Digest, Md5};
 
 use crate::integrity::checksum::{Algorithm, Hasher};
-use crate::s3::{Client, Response};
+use crate::s3::{Client, Payload, Response};
 
 /// Reads `len` bytes of a file from `offset`, without moving any shared file position.
 pub struct RangeReader {
@@ -131,22 +131,105 @@ impl<'c> ReGet<'c> {
     }
 }
 
-/// The `x-amz-content-sha256` of a body sent as [`AwsChunked`].
+/// The `x-amz-content-sha256` of a body sent with a [`Trailer`].
 pub const STREAMING_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
 
 /// Data bytes per aws-chunked frame.
 const FRAME: u64 = 64 << 10;
 
-/// Frames a body of a known length in the `aws-chunked` encoding and appends its additional
-/// checksum as a trailer, computed while the bytes pass: how a body whose checksum is not
-/// known in advance (a stream from another object) is sent with one. The raw checksum of the
-/// last complete pass is left in the shared slot.
-pub struct AwsChunked<R> {
+/// An additional checksum for a streamed body whose bytes are not known in advance (a
+/// stream from another object): the body goes out in the `aws-chunked` encoding and the
+/// checksum, computed as the bytes pass, follows it as a trailer.
+pub struct Trailer {
+    algorithm: Algorithm,
+    len: u64,
+    /// The raw checksum of the last complete pass over the body.
+    result: Arc<Mutex<Option<Vec<u8>>>>,
+}
+
+impl Trailer {
+    /// A trailer of `algorithm` for a body of `len` bytes.
+    pub fn new(algorithm: Algorithm, len: u64) -> Trailer {
+        Trailer {
+            algorithm,
+            len,
+            result: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// The body of one attempt, framed; without a trailer, the body as it is.
+    pub fn wrap<'r>(trailer: Option<&Trailer>, inner: Box<dyn Read + 'r>) -> Box<dyn Read + 'r> {
+        match trailer {
+            Some(t) => Box::new(AwsChunked {
+                inner,
+                algorithm: t.algorithm,
+                hasher: Hasher::new(t.algorithm),
+                left: t.len,
+                pending: Vec::new(),
+                at: 0,
+                finished: false,
+                result: Arc::clone(&t.result),
+            }),
+            None => inner,
+        }
+    }
+
+    /// The request body of `len` bytes read through `open`: framed, with the trailer's
+    /// length and payload hash, when there is a trailer.
+    pub fn payload<'a>(
+        trailer: Option<&Trailer>,
+        len: u64,
+        open: &'a (dyn Fn() -> io::Result<Box<dyn Read + 'a>> + Sync),
+    ) -> Payload<'a> {
+        Payload::Stream {
+            len: trailer.map_or(len, Trailer::wire_len),
+            sha256: trailer.map(|_| STREAMING_TRAILER.to_string()),
+            open,
+        }
+    }
+
+    /// Bytes on the wire: the Content-Length of the request.
+    fn wire_len(&self) -> u64 {
+        let frame = |n: u64| format!("{n:x}").len() as u64 + 2 + n + 2;
+        let mut total = (self.len / FRAME) * frame(FRAME);
+        if !self.len.is_multiple_of(FRAME) {
+            total += frame(self.len % FRAME);
+        }
+        let value_len = (self.algorithm.width() as u64).div_ceil(3) * 4;
+        total + 3 + self.algorithm.header().len() as u64 + 1 + value_len + 2 + 2
+    }
+
+    /// The headers announcing the framed body; the object's own `Content-Encoding`, if it
+    /// has one, stays after `aws-chunked`.
+    pub fn headers(&self, content_encoding: Option<&str>) -> Vec<(String, String)> {
+        let encoding = match content_encoding {
+            Some(e) => format!("aws-chunked,{e}"),
+            None => "aws-chunked".to_string(),
+        };
+        vec![
+            ("content-encoding".into(), encoding),
+            ("x-amz-decoded-content-length".into(), self.len.to_string()),
+            ("x-amz-trailer".into(), self.algorithm.header().into()),
+            (
+                "x-amz-sdk-checksum-algorithm".into(),
+                self.algorithm.name().into(),
+            ),
+        ]
+    }
+
+    /// The raw checksum of the bytes of the last complete pass, once one finished.
+    pub fn raw(&self) -> Option<Vec<u8>> {
+        self.result.lock().ok().and_then(|r| r.clone())
+    }
+}
+
+/// The framing reader behind [`Trailer::wrap`].
+struct AwsChunked<R> {
     inner: R,
     algorithm: Algorithm,
     hasher: Hasher,
     left: u64,
-    /// Encoded bytes ready to hand out, and how far they were handed out.
+    /// The current frame, encoded, and how far it was handed out (reused frame to frame).
     pending: Vec<u8>,
     at: usize,
     finished: bool,
@@ -154,50 +237,6 @@ pub struct AwsChunked<R> {
 }
 
 impl<R: Read> AwsChunked<R> {
-    pub fn new(
-        inner: R,
-        len: u64,
-        algorithm: Algorithm,
-        result: Arc<Mutex<Option<Vec<u8>>>>,
-    ) -> Self {
-        AwsChunked {
-            inner,
-            algorithm,
-            hasher: Hasher::new(algorithm),
-            left: len,
-            pending: Vec::new(),
-            at: 0,
-            finished: false,
-            result,
-        }
-    }
-
-    /// The encoded length of a body of `len` bytes (the request's Content-Length).
-    pub fn encoded_len(len: u64, algorithm: Algorithm) -> u64 {
-        let frame = |n: u64| format!("{n:x}").len() as u64 + 2 + n + 2;
-        let full = len / FRAME;
-        let rest = len % FRAME;
-        let mut total = full * frame(FRAME);
-        if rest > 0 {
-            total += frame(rest);
-        }
-        let value_len = (algorithm.width() as u64).div_ceil(3) * 4;
-        total + 3 + algorithm.header().len() as u64 + 1 + value_len + 2 + 2
-    }
-
-    /// The headers that announce such a body of `len` decoded bytes.
-    pub fn headers(len: u64, algorithm: Algorithm) -> Vec<(String, String)> {
-        vec![
-            ("content-encoding".into(), "aws-chunked".into()),
-            ("x-amz-decoded-content-length".into(), len.to_string()),
-            ("x-amz-trailer".into(), algorithm.header().into()),
-            (
-                "x-amz-sdk-checksum-algorithm".into(),
-                algorithm.name().into(),
-            ),
-        ]
-    }
-
     fn refill(&mut self) -> io::Result<()> {
         self.pending.clear();
         self.at = 0;
@@ -214,10 +253,13 @@ impl<R: Read> AwsChunked<R> {
             return Ok(());
         }
         let want = self.left.min(FRAME) as usize;
-        let mut data = vec![0u8; want];
-        let mut filled = 0;
-        while filled < want {
-            match self.inner.read(&mut data[filled..]) {
+        self.pending
+            .extend_from_slice(format!("{want:x}\r\n").as_bytes());
+        let start = self.pending.len();
+        self.pending.resize(start + want, 0);
+        let mut filled = start;
+        while filled < start + want {
+            match self.inner.read(&mut self.pending[filled..]) {
                 Ok(0) => {
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
@@ -229,11 +271,8 @@ impl<R: Read> AwsChunked<R> {
                 Err(e) => return Err(e),
             }
         }
-        self.hasher.update(&data);
+        self.hasher.update(&self.pending[start..]);
         self.left -= want as u64;
-        self.pending
-            .extend_from_slice(format!("{want:x}\r\n").as_bytes());
-        self.pending.extend_from_slice(&data);
         self.pending.extend_from_slice(b"\r\n");
         Ok(())
     }
@@ -262,35 +301,29 @@ mod tests {
     fn aws_chunked_frames_and_trails() {
         let data: Vec<u8> = (0..150_000u32).map(|i| (i % 253) as u8).collect();
         for len in [0usize, 5, 65_536, 150_000] {
-            let slot = Arc::new(Mutex::new(None));
+            let trailer = Trailer::new(Algorithm::Crc32, len as u64);
             let mut out = Vec::new();
-            let mut r = AwsChunked::new(
-                &data[..len],
-                len as u64,
-                Algorithm::Crc32,
-                Arc::clone(&slot),
-            );
-            let _ = r.read_to_end(&mut out);
-            assert_eq!(
-                out.len() as u64,
-                AwsChunked::<&[u8]>::encoded_len(len as u64, Algorithm::Crc32)
-            );
+            let _ = Trailer::wrap(Some(&trailer), Box::new(&data[..len])).read_to_end(&mut out);
+            assert_eq!(out.len() as u64, trailer.wire_len());
             let text = String::from_utf8_lossy(&out);
             let sum = crate::integrity::checksum::of(Algorithm::Crc32, &data[..len]);
             assert!(
                 text.ends_with(&format!("0\r\nx-amz-checksum-crc32:{sum}\r\n\r\n")),
                 "{len}"
             );
-            let raw = slot.lock().ok().and_then(|s| s.clone()).unwrap_or_default();
+            let raw = trailer.raw().unwrap_or_default();
             assert_eq!(crate::integrity::checksum::encode(&raw), sum);
         }
-        let mut short = AwsChunked::new(
-            &data[..10],
-            20,
-            Algorithm::Sha256,
-            Arc::new(Mutex::new(None)),
+        let short = Trailer::new(Algorithm::Sha256, 20);
+        let mut reader = Trailer::wrap(Some(&short), Box::new(&data[..10]));
+        assert!(reader.read_to_end(&mut Vec::new()).is_err());
+        assert_eq!(
+            short.headers(Some("gzip"))[0],
+            (
+                "content-encoding".to_string(),
+                "aws-chunked,gzip".to_string()
+            )
         );
-        assert!(short.read_to_end(&mut Vec::new()).is_err());
     }
 
     #[test]

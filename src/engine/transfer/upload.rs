@@ -5,21 +5,21 @@ use std::io::{self, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-use md5::{Digest, Md5};
+use md5::Digest;
 use sha2::Sha256;
 
 use super::multipart::{self, PartSource};
 use super::{
-    Ctx, Outcome, STREAM_BUFFER, TransferError, io_err, open_source, verify_checksum_write,
-    verify_write,
+    Ctx, Outcome, STREAM_BUFFER, TransferError, digest_headers, io_err, open_source,
+    verify_checksum_write, verify_write,
 };
-use crate::integrity::checksum::{self, ChecksumSpec, Hasher};
-use crate::integrity::digest::{Digests, Parts};
+use crate::integrity::checksum::ChecksumSpec;
+use crate::integrity::digest::{self, Digests, PartHasher, Parts};
 use crate::s3::Payload;
 use crate::s3::ops::Written;
 use crate::storage::local::copy_observed;
 use crate::storage::s3::S3Store;
-use crate::util::encoding::{base64, hex};
+use crate::util::encoding::hex;
 
 /// Objects up to this size are read into memory once; larger single-part objects are hashed
 /// in a first pass and streamed in a second, so no worker holds more than this.
@@ -86,11 +86,9 @@ pub fn upload_file<'a>(
     let etag = expected.as_ref().map(|d| d.etag.as_str());
     let sum = expected.as_ref().and_then(|d| d.checksum.as_deref());
     let outcome = verify_write(config, multipart, etag, &written, &full_key)?;
-    // --disable-multipart-verify covers the checksums of multipart objects too.
-    let verify_sum = config.verify_checksum && (!multipart || config.verify_multipart);
     Ok(outcome.and(verify_checksum_write(
+        config,
         config.checksum,
-        verify_sum,
         sum,
         &written,
         &full_key,
@@ -118,101 +116,58 @@ fn upload_single(
     meta_headers: &[(String, String)],
     inline_buf: &mut Vec<u8>,
 ) -> Result<(Written, Digests), TransferError> {
-    let mut sum = spec.map(|s| Hasher::new(s.algorithm));
     let client = store.client();
     let file = open_source(path)?;
-    let mut headers: Vec<(String, String)> = meta_headers.to_vec();
-    let (returned, digests) = if size <= INLINE_LIMIT {
+    let mut hasher = PartHasher::new(spec);
+    let changed = || TransferError::Io(format!("{} changed size while being read", path.display()));
+    if size <= INLINE_LIMIT {
         inline_buf.clear();
         let read = file
             .take(size + 1)
             .read_to_end(inline_buf)
             .map_err(|e| io_err("cannot read", path, e))?;
         if read as u64 != size {
-            return Err(TransferError::Io(format!(
-                "{} changed size while being read",
-                path.display()
-            )));
+            return Err(changed());
         }
-        let md5: [u8; 16] = Md5::digest(&inline_buf[..]).into();
-        if let Some(s) = &mut sum {
-            s.update(inline_buf);
-        }
-        if content_md5 {
-            headers.push(("content-md5".into(), base64(&md5)));
-        }
-        let digests = finish_digests(&md5, spec, &mut sum, &mut headers);
-        (
-            client.put_object(
-                store.bucket(),
-                full_key,
-                Payload::Bytes(inline_buf),
-                &headers,
-            ),
-            digests,
-        )
-    } else {
-        // First pass: digests for the headers. Second pass: stream the same bytes. If the
-        // file changes in between, S3 rejects the digest (or the ETag check catches it).
-        let signed = !client.config().unsigned_payload;
-        let mut md5 = Md5::new();
-        let mut sha = Sha256::new();
-        let mut buf = vec![0u8; STREAM_BUFFER];
-        let read = copy_observed(
-            &mut file.take(size),
-            &mut io::sink(),
-            &mut buf,
-            &mut |chunk| {
-                md5.update(chunk);
-                if signed {
-                    sha.update(chunk);
-                }
-                if let Some(s) = &mut sum {
-                    s.update(chunk);
-                }
-            },
-        )
-        .map_err(|e| io_err("cannot read", path, e))?;
-        if read != size {
-            return Err(TransferError::Io(format!(
-                "{} changed size while being read",
-                path.display()
-            )));
-        }
-        let md5: [u8; 16] = md5.finalize().into();
-        if content_md5 {
-            headers.push(("content-md5".into(), base64(&md5)));
-        }
-        let digests = finish_digests(&md5, spec, &mut sum, &mut headers);
-        let sha256 = signed.then(|| hex(&sha.finalize()));
-        let open = || -> io::Result<Box<dyn Read>> { Ok(Box::new(File::open(path)?.take(size))) };
-        let payload = Payload::Stream {
-            len: size,
-            sha256,
-            open: &open,
-        };
-        (
-            client.put_object(store.bucket(), full_key, payload, &headers),
-            digests,
-        )
-    };
-    Ok((returned?, digests))
-}
-
-/// The digests of a single-part upload; adds the checksum header when one is computed.
-fn finish_digests(
-    md5: &[u8; 16],
-    spec: Option<ChecksumSpec>,
-    sum: &mut Option<Hasher>,
-    headers: &mut Vec<(String, String)>,
-) -> Digests {
-    let checksum = spec.zip(sum.as_mut()).map(|(spec, h)| {
-        let value = checksum::encode(&h.finish_reset());
-        headers.push((spec.algorithm.header().into(), value.clone()));
-        value
-    });
-    Digests {
-        etag: hex(md5),
-        checksum,
+        hasher.update(inline_buf);
+        let part = hasher.finish();
+        let headers = [meta_headers, &digest_headers(&part, content_md5, spec)].concat();
+        let written = client.put_object(
+            store.bucket(),
+            full_key,
+            Payload::Bytes(inline_buf),
+            &headers,
+        )?;
+        return Ok((written, digest::combine(false, spec, &[part])));
     }
+    // First pass: digests for the headers. Second pass: stream the same bytes. If the file
+    // changes in between, S3 rejects the digest (or the ETag check catches it).
+    let signed = !client.config().unsigned_payload;
+    let mut sha = Sha256::new();
+    let mut buf = vec![0u8; STREAM_BUFFER];
+    let read = copy_observed(
+        &mut file.take(size),
+        &mut io::sink(),
+        &mut buf,
+        &mut |chunk| {
+            hasher.update(chunk);
+            if signed {
+                sha.update(chunk);
+            }
+        },
+    )
+    .map_err(|e| io_err("cannot read", path, e))?;
+    if read != size {
+        return Err(changed());
+    }
+    let part = hasher.finish();
+    let headers = [meta_headers, &digest_headers(&part, content_md5, spec)].concat();
+    let open = || -> io::Result<Box<dyn Read>> { Ok(Box::new(File::open(path)?.take(size))) };
+    let payload = Payload::Stream {
+        len: size,
+        sha256: signed.then(|| hex(&sha.finalize())),
+        open: &open,
+    };
+    let written = client.put_object(store.bucket(), full_key, payload, &headers)?;
+    Ok((written, digest::combine(false, spec, &[part])))
 }
