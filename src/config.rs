@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use crate::integrity::checksum::{Algorithm, ChecksumSpec};
 use crate::integrity::etag::PartLayout;
 use crate::s3::ClientConfig;
+use crate::util::pattern::Pattern;
+use crate::util::time::Timestamp;
 
 /// One side of the sync.
 #[derive(Debug, Clone)]
@@ -78,6 +80,64 @@ pub struct MetadataOptions {
     pub sse_kms_key_id: Option<String>,
 }
 
+/// Which source objects a run looks at. Filters 1–6 (times, sizes, key patterns) are decided
+/// from the listing; the content filters need the object's headers or tags and run after the
+/// update check, in the order the fields are listed.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Only objects last modified before this time.
+    pub mtime_before: Option<Timestamp>,
+    /// Only objects last modified at or after this time.
+    pub mtime_after: Option<Timestamp>,
+    /// Only objects smaller than this many bytes.
+    pub smaller_size: Option<u64>,
+    /// Only objects of at least this many bytes.
+    pub larger_size: Option<u64>,
+    /// Only relative keys matching this pattern.
+    pub include_key: Option<Pattern>,
+    /// No relative keys matching this pattern.
+    pub exclude_key: Option<Pattern>,
+    pub include_content_type: Option<Pattern>,
+    pub exclude_content_type: Option<Pattern>,
+    /// Matched against `key=value,…` of the user metadata, sorted by key, values URL-encoded.
+    pub include_metadata: Option<Pattern>,
+    pub exclude_metadata: Option<Pattern>,
+    /// Matched against `key=value&…` of the tags, sorted by key, both URL-encoded.
+    pub include_tag: Option<Pattern>,
+    pub exclude_tag: Option<Pattern>,
+    /// With `delete`: target objects left out by the key patterns are deleted too.
+    pub delete_excluded: bool,
+}
+
+impl Filters {
+    /// Whether a filter needs the source object's headers (one HeadObject per S3 object).
+    pub fn needs_content(&self) -> bool {
+        self.include_content_type.is_some()
+            || self.exclude_content_type.is_some()
+            || self.include_metadata.is_some()
+            || self.exclude_metadata.is_some()
+            || self.needs_tags()
+    }
+
+    /// Whether a filter needs the source object's tags (GetObjectTagging when it has some).
+    pub fn needs_tags(&self) -> bool {
+        self.include_tag.is_some() || self.exclude_tag.is_some()
+    }
+}
+
+/// Conditional writes to an S3 target: a write or delete whose condition fails is skipped
+/// with a warning.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Conditions {
+    /// Writes and deletes carry `If-Match` with the target ETag seen (and a write where no
+    /// target object was seen carries `If-None-Match: *`).
+    pub if_match: bool,
+    /// Writes carry `If-None-Match: *`: existing objects are never replaced.
+    pub if_none_match: bool,
+    /// Server-side copies carry `x-amz-copy-source-if-match` with the listed source ETag.
+    pub copy_source_if_match: bool,
+}
+
 /// What the run prints and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutputConfig {
@@ -146,6 +206,16 @@ pub struct Config {
     pub enable_additional_checksum: bool,
     /// Learn the exact part sizes of multipart S3 objects before transferring them.
     pub auto_chunksize: bool,
+    pub filters: Filters,
+    /// Report as errors the warnings about single objects that could not be synced (not
+    /// found, access denied, failed precondition, archived, unsafe key, unreadable file).
+    pub warn_as_error: bool,
+    /// Skip archived (Glacier) objects that cannot be read without a warning.
+    pub ignore_glacier_warnings: bool,
+    /// Ask the target about each source object (HeadObject or stat) instead of relying on
+    /// the target listing.
+    pub head_each_target: bool,
+    pub conditions: Conditions,
 }
 
 impl Config {
@@ -185,6 +255,11 @@ impl Config {
             verify_checksum: true,
             enable_additional_checksum: false,
             auto_chunksize: false,
+            filters: Filters::default(),
+            warn_as_error: false,
+            ignore_glacier_warnings: false,
+            head_each_target: false,
+            conditions: Conditions::default(),
         }
     }
 }

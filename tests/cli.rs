@@ -26,6 +26,29 @@ fn malformed_values_exit_2_naming_the_option() {
         ),
         (&["--no-such-option"], "--no-such-option"),
         (&["--dry-run=1"], "--dry-run"),
+        (&["--filter-include-regex", "("], "--filter-include-regex"),
+        (&["--filter-exclude-regex", "a)"], "--filter-exclude-regex"),
+        (&["--filter-larger-size", "5XB"], "--filter-larger-size"),
+        (&["--filter-smaller-size", "-1"], "--filter-smaller-size"),
+        (
+            &["--filter-mtime-before", "yesterday"],
+            "--filter-mtime-before",
+        ),
+        (
+            &["--filter-mtime-after", "2024-13-01T00:00:00Z"],
+            "--filter-mtime-after",
+        ),
+        (
+            &["--filter-include-metadata-regex", "a=b"],
+            "--filter-include-metadata-regex",
+        ),
+        (
+            &["--filter-exclude-tag-regex", "a=b"],
+            "--filter-exclude-tag-regex",
+        ),
+        (&["--delete-excluded"], "--delete-excluded"),
+        (&["--copy-source-if-match"], "--copy-source-if-match"),
+        (&["--if-match", "--if-none-match"], "--if-none-match"),
     ];
     for (extra, name) in cases {
         let mut a = args(extra);

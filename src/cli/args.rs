@@ -107,6 +107,44 @@ pub struct Args {
     #[argh(switch)]
     pub target_force_path_style: bool,
 
+    // Filtering (applied in this order; see README "Filters")
+    /// only objects last modified before this time (RFC 3339, e.g. 2024-01-31T00:00:00Z)
+    #[argh(option)]
+    pub filter_mtime_before: Option<String>,
+    /// only objects last modified at or after this time (RFC 3339)
+    #[argh(option)]
+    pub filter_mtime_after: Option<String>,
+    /// only objects smaller than this size (e.g. 10MiB; B, KB, KiB … TB, TiB)
+    #[argh(option)]
+    pub filter_smaller_size: Option<String>,
+    /// only objects of at least this size (e.g. 1KB)
+    #[argh(option)]
+    pub filter_larger_size: Option<String>,
+    /// only keys (relative to SOURCE) matching this regular expression (lookaround allowed)
+    #[argh(option)]
+    pub filter_include_regex: Option<String>,
+    /// no keys (relative to SOURCE) matching this regular expression
+    #[argh(option)]
+    pub filter_exclude_regex: Option<String>,
+    /// only objects whose Content-Type matches this regular expression
+    #[argh(option)]
+    pub filter_include_content_type_regex: Option<String>,
+    /// no objects whose Content-Type matches this regular expression
+    #[argh(option)]
+    pub filter_exclude_content_type_regex: Option<String>,
+    /// only S3 objects whose user metadata, as sorted key=value pairs joined by ',', matches
+    #[argh(option)]
+    pub filter_include_metadata_regex: Option<String>,
+    /// no S3 objects whose user metadata (sorted key=value,key=value) matches
+    #[argh(option)]
+    pub filter_exclude_metadata_regex: Option<String>,
+    /// only S3 objects whose tags, as sorted key=value pairs joined by '&', match
+    #[argh(option)]
+    pub filter_include_tag_regex: Option<String>,
+    /// no S3 objects whose tags (sorted key=value&key=value) match
+    #[argh(option)]
+    pub filter_exclude_tag_regex: Option<String>,
+
     // Update checking
     /// transfer everything, without comparing with the target
     #[argh(switch)]
@@ -152,6 +190,10 @@ pub struct Args {
     /// and checksums verify exactly
     #[argh(switch)]
     pub auto_chunksize: bool,
+    /// do not give objects written to S3 Express One Zone buckets (names ending --x-s3) a
+    /// full-object CRC64NVME checksum by default
+    #[argh(switch)]
+    pub disable_express_one_zone_additional_checksum: bool,
 
     // Performance
     /// objects transferred at once (default 16)
@@ -275,6 +317,13 @@ pub struct Args {
     /// accepted for compatibility: logs never carry colours
     #[argh(switch)]
     pub disable_color_tracing: bool,
+    /// accepted for compatibility: -vvv already logs every S3 request (operation, key and
+    /// status; never headers or secrets)
+    #[argh(switch)]
+    pub aws_sdk_tracing: bool,
+    /// accepted for compatibility: there are no tracing spans to show
+    #[argh(switch)]
+    pub span_events_tracing: bool,
 
     // Retries and timeouts
     /// attempts per request, the first included (default 10)
@@ -306,6 +355,32 @@ pub struct Args {
     /// delete at most this many objects (needs --delete)
     #[argh(option)]
     pub max_delete: Option<u64>,
+    /// with --delete, also delete target objects that --filter-include-regex or
+    /// --filter-exclude-regex leave out
+    #[argh(switch)]
+    pub delete_excluded: bool,
+    /// ask the target about each object (HeadObject or stat) instead of trusting its listing
+    #[argh(switch)]
+    pub head_each_target: bool,
+    /// report as errors (exit 1) the objects skipped for being missing, forbidden, archived,
+    /// unsafe to write or failing a condition
+    #[argh(switch)]
+    pub warn_as_error: bool,
+    /// skip archived (Glacier) objects that cannot be read without a warning
+    #[argh(switch)]
+    pub ignore_glacier_warnings: bool,
+
+    // Conditional writes
+    /// writes and deletes only succeed if the target object still has the ETag seen
+    /// (If-Match); new objects only if none appeared meanwhile
+    #[argh(switch)]
+    pub if_match: bool,
+    /// never replace an existing target object (If-None-Match: *)
+    #[argh(switch)]
+    pub if_none_match: bool,
+    /// server-side copies only if the source still has the listed ETag (needs --server-side-copy)
+    #[argh(switch)]
+    pub copy_source_if_match: bool,
 }
 
 fn size_arg(value: &str) -> Result<u64, String> {

@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod argv;
+mod selection;
 mod validate;
 
 use std::ffi::OsString;

@@ -504,6 +504,8 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         }
     }
     let target_is_s3 = matches!(target_place, Place::S3 { .. });
+    let selection =
+        super::selection::check(args, matches!(source_place, Place::S3 { .. }), target_is_s3)?;
     if !target_is_s3 {
         let s3_only = [
             (args.cache_control.is_some(), "--cache-control"),
@@ -728,6 +730,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         show_progress: !args.show_no_progress,
         log_to_stderr: args.tracing_stderr,
     };
+    super::selection::apply(selection, args, &mut config);
     Ok(config)
 }
 

@@ -1,22 +1,28 @@
 //! The last stage: removing target objects that have no source counterpart.
 
+use super::Run;
 use super::stats::Stats;
+use crate::s3::ErrorKind;
 use crate::s3::ops::DELETE_BATCH;
-use crate::storage::Store;
+use crate::storage::s3::S3Store;
+use crate::storage::{Entry, Store};
 
-/// Deletes `keys` (relative keys) from `target`, counting successes and failures.
-pub fn delete_keys(target: &Store, keys: &[String], dry_run: bool, stats: &Stats) {
-    if dry_run {
-        for key in keys {
-            log::info!(key = key.as_str(); "[dry-run] delete completed.");
+/// Deletes `entries` (as the target listing showed them) from the run's target, counting
+/// successes and failures.
+pub(crate) fn delete_entries(run: &Run<'_>, entries: &[Entry]) {
+    let stats = &run.stats;
+    if run.config.dry_run {
+        for entry in entries {
+            log::info!(key = entry.key.as_str(); "[dry-run] delete completed.");
             Stats::add(&stats.deleted, 1);
         }
         return;
     }
-    match target {
+    match run.target {
+        Store::S3(s3) if run.config.conditions.if_match => delete_if_unchanged(run, s3, entries),
         Store::S3(s3) => {
-            for batch in keys.chunks(DELETE_BATCH) {
-                let full: Vec<String> = batch.iter().map(|k| s3.full_key(k)).collect();
+            for batch in entries.chunks(DELETE_BATCH) {
+                let full: Vec<String> = batch.iter().map(|e| s3.full_key(&e.key)).collect();
                 match s3.client().delete_objects(s3.bucket(), &full) {
                     Ok(result) => {
                         for (key, code, message) in &result.errors {
@@ -38,21 +44,51 @@ pub fn delete_keys(target: &Store, keys: &[String], dry_run: bool, stats: &Stats
             }
         }
         Store::Local(local) => {
-            for key in keys {
-                let path = local.path_of(key);
+            for entry in entries {
+                let path = local.path_of(&entry.key);
                 match std::fs::remove_file(&path) {
                     Ok(()) => {
-                        log::info!(key = key.as_str(); "delete completed.");
+                        log::info!(key = entry.key.as_str(); "delete completed.");
                         Stats::add(&stats.deleted, 1);
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                         log::debug!("{} was already gone", path.display());
                     }
                     Err(e) => {
-                        log::error!(key = key.as_str(); "cannot delete {}: {e}", path.display());
+                        log::error!(key = entry.key.as_str(); "cannot delete {}: {e}", path.display());
                         Stats::add(&stats.errors, 1);
                     }
                 }
+            }
+        }
+    }
+}
+
+/// `--if-match`: one DeleteObject per key, each only if the object still has the ETag the
+/// listing showed; one that changed meanwhile is kept, with a warning.
+fn delete_if_unchanged(run: &Run<'_>, s3: &S3Store, entries: &[Entry]) {
+    for entry in entries {
+        let full_key = s3.full_key(&entry.key);
+        let headers: Vec<(String, String)> = entry
+            .etag
+            .iter()
+            .map(|etag| ("if-match".to_string(), etag.clone()))
+            .collect();
+        match s3
+            .client()
+            .delete_object_with(s3.bucket(), &full_key, &headers)
+        {
+            Ok(()) => {
+                log::info!(key = full_key.as_str(); "delete completed.");
+                Stats::add(&run.stats.deleted, 1);
+            }
+            Err(e) if e.kind == ErrorKind::Precondition => run.object_problem(
+                &full_key,
+                "delete precondition (--if-match) failed: the object changed since it was listed; kept",
+            ),
+            Err(e) => {
+                log::error!(key = full_key.as_str(); "delete failed: {e}");
+                Stats::add(&run.stats.errors, 1);
             }
         }
     }

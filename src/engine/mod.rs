@@ -19,6 +19,7 @@
 mod compare;
 pub mod delete;
 pub mod diff;
+pub mod filter;
 pub mod parts;
 pub mod progress;
 pub mod stats;
@@ -75,6 +76,19 @@ pub(crate) struct Run<'a> {
 impl Run<'_> {
     pub(crate) fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// A single object could not be synced for a reason that concerns it alone (missing,
+    /// forbidden, archived, unsafe to write, a failed condition): a warning, or an error
+    /// with `--warn-as-error`. The run goes on either way.
+    pub(crate) fn object_problem(&self, key: &str, message: &str) {
+        if self.config.warn_as_error {
+            log::error!(key = key; "{message}");
+            Stats::add(&self.stats.errors, 1);
+        } else {
+            log::warn!(key = key; "{message}");
+            Stats::add(&self.stats.warnings, 1);
+        }
     }
 
     /// Records the error that stops the run (the first one wins) and cancels everything.
@@ -189,8 +203,7 @@ impl Iterator for Listed<'_, '_> {
             match self.rx.recv() {
                 Ok(Ok(ListItem::Entry(e))) => return Some(e),
                 Ok(Ok(ListItem::Warning(w))) => {
-                    log::warn!(path = w.path.as_str(); "{}", w.message);
-                    Stats::add(&self.run.stats.warnings, 1);
+                    self.run.object_problem(&w.path, &w.message);
                     if w.incomplete {
                         self.incomplete.set(true);
                     }
@@ -213,13 +226,28 @@ pub(crate) struct Job {
     pub(crate) compare_content: bool,
     /// The data is up to date; only the tags may need syncing (`--sync-latest-tagging`).
     pub(crate) tags_only: bool,
+    /// `--head-each-target`: the worker asks the target about the object and runs the
+    /// update check itself.
+    pub(crate) head_target: bool,
+}
+
+impl Job {
+    fn transfer(source: Entry, target: Option<Entry>) -> Job {
+        Job {
+            source,
+            target,
+            compare_content: false,
+            tags_only: false,
+            head_target: false,
+        }
+    }
 }
 
 fn pipeline(run: &Run<'_>) {
     let config = run.config;
     let (parts, part_rx) = PartQueue::new();
     let source_incomplete = Cell::new(false);
-    let mut to_delete: Vec<String> = Vec::new();
+    let mut to_delete: Vec<Entry> = Vec::new();
     std::thread::scope(|part_scope| {
         for _ in 0..config.max_parallel_uploads {
             let rx = part_rx.clone();
@@ -230,6 +258,7 @@ fn pipeline(run: &Run<'_>) {
             config,
             parts: &parts,
             cancel: &run.cancel,
+            conditions: transfer::Conditions::default(),
         };
         std::thread::scope(|inner| {
             let (job_tx, job_rx) = bounded::<Job>(config.worker_size * 2);
@@ -240,7 +269,9 @@ fn pipeline(run: &Run<'_>) {
             }
             drop(job_rx);
             let target_incomplete = Cell::new(false);
-            let list_target = !config.remove_modified_filter || config.delete;
+            // With --head-each-target the workers ask the target about each object instead.
+            let list_target =
+                !(config.remove_modified_filter || config.head_each_target) || config.delete;
             let source_rx = spawn_lister(
                 inner,
                 run.source,
@@ -288,58 +319,89 @@ fn pipeline(run: &Run<'_>) {
 }
 
 /// Turns one merge-join step into a job, a skip, or a deletion candidate.
-fn decide(run: &Run<'_>, pair: Pair, to_delete: &mut Vec<String>) -> Option<Job> {
+fn decide(run: &Run<'_>, pair: Pair, to_delete: &mut Vec<Entry>) -> Option<Job> {
     let config = run.config;
-    match pair {
-        Pair::SourceOnly(source) => Some(Job {
-            source,
-            target: None,
-            compare_content: false,
-            tags_only: false,
-        }),
+    let (source, target) = match pair {
         Pair::TargetOnly(target) => {
-            if config.delete {
-                to_delete.push(target.key);
+            if config.delete && deletable(run, &target.key) {
+                to_delete.push(target);
             }
-            None
+            return None;
         }
-        Pair::Both(source, target) => {
-            let verdict = if config.remove_modified_filter {
-                Verdict::Transfer
-            } else {
-                diff::check(config.update_check, &source, &target)
-            };
-            match verdict {
-                Verdict::Transfer => Some(Job {
-                    source,
-                    target: Some(target),
-                    compare_content: false,
-                    tags_only: false,
-                }),
-                Verdict::CompareContent => Some(Job {
-                    source,
-                    target: Some(target),
-                    compare_content: true,
-                    tags_only: false,
-                }),
-                Verdict::Skip(_) if config.sync_latest_tagging => Some(Job {
-                    source,
-                    target: Some(target),
-                    compare_content: false,
-                    tags_only: true,
-                }),
-                Verdict::Skip(reason) => {
-                    log::debug!(key = source.key.as_str(); "object filtered: {reason}.");
-                    Stats::add(&run.stats.skipped, 1);
-                    None
-                }
-            }
+        Pair::SourceOnly(source) => (source, None),
+        Pair::Both(source, target) => (source, Some(target)),
+    };
+    // A filtered object is left alone on both sides: its target counterpart is not deleted.
+    match filter::by_listing(&config.filters, &source) {
+        Ok(None) => {}
+        Ok(Some(option)) => {
+            log::debug!(key = source.key.as_str(), name = option; "object filtered.");
+            Stats::add(&run.stats.skipped, 1);
+            return None;
+        }
+        Err(message) => {
+            run.object_problem(&source.key, &format!("{message}; skipped"));
+            Stats::add(&run.stats.skipped, 1);
+            return None;
+        }
+    }
+    if config.head_each_target {
+        return Some(Job {
+            head_target: true,
+            ..Job::transfer(source, None)
+        });
+    }
+    update_check(run, source, target)
+}
+
+/// Whether `--delete` may remove this target-only object: the key filters must not leave it
+/// out (unless `--delete-excluded`).
+fn deletable(run: &Run<'_>, key: &str) -> bool {
+    match filter::in_key_scope(&run.config.filters, key) {
+        Ok(true) => true,
+        Ok(false) => {
+            log::debug!(key = key; "delete object filtered.");
+            false
+        }
+        Err(message) => {
+            run.object_problem(key, &format!("{message}; not deleted"));
+            false
+        }
+    }
+}
+
+/// The update check on a source object and what the target has under its key: a job, or a
+/// skip (counted).
+pub(crate) fn update_check(run: &Run<'_>, source: Entry, target: Option<Entry>) -> Option<Job> {
+    let config = run.config;
+    let Some(target) = target else {
+        return Some(Job::transfer(source, None));
+    };
+    let verdict = if config.remove_modified_filter {
+        Verdict::Transfer
+    } else {
+        diff::check(config.update_check, &source, &target)
+    };
+    match verdict {
+        Verdict::Transfer => Some(Job::transfer(source, Some(target))),
+        Verdict::CompareContent => Some(Job {
+            compare_content: true,
+            ..Job::transfer(source, Some(target))
+        }),
+        Verdict::Skip(_) if config.sync_latest_tagging => Some(Job {
+            tags_only: true,
+            ..Job::transfer(source, Some(target))
+        }),
+        Verdict::Skip(reason) => {
+            log::debug!(key = source.key.as_str(); "object filtered: {reason}.");
+            Stats::add(&run.stats.skipped, 1);
+            None
         }
     }
 }
 
 /// Deletes the target-only keys, but only after a clean run with a complete source listing.
-fn delete_phase(run: &Run<'_>, to_delete: &[String], source_incomplete: bool) {
+fn delete_phase(run: &Run<'_>, to_delete: &[Entry], source_incomplete: bool) {
     let config = run.config;
     if run.cancelled() || run.stats.snapshot().errors > 0 {
         log::warn!(
@@ -360,7 +422,7 @@ fn delete_phase(run: &Run<'_>, to_delete: &[String], source_incomplete: bool) {
     let limit = config
         .max_delete
         .map_or(to_delete.len(), |m| m.min(to_delete.len() as u64) as usize);
-    delete::delete_keys(run.target, &to_delete[..limit], config.dry_run, &run.stats);
+    delete::delete_entries(run, &to_delete[..limit]);
     if limit < to_delete.len() {
         log::warn!(
             "--max-delete {limit} reached: {} more objects were not deleted",

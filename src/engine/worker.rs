@@ -4,11 +4,13 @@
 use crossbeam_channel::Receiver;
 
 use super::compare::{self, Same};
+use super::filter::{self, Content};
 use super::stats::Stats;
-use super::transfer::{self, Ctx, Outcome, TransferError};
+use super::transfer::{self, Conditions, Ctx, Outcome, TransferError};
 use super::{Job, Run};
 use crate::s3::ops::ObjectMeta;
 use crate::storage::{Entry, Store, mime};
+use crate::util::time::Timestamp;
 
 pub(crate) fn worker<'a>(run: &'a Run<'a>, jobs: Receiver<Job>, ctx: &Ctx<'_, 'a>) {
     let mut buf = Vec::new();
@@ -68,10 +70,132 @@ fn sync_tags(run: &Run<'_>, key: &str) -> Result<bool, TransferError> {
     Ok(true)
 }
 
+/// `--head-each-target`: what the target holds under the key now, asked directly.
+fn target_now(run: &Run<'_>, key: &str) -> Result<Option<Entry>, TransferError> {
+    match run.target {
+        Store::S3(dst) => Ok(dst
+            .client()
+            .head_object(dst.bucket(), &dst.full_key(key))?
+            .map(|head| Entry {
+                key: key.to_string(),
+                size: head.size,
+                last_modified: head.last_modified.unwrap_or_default(),
+                etag: head.etag,
+            })),
+        Store::Local(dst) => {
+            let path = dst.path_of(key);
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => Ok(Some(Entry {
+                    key: key.to_string(),
+                    size: meta.len(),
+                    last_modified: meta
+                        .modified()
+                        .map(Timestamp::from_system)
+                        .unwrap_or_default(),
+                    etag: None,
+                })),
+                Ok(_) => Ok(None),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(transfer::io_err("cannot read", &path, e)),
+            }
+        }
+    }
+}
+
+/// What the content filters look at: the source's Content-Type (guessed from the extension
+/// for a local file), user metadata and tags.
+fn content_of(run: &Run<'_>, entry: &Entry) -> Result<Content, TransferError> {
+    let filters = &run.config.filters;
+    match run.source {
+        Store::Local(_) => Ok(Content {
+            content_type: run.config.metadata.guess_mime_type.then(|| {
+                mime::guess(&entry.key).unwrap_or_else(|| "application/octet-stream".into())
+            }),
+            ..Content::default()
+        }),
+        Store::S3(src) => {
+            let full_key = src.full_key(&entry.key);
+            let head = src
+                .client()
+                .head_object(src.bucket(), &full_key)?
+                .ok_or_else(|| TransferError::SourceGone(format!("{full_key} disappeared")))?;
+            let tags = if filters.needs_tags() && head.tag_count.unwrap_or(0) > 0 {
+                let tags = src.client().get_object_tagging(src.bucket(), &full_key)?;
+                filter::tags_text(&tags)
+            } else {
+                None
+            };
+            Ok(Content {
+                content_type: head.meta.content_type.clone(),
+                metadata: filter::metadata_text(&head.meta.user),
+                tags,
+            })
+        }
+    }
+}
+
+/// Filters 9–14. Returns whether the object passes; a filtered one is counted as skipped.
+fn passes_content_filters(run: &Run<'_>, entry: &Entry) -> bool {
+    if !run.config.filters.needs_content() {
+        return true;
+    }
+    let key = entry.key.as_str();
+    let verdict = content_of(run, entry).map(|c| filter::by_content(&run.config.filters, &c));
+    match verdict {
+        Ok(Ok(None)) => return true,
+        Ok(Ok(Some(option))) => log::debug!(key = key, name = option; "object filtered."),
+        Ok(Err(message)) => run.object_problem(key, &format!("{message}; skipped")),
+        Err(e) => {
+            handle_error(run, key, e);
+            return false;
+        }
+    }
+    Stats::add(&run.stats.skipped, 1);
+    false
+}
+
+/// The conditional headers of the job's writes.
+fn conditions_of(run: &Run<'_>, job: &Job) -> Conditions {
+    let wanted = run.config.conditions;
+    let mut write = Vec::new();
+    if wanted.if_match {
+        match job.target.as_ref().and_then(|t| t.etag.clone()) {
+            Some(etag) => write.push(("if-match".to_string(), etag)),
+            // Nothing was there: only write if nothing appeared meanwhile.
+            None => write.push(("if-none-match".to_string(), "*".to_string())),
+        }
+    }
+    if wanted.if_none_match {
+        write.push(("if-none-match".to_string(), "*".to_string()));
+    }
+    Conditions {
+        write,
+        copy_source_etag: if wanted.copy_source_if_match {
+            job.source.etag.clone()
+        } else {
+            None
+        },
+    }
+}
+
 fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>) {
     let key = job.source.key.as_str();
     let stats = &run.stats;
+    if job.head_target {
+        match target_now(run, key) {
+            Ok(target) => {
+                if let Some(next) = super::update_check(run, job.source, target) {
+                    process(run, next, ctx, buf);
+                }
+            }
+            Err(e) => handle_error(run, key, e),
+        }
+        return;
+    }
     if job.tags_only {
+        if !passes_content_filters(run, &job.source) {
+            return;
+        }
         match sync_tags(run, key) {
             Ok(true) => {
                 let dry = if run.config.dry_run { "[dry-run] " } else { "" };
@@ -108,6 +232,9 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
             Err(e) => return handle_error(run, key, e),
         }
     }
+    if !passes_content_filters(run, &job.source) {
+        return;
+    }
     let source_last_modified = job.source.last_modified.rfc3339_millis();
     if run.config.dry_run {
         log::info!(
@@ -127,6 +254,12 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
         Stats::add(&stats.skipped, 1);
         return;
     }
+    let ctx = &Ctx {
+        config: ctx.config,
+        parts: ctx.parts,
+        cancel: ctx.cancel,
+        conditions: conditions_of(run, &job),
+    };
     let mut attempt = 1;
     let result = loop {
         match transfer_once(run, &job, ctx, buf) {
@@ -243,12 +376,14 @@ fn handle_error(run: &Run<'_>, key: &str, e: TransferError) {
     match e {
         TransferError::Cancelled => {}
         TransferError::SourceGone(m) => {
-            log::warn!(key = key; "object not found, skipped: {m}");
-            Stats::add(&run.stats.warnings, 1);
+            run.object_problem(key, &format!("object not found, skipped: {m}"));
         }
         TransferError::Refused(m) => {
-            log::warn!(key = key; "skipped: {m}");
-            Stats::add(&run.stats.warnings, 1);
+            run.object_problem(key, &format!("skipped: {m}"));
+            Stats::add(&run.stats.skipped, 1);
+        }
+        e if e.is_archived() && run.config.ignore_glacier_warnings => {
+            log::debug!(key = key; "archived object skipped: {e}");
             Stats::add(&run.stats.skipped, 1);
         }
         e if e.is_fatal() => {
@@ -257,8 +392,7 @@ fn handle_error(run: &Run<'_>, key: &str, e: TransferError) {
         }
         e if e.skip_reason().is_some() => {
             let reason = e.skip_reason().unwrap_or_default();
-            log::warn!(key = key; "{reason}, skipped: {e}");
-            Stats::add(&run.stats.warnings, 1);
+            run.object_problem(key, &format!("{reason}, skipped: {e}"));
             Stats::add(&run.stats.skipped, 1);
         }
         e => {

@@ -388,6 +388,12 @@ impl Client {
         let resp = result.map_err(|e| transport_error(req.op, &addr.authority, e))?;
         let (parts, body) = resp.into_parts();
         let status = parts.status.as_u16();
+        // The operation and the answer only: never headers, which carry the signature.
+        log::trace!(
+            op = req.op, method = req.method, bucket = req.bucket, key = req.key.unwrap_or(""),
+            status = status;
+            "s3 request."
+        );
         if (200..300).contains(&status) {
             return Ok(Response {
                 status,

@@ -403,8 +403,21 @@ impl Client {
 
     /// DeleteObject.
     pub fn delete_object(&self, bucket: &str, key: &str) -> Result<(), S3Error> {
-        self.send_text(&Request::new("DeleteObject", "DELETE", bucket, Some(key)))
-            .map(|_| ())
+        self.delete_object_with(bucket, key, &[])
+    }
+
+    /// DeleteObject with extra headers (e.g. `If-Match`).
+    pub fn delete_object_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        headers: &[(String, String)],
+    ) -> Result<(), S3Error> {
+        let req = with_headers(
+            Request::new("DeleteObject", "DELETE", bucket, Some(key)),
+            headers,
+        );
+        self.send_text(&req).map(|_| ())
     }
 
     /// DeleteObjects for up to [`DELETE_BATCH`] keys (quiet mode: the result lists failures only).
@@ -483,6 +496,8 @@ pub struct CopySource<'a> {
     pub key: &'a str,
     /// The source's SSE-C key, sent as `x-amz-copy-source-server-side-encryption-customer-*`.
     pub sse_c: Option<&'a super::SseCustomerKey>,
+    /// Copy only if the source still has this ETag (`x-amz-copy-source-if-match`).
+    pub if_match: Option<&'a str>,
 }
 
 impl CopySource<'_> {
@@ -500,6 +515,9 @@ impl CopySource<'_> {
         let mut out = vec![("x-amz-copy-source".to_string(), self.header())];
         if let Some(k) = self.sse_c {
             out.extend(k.headers("x-amz-copy-source-"));
+        }
+        if let Some(etag) = self.if_match {
+            out.push(("x-amz-copy-source-if-match".to_string(), etag.to_string()));
         }
         out
     }

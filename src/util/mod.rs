@@ -1,5 +1,6 @@
 //! Small, dependency-free helpers shared by every layer: text encodings, time formats and byte sizes.
 
 pub mod encoding;
+pub mod pattern;
 pub mod size;
 pub mod time;

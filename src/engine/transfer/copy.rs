@@ -180,6 +180,7 @@ fn stream_single(
             .map(|i| headers.remove(i).1);
         headers.extend(t.headers(encoding.as_deref()));
     }
+    headers.extend(ctx.conditions.write.iter().cloned());
     let open = || Ok(Trailer::wrap(trailer.as_ref(), body.open()?));
     let payload = Trailer::payload(trailer.as_ref(), head.size, &open);
     let written = target
@@ -347,10 +348,12 @@ fn server_copy<'a>(
         let mut all = headers;
         all.push(("x-amz-metadata-directive".into(), "REPLACE".into()));
         all.push(("x-amz-tagging-directive".into(), "REPLACE".into()));
+        all.extend(ctx.conditions.write.iter().cloned());
         let from = CopySource {
             bucket: source.bucket(),
             key: src_key,
             sse_c: source.client().config().sse_c.as_ref(),
+            if_match: ctx.conditions.copy_source_etag.as_deref(),
         };
         target
             .client()
@@ -360,6 +363,7 @@ fn server_copy<'a>(
             bucket: source.bucket(),
             key: Arc::from(src_key),
             sse_c: source.client().config().sse_c.as_ref(),
+            if_match: ctx.conditions.copy_source_etag.as_deref().map(Arc::from),
         };
         let (parts, same) = copy_parts(ctx, source, src_key, &head)?;
         same_parts = same;

@@ -75,6 +75,9 @@ impl TransferError {
     /// reference does: it is archived (Glacier) or this object alone is off limits.
     pub fn skip_reason(&self) -> Option<&'static str> {
         match self {
+            TransferError::S3(e) if e.kind == ErrorKind::Precondition => {
+                Some("precondition (--if-match, --if-none-match or --copy-source-if-match) failed")
+            }
             TransferError::S3(e) if e.code == "InvalidObjectState" => {
                 Some("the object is archived (e.g. Glacier) and cannot be read until restored")
             }
@@ -83,6 +86,14 @@ impl TransferError {
             }
             _ => None,
         }
+    }
+}
+
+impl TransferError {
+    /// Whether the object is archived (Glacier, Deep Archive) and must be restored before it
+    /// can be read.
+    pub fn is_archived(&self) -> bool {
+        matches!(self, TransferError::S3(e) if e.code == "InvalidObjectState")
     }
 }
 
@@ -119,12 +130,24 @@ pub struct Ctx<'o, 'a> {
     pub config: &'a Config,
     pub parts: &'o PartQueue<'a>,
     pub cancel: &'a AtomicBool,
+    /// The conditions of the object being transferred (`--if-match` and friends).
+    pub conditions: Conditions,
 }
 
 impl Ctx<'_, '_> {
     pub fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
     }
+}
+
+/// The conditional headers of one object's writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conditions {
+    /// `If-Match` / `If-None-Match`, sent with the request that makes the object visible:
+    /// PutObject, CopyObject or CompleteMultipartUpload (never with the parts).
+    pub write: Vec<(String, String)>,
+    /// The source ETag for `x-amz-copy-source-if-match` on CopyObject and UploadPartCopy.
+    pub copy_source_etag: Option<String>,
 }
 
 /// What a finished transfer proved.

@@ -45,6 +45,8 @@ pub enum PartSource<'a> {
         bucket: &'a str,
         key: Arc<str>,
         sse_c: Option<&'a crate::s3::SseCustomerKey>,
+        /// `x-amz-copy-source-if-match` for every part.
+        if_match: Option<Arc<str>>,
     },
 }
 
@@ -195,7 +197,13 @@ pub fn upload<'a>(
         .into_iter()
         .map(|(number, sent)| sent.completed(number, spec))
         .collect();
-    match client.complete_multipart_upload(bucket, full_key, &upload_id, &list, &[]) {
+    match client.complete_multipart_upload(
+        bucket,
+        full_key,
+        &upload_id,
+        &list,
+        &ctx.conditions.write,
+    ) {
         Ok(written) => Ok(Completed {
             written,
             expected: digests.map(|d| digest::combine(true, spec, &d)),
@@ -351,11 +359,17 @@ fn send_part(
                 }),
             })
         }),
-        PartSource::ServerCopy { bucket, key, sse_c } => {
+        PartSource::ServerCopy {
+            bucket,
+            key,
+            sse_c,
+            if_match,
+        } => {
             let from = CopySource {
                 bucket,
                 key,
                 sse_c: *sse_c,
+                if_match: if_match.as_deref(),
             };
             let etag = client.upload_part_copy(
                 part.bucket,

@@ -78,7 +78,7 @@ pub fn upload_file<'a>(
             size,
             config.content_md5,
             config.checksum,
-            headers,
+            &[headers, &ctx.conditions.write].concat(),
             inline_buf,
         )?;
         (written, Some(digests))

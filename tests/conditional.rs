@@ -1,0 +1,151 @@
+//! Conditional writes (`--if-match`, `--if-none-match`, `--copy-source-if-match`) against
+//! moto, which evaluates the conditions: a failed one skips the object with a warning (an
+//! error with `--warn-as-error`) and leaves the target as it was.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Kind, RecordingProxy, World, data, md5_hex, touch, write_file};
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn port_of(w: &World) -> u16 {
+    w.endpoint()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("endpoint port")
+}
+
+#[test]
+fn if_none_match_never_replaces_an_existing_object() {
+    let w = World::new(Kind::Moto);
+    let src = w.path("src");
+    w.put("c/exists", b"original");
+    w.put("c/big", b"original big");
+    // Newer than the target, so the update check alone would overwrite both.
+    touch(&write_file(&src.join("exists"), b"replacement"), 100);
+    let big = data(6 << 20, 7);
+    touch(&write_file(&src.join("big"), &big), 100);
+    write_file(&src.join("fresh"), b"fresh");
+    let run = w.sync(&[
+        "--json-tracing",
+        "--if-none-match",
+        "--multipart-threshold",
+        "5MiB",
+        "--multipart-chunksize",
+        "5MiB",
+        &s(&src),
+        &w.url("c/"),
+    ]);
+    run.assert_code(3);
+    assert_eq!(run.summary("transferred_object"), 1);
+    assert_eq!(run.summary("warning"), 2);
+    assert!(run.stdout.contains("precondition"), "{}", run.stdout);
+    // The single PUT and the multipart upload (refused at completion) both left the
+    // originals in place; the new object was written.
+    assert_eq!(w.get("c/exists"), b"original");
+    assert_eq!(w.get("c/big"), b"original big");
+    assert_eq!(w.get("c/fresh"), b"fresh");
+
+    let run = w.sync(&[
+        "--json-tracing",
+        "--if-none-match",
+        "--warn-as-error",
+        &s(&src),
+        &w.url("c/"),
+    ]);
+    run.assert_code(1);
+    assert_eq!(run.summary("error"), 2);
+    assert_eq!(w.get("c/exists"), b"original");
+}
+
+#[test]
+fn if_match_sends_the_etag_seen_and_guards_new_keys() {
+    let w = World::new(Kind::Moto);
+    let src = w.path("src");
+    w.put("m/a", b"old a");
+    w.put("m/stale", b"target only");
+    let listed_etag = format!("\"{}\"", w.etag("m/a"));
+    let stale_etag = format!("\"{}\"", w.etag("m/stale"));
+    touch(&write_file(&src.join("a"), b"new a"), 100);
+    write_file(&src.join("b"), b"new b");
+    let proxy = RecordingProxy::start(port_of(&w));
+    let mut args = w.target_args();
+    args[1] = proxy.endpoint();
+    args.extend(
+        [
+            "--json-tracing",
+            "--if-match",
+            "--delete",
+            &s(&src),
+            &w.url("m/"),
+        ]
+        .map(String::from),
+    );
+    let run = common::run(&args, &[]);
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), 2);
+    assert_eq!(run.summary("deleted"), 1);
+    assert!(!w.list("m/").contains_key("m/stale"));
+    assert_eq!(md5_hex(&w.get("m/a")), md5_hex(b"new a"));
+    assert_eq!(w.get("m/b"), b"new b");
+    let sent = proxy.sent().to_ascii_lowercase();
+    let put_a = sent
+        .split("put /")
+        .find(|r| r.starts_with(&format!("{}/m/a ", w.bucket)))
+        .unwrap_or_else(|| panic!("no PUT of m/a in:\n{sent}"));
+    assert!(
+        put_a.contains(&format!("if-match: {listed_etag}")),
+        "PUT m/a without If-Match {listed_etag}:\n{put_a}"
+    );
+    let put_b = sent
+        .split("put /")
+        .find(|r| r.starts_with(&format!("{}/m/b ", w.bucket)))
+        .unwrap_or_else(|| panic!("no PUT of m/b in:\n{sent}"));
+    assert!(put_b.contains("if-none-match: *"), "{put_b}");
+    // The deletion is one DeleteObject carrying the ETag the listing showed.
+    let delete = sent
+        .split("delete /")
+        .find(|r| r.starts_with(&format!("{}/m/stale ", w.bucket)))
+        .unwrap_or_else(|| panic!("no DELETE of m/stale in:\n{sent}"));
+    assert!(
+        delete.contains(&format!("if-match: {stale_etag}")),
+        "{delete}"
+    );
+}
+
+#[test]
+fn copy_source_if_match_guards_server_side_copies() {
+    let w = World::new(Kind::Moto);
+    w.put("s/one", b"one");
+    let etag = format!("\"{}\"", w.etag("s/one"));
+    let proxy = RecordingProxy::start(port_of(&w));
+    let mut args = w.source_args();
+    args[1] = proxy.endpoint();
+    let mut target = w.target_args();
+    target[1] = proxy.endpoint();
+    args.extend(target);
+    args.extend(
+        [
+            "--json-tracing",
+            "--server-side-copy",
+            "--copy-source-if-match",
+            &w.url("s/"),
+            &w.url("t/"),
+        ]
+        .map(String::from),
+    );
+    let run = common::run(&args, &[]);
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), 1);
+    assert_eq!(w.get("t/one"), b"one");
+    let sent = proxy.sent().to_ascii_lowercase();
+    assert!(
+        sent.contains(&format!("x-amz-copy-source-if-match: {etag}")),
+        "{sent}"
+    );
+}
