@@ -24,6 +24,10 @@ fn main() -> ExitCode {
             let _ = writeln!(std::io::stdout(), "s3sync {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
+        Command::Completions(script) => {
+            let _ = write!(std::io::stdout(), "{script}");
+            ExitCode::SUCCESS
+        }
         Command::Run(config, rust_log) => {
             s3sync::logging::init(&config.output, rust_log.as_deref());
             let report = s3sync::run(&config);

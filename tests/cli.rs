@@ -132,3 +132,336 @@ fn accelerate_cannot_use_a_custom_endpoint() {
     r.assert_code(2);
     assert!(r.stderr.contains("--target-accelerate"), "{}", r.stderr);
 }
+
+const SHELLS: [&str; 5] = ["bash", "zsh", "fish", "powershell", "elvish"];
+
+/// The long flags `--help` documents, straight from the argument definitions: name, whether
+/// it takes a value.
+fn long_flags() -> Vec<(&'static str, bool)> {
+    flag_descriptions()
+        .into_iter()
+        .map(|(l, v, _)| (l, v))
+        .collect()
+}
+
+/// As [`long_flags`], with each description on one line.
+fn flag_descriptions() -> Vec<(&'static str, bool, String)> {
+    use argh::ArgsInfo;
+    s3sync::cli::Args::get_args_info()
+        .flags
+        .iter()
+        .filter(|f| !f.hidden)
+        .map(|f| {
+            let takes_value = matches!(f.kind, argh_shared::FlagInfoKind::Option { .. });
+            let description = f.description.split_whitespace().collect::<Vec<_>>();
+            (f.long, takes_value, description.join(" "))
+        })
+        .collect()
+}
+
+fn completion_script(shell: &str) -> String {
+    let r = run(&args(&["--auto-complete-shell", shell]), &[]);
+    r.assert_code(0);
+    assert!(r.stderr.is_empty(), "{shell}: {}", r.stderr);
+    assert!(!r.stdout.trim().is_empty(), "{shell}: empty script");
+    r.stdout
+}
+
+/// Writes a script where a shell can read it.
+fn script_file(shell: &str, text: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(common::unique(&format!("completion-{shell}")));
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    path
+}
+
+/// Runs a program (outside s3sync's cleared environment), or None when it is not installed.
+fn shell_output(program: &str, args: &[&str]) -> Option<std::process::Output> {
+    match std::process::Command::new(program).args(args).output() {
+        Ok(out) => Some(out),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("{program} is not installed: its check is skipped");
+            None
+        }
+        Err(e) => panic!("cannot run {program}: {e}"),
+    }
+}
+
+#[test]
+fn completion_scripts_name_every_option() {
+    let flags = long_flags();
+    assert!(flags.len() > 50, "{flags:?}");
+    for shell in SHELLS {
+        let script = completion_script(shell);
+        assert_eq!(script, completion_script(&shell.to_uppercase()));
+        for (long, takes_value) in &flags {
+            let name = long.trim_start_matches("--");
+            // Where each script declares a flag (not where a description mentions it).
+            let declared = match shell {
+                "bash" => script
+                    .split(|c: char| c.is_whitespace() || c == '\'')
+                    .any(|w| w == *long),
+                "zsh" if *takes_value => script.contains(&format!("{long}=[")),
+                "zsh" => script.contains(&format!("{long}[")),
+                "fish" if *takes_value => script.contains(&format!("-l '{name}' -r")),
+                "fish" => script.contains(&format!("-l '{name}' -d")),
+                _ => script.contains(&format!("'{long}'")),
+            };
+            assert!(declared, "{shell} script lacks {long}:\n{script}");
+        }
+    }
+}
+
+#[test]
+fn unknown_completion_shell_exits_2() {
+    for bad in [
+        &["--auto-complete-shell", "tcsh"][..],
+        &["--auto-complete-shell"],
+    ] {
+        let r = run(&args(bad), &[]);
+        r.assert_code(2);
+        assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+        assert!(r.stderr.contains("--auto-complete-shell"), "{}", r.stderr);
+        assert!(r.stdout.is_empty(), "{}", r.stdout);
+    }
+    let r = run(&args(&["--auto-complete-shell", "tcsh"]), &[]);
+    for shell in SHELLS {
+        assert!(r.stderr.contains(shell), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn completion_shell_is_not_read_from_the_environment() {
+    let r = run(
+        &args(&["/definitely/not/here", "s3://b/"]),
+        &[("AUTO_COMPLETE_SHELL", "bash")],
+    );
+    r.assert_code(2);
+    assert!(r.stderr.contains("SOURCE"), "{}", r.stderr);
+    assert!(!r.stdout.contains("complete"), "{}", r.stdout);
+}
+
+#[test]
+fn bash_completion_is_valid_and_completes() {
+    let path = script_file("bash", &completion_script("bash"));
+    let file = path.display().to_string();
+    let check = shell_output("bash", &["--norc", "-n", &file]).unwrap_or_else(|| panic!("no bash"));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    // `t WORD...` completes the last word as bash would, one candidate a line.
+    let flags = long_flags();
+    let value_option = flags
+        .iter()
+        .find(|(_, v)| *v)
+        .map_or("--worker-size", |f| f.0);
+    let switch = flags.iter().find(|(_, v)| !*v).map_or("--dry-run", |f| f.0);
+    let program = format!(
+        r#"source '{file}'
+t() {{ COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); _s3sync; echo "== $*"; printf '%s\n' "${{COMPREPLY[@]}}"; }}
+t s3sync --worker
+t s3sync --
+t s3sync --storage-class STANDARD_
+t s3sync --sse aws : k
+t s3sync {switch} -
+t s3sync {value_option} -
+"#
+    );
+    let out =
+        shell_output("bash", &["--norc", "-c", &program]).unwrap_or_else(|| panic!("no bash"));
+    let _ = std::fs::remove_file(&path);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let replies: Vec<Vec<&str>> = stdout
+        .split("== ")
+        .skip(1)
+        .map(|block| block.lines().skip(1).collect())
+        .collect();
+    assert_eq!(replies.len(), 6, "{stdout}");
+    assert_eq!(replies[0], ["--worker-size"], "{stdout}");
+    let mut longs: Vec<&str> = flags.iter().map(|f| f.0).collect();
+    longs.sort_unstable();
+    let mut offered = replies[1].clone();
+    offered.sort_unstable();
+    assert_eq!(offered, longs, "every long option, nothing else");
+    assert_eq!(replies[2], ["STANDARD_IA"], "{stdout}");
+    // Bash keeps `aws:` of the word and replaces only what follows the colon.
+    assert_eq!(replies[3], ["kms", "kms:dsse"], "{stdout}");
+    assert!(
+        replies[4].contains(&"--help"),
+        "after a switch, options: {stdout}"
+    );
+    assert!(
+        !replies[5].contains(&"--help"),
+        "after {value_option}, a value: {stdout}"
+    );
+}
+
+#[test]
+fn zsh_fish_and_elvish_scripts_are_valid() {
+    let script = completion_script("zsh");
+    check_zsh_specs(&script);
+    let zsh = script_file("zsh", &script);
+    if let Some(out) = shell_output("zsh", &["-f", "-n", &zsh.display().to_string()]) {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_file(&zsh);
+
+    let fish = script_file("fish", &completion_script("fish"));
+    let f = fish.display().to_string();
+    if let Some(out) = shell_output("fish", &["--no-config", "-n", &f]) {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Every long flag, with its own description intact.
+        let program = format!("source '{f}'; complete -C 's3sync --'");
+        let out = shell_output("fish", &["--no-config", "-c", &program])
+            .unwrap_or_else(|| panic!("no fish"));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let mut offered: Vec<&str> = stdout.lines().collect();
+        offered.sort_unstable();
+        let mut expected: Vec<String> = flag_descriptions()
+            .into_iter()
+            .map(|(long, _, description)| format!("{long}\t{description}"))
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(offered, expected);
+
+        let program =
+            format!("source '{f}'; complete -C 's3sync --worker'; complete -C 's3sync --acl pub'");
+        let out = shell_output("fish", &["--no-config", "-c", &program])
+            .unwrap_or_else(|| panic!("no fish"));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let offered: Vec<&str> = stdout
+            .lines()
+            .filter_map(|l| l.split('\t').next())
+            .collect();
+        assert_eq!(
+            offered,
+            ["--worker-size", "public-read", "public-read-write"],
+            "{stdout}"
+        );
+    }
+    let _ = std::fs::remove_file(&fish);
+
+    // Outside its line editor elvish has no `edit:` module: stand-ins print the candidates.
+    let script = completion_script("elvish")
+        .replace(
+            "set edit:completion:arg-completer[s3sync] =",
+            "var completer =",
+        )
+        .replace("edit:complex-candidate", "candidate")
+        .replace("edit:complete-filename", "put file:");
+    let program = format!(
+        "fn candidate {{|stem &display=''| put $stem }}\n{script}\n\
+         $completer s3sync --worker\n$completer s3sync --sse aws:\n"
+    );
+    let elvish = script_file("elvish", &program);
+    if let Some(out) = shell_output("elvish", &["-norc", &elvish.display().to_string()]) {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let offered: Vec<&str> = stdout.lines().map(|l| l.trim_start_matches("▶ ")).collect();
+        assert!(offered.contains(&"--worker-size"), "{stdout}");
+        assert!(offered.contains(&"aws:kms:dsse"), "{stdout}");
+        assert!(!offered.contains(&"file:"), "{stdout}");
+    }
+    let _ = std::fs::remove_file(&elvish);
+}
+
+/// PowerShell is rarely installed where the tests run: check the structure instead. Outside
+/// single-quoted strings (`''` is a quote) and comments, brackets must pair up.
+#[test]
+fn powershell_and_elvish_scripts_are_balanced() {
+    for shell in ["powershell", "elvish"] {
+        let script = completion_script(shell);
+        let mut stack = Vec::new();
+        let mut chars = script.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\'' => loop {
+                    match chars.next() {
+                        Some('\'') if chars.peek() == Some(&'\'') => {
+                            chars.next();
+                        }
+                        Some('\'') => break,
+                        Some(_) => {}
+                        None => panic!("{shell}: unterminated string"),
+                    }
+                },
+                '#' => while chars.next().is_some_and(|c| c != '\n') {},
+                '(' | '[' | '{' => stack.push(c),
+                ')' | ']' | '}' => {
+                    let open = stack.pop();
+                    let want = match c {
+                        ')' => '(',
+                        ']' => '[',
+                        _ => '{',
+                    };
+                    assert_eq!(open, Some(want), "{shell}: unbalanced {c}");
+                }
+                _ => {}
+            }
+        }
+        assert!(stack.is_empty(), "{shell}: unclosed {stack:?}");
+    }
+    let ps = completion_script("powershell");
+    assert!(
+        ps.contains("Register-ArgumentCompleter -Native -CommandName s3sync -ScriptBlock {"),
+        "{ps}"
+    );
+}
+
+/// zsh's `_arguments` reads `:`, `[` and `]` in a spec: a description holding them unescaped
+/// would cut the spec short. Each spec is `NAME[DESCRIPTION]` or `NAME[DESCRIPTION]:MESSAGE:ACTION`.
+fn check_zsh_specs(script: &str) {
+    let flags = flag_descriptions();
+    let mut seen = 0;
+    for line in script.lines().map(str::trim) {
+        let Some(quoted) = line.strip_prefix('\'').and_then(|l| l.strip_suffix('\'')) else {
+            continue;
+        };
+        let spec = quoted.replace("'\\''", "'");
+        // Split at unescaped `[`, `]` and `:`, dropping the escapes.
+        let mut parts = vec![(None, String::new())];
+        let mut chars = spec.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => parts.last_mut().map_or((), |p| p.1.extend(chars.next())),
+                '[' | ']' | ':' => parts.push((Some(c), String::new())),
+                _ => parts.last_mut().map_or((), |p| p.1.push(c)),
+            }
+        }
+        let separators: String = parts.iter().filter_map(|p| p.0).collect();
+        if separators.starts_with(':') || separators.starts_with("*:") {
+            continue; // a positional: `*:SOURCE TARGET:_files`
+        }
+        assert!(
+            separators == "[]" || separators == "[]::",
+            "{line}: separators {separators}"
+        );
+        let name = parts[0].1.rsplit(')').next().unwrap_or_default();
+        let name = name.trim_start_matches('*').trim_end_matches('=');
+        if let Some((_, takes_value, description)) = flags.iter().find(|f| f.0 == name) {
+            assert_eq!(&parts[1].1, description, "{line}");
+            assert_eq!(separators == "[]::", *takes_value, "{line}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= flags.len(), "{seen} specs of long flags found");
+}

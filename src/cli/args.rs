@@ -42,6 +42,10 @@ pub struct Args {
     /// S3 to S3 by server-side copy (CopyObject/UploadPartCopy); both sides on one endpoint
     #[argh(switch)]
     pub server_side_copy: bool,
+    /// print a completion script for SHELL on stdout and exit: bash, zsh, fish, powershell or
+    /// elvish
+    #[argh(option, arg_name = "SHELL")]
+    pub auto_complete_shell: Option<String>,
 
     // AWS configuration
     /// the AWS CLI config file (default ~/.aws/config)

@@ -10,8 +10,15 @@ use argh_shared::FlagInfoKind;
 
 use super::args::Args;
 
-/// Flags that never come from the environment.
-const NO_ENV: &[&str] = &["--help", "--verbose", "--quiet", "--version"];
+/// Flags that never come from the environment (an `AUTO_COMPLETE_SHELL` variable must not
+/// turn every run into printing a script).
+const NO_ENV: &[&str] = &[
+    "--help",
+    "--verbose",
+    "--quiet",
+    "--version",
+    "--auto-complete-shell",
+];
 
 /// The environment variable of a long option: `--worker-size` → `WORKER_SIZE`.
 pub fn env_name(long: &str) -> String {

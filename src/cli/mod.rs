@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod argv;
+pub mod completions;
 mod selection;
 mod validate;
 
@@ -38,6 +39,8 @@ pub enum Command {
     /// Print this text on stdout and exit 0.
     Help(String),
     Version,
+    /// Print this shell completion script on stdout and exit 0.
+    Completions(String),
     Run(Box<Config>, Option<String>),
 }
 
@@ -59,6 +62,11 @@ pub fn parse(
     };
     if args.version {
         return Ok(Command::Version);
+    }
+    if let Some(shell) = &args.auto_complete_shell {
+        return completions::script(shell)
+            .map(Command::Completions)
+            .map_err(CliError::usage);
     }
     let config = validate::build(&args, env)?;
     Ok(Command::Run(Box::new(config), env("RUST_LOG")))
