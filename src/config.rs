@@ -138,6 +138,15 @@ pub struct Conditions {
     pub copy_source_if_match: bool,
 }
 
+/// `--report-sync-status`: compare instead of sync.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// Also compare the system and user metadata (S3 → S3).
+    pub metadata: bool,
+    /// Also compare the tags (S3 → S3).
+    pub tagging: bool,
+}
+
 /// What the run prints and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutputConfig {
@@ -216,6 +225,8 @@ pub struct Config {
     /// the target listing.
     pub head_each_target: bool,
     pub conditions: Conditions,
+    /// Report how the target matches the source instead of syncing (nothing is written).
+    pub report: Option<ReportOptions>,
 }
 
 impl Config {
@@ -260,6 +271,7 @@ impl Config {
             ignore_glacier_warnings: false,
             head_each_target: false,
             conditions: Conditions::default(),
+            report: None,
         }
     }
 }

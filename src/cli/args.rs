@@ -385,6 +385,19 @@ pub struct Args {
     /// server-side copies only if the source still has the listed ETag (needs --server-side-copy)
     #[argh(switch)]
     pub copy_source_if_match: bool,
+
+    // Reporting
+    /// write nothing; report per object whether the target matches the source (ETag, or the
+    /// checksum of --check-additional-checksum); exit 0 when all match, 3 otherwise
+    #[argh(switch)]
+    pub report_sync_status: bool,
+    /// with --report-sync-status (S3 to S3): also compare Content-* headers, Cache-Control,
+    /// Expires, the redirect and user metadata
+    #[argh(switch)]
+    pub report_metadata_sync_status: bool,
+    /// with --report-sync-status (S3 to S3): also compare tags
+    #[argh(switch)]
+    pub report_tagging_sync_status: bool,
 }
 
 fn size_arg(value: &str) -> Result<u64, String> {

@@ -4,7 +4,7 @@
 
 use super::CliError;
 use super::args::Args;
-use crate::config::{Conditions, Config, Filters, Location};
+use crate::config::{Conditions, Config, Filters, Location, ReportOptions, UpdateCheck};
 use crate::integrity::checksum::{Algorithm, ChecksumSpec};
 use crate::util::pattern::Pattern;
 use crate::util::size::parse_size;
@@ -137,10 +137,62 @@ fn conditions(args: &Args, target_is_s3: bool) -> Result<Conditions, CliError> {
     })
 }
 
+/// `--report-*-sync-status`.
+fn report(args: &Args, both_s3: bool) -> Result<Option<ReportOptions>, CliError> {
+    if !args.report_sync_status {
+        for (set, name) in [
+            (
+                args.report_metadata_sync_status,
+                "--report-metadata-sync-status",
+            ),
+            (
+                args.report_tagging_sync_status,
+                "--report-tagging-sync-status",
+            ),
+        ] {
+            if set {
+                return Err(CliError::usage(format!(
+                    "{name} requires --report-sync-status"
+                )));
+            }
+        }
+        return Ok(None);
+    }
+    let conflicts = [
+        (args.delete, "--delete"),
+        (args.head_each_target, "--head-each-target"),
+        (args.remove_modified_filter, "--remove-modified-filter"),
+        (args.sync_latest_tagging, "--sync-latest-tagging"),
+        (args.check_size, "--check-size"),
+        (args.check_mtime_and_etag, "--check-mtime-and-etag"),
+        (
+            args.check_mtime_and_additional_checksum.is_some(),
+            "--check-mtime-and-additional-checksum",
+        ),
+    ];
+    if let Some((_, name)) = conflicts.iter().find(|(set, _)| *set) {
+        return Err(CliError::usage(format!(
+            "--report-sync-status cannot be used with {name}: a report compares every object by \
+             ETag (or by --check-additional-checksum) and changes nothing"
+        )));
+    }
+    if (args.report_metadata_sync_status || args.report_tagging_sync_status) && !both_s3 {
+        return Err(CliError::usage(
+            "--report-metadata-sync-status and --report-tagging-sync-status need s3:// for both SOURCE \
+             and TARGET",
+        ));
+    }
+    Ok(Some(ReportOptions {
+        metadata: args.report_metadata_sync_status,
+        tagging: args.report_tagging_sync_status,
+    }))
+}
+
 /// The selection options, checked.
 pub struct Selection {
     filters: Filters,
     conditions: Conditions,
+    report: Option<ReportOptions>,
 }
 
 /// Checks the selection options (before anything slow, such as finding credentials).
@@ -148,6 +200,7 @@ pub fn check(args: &Args, source_is_s3: bool, target_is_s3: bool) -> Result<Sele
     Ok(Selection {
         filters: filters(args, source_is_s3)?,
         conditions: conditions(args, target_is_s3)?,
+        report: report(args, source_is_s3 && target_is_s3)?,
     })
 }
 
@@ -155,6 +208,15 @@ pub fn check(args: &Args, source_is_s3: bool, target_is_s3: bool) -> Result<Sele
 pub fn apply(selection: Selection, args: &Args, config: &mut Config) {
     config.filters = selection.filters;
     config.conditions = selection.conditions;
+    if let Some(report) = selection.report {
+        config.report = Some(report);
+        // The records are the output: at info level, without the progress and summary lines.
+        config.output.level = config.output.level.max(3);
+        config.output.show_progress = false;
+        if !matches!(config.update_check, UpdateCheck::Checksum(_)) {
+            config.update_check = UpdateCheck::Etag;
+        }
+    }
     config.head_each_target = args.head_each_target;
     config.warn_as_error = args.warn_as_error;
     config.ignore_glacier_warnings = args.ignore_glacier_warnings;

@@ -28,16 +28,45 @@ pub enum Same {
     Unknown(String),
 }
 
+/// A content check and the values it compared (ETags without quotes, or checksums).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    pub same: Same,
+    pub source: Option<String>,
+    pub target: Option<String>,
+    /// Whether a multipart value was recomputed in part sizes learnt from the store; when
+    /// they had to be assumed, a difference proves nothing (the update check then transfers
+    /// to be safe, a report says UNKNOWN).
+    pub exact: bool,
+}
+
+impl Comparison {
+    fn of(same: Same) -> Comparison {
+        Comparison {
+            same,
+            source: None,
+            target: None,
+            exact: true,
+        }
+    }
+}
+
 /// Compares the contents of the job's source and target.
 pub fn contents(run: &Run<'_>, job: &Job) -> Result<Same, TransferError> {
     let Some(target) = &job.target else {
         return Ok(Same::No);
     };
+    compare(run, &job.source, target).map(|c| c.same)
+}
+
+/// Compares `source` and `target` by the run's content check: the additional checksum of
+/// `--check-(mtime-and-)additional-checksum`, else the ETag.
+pub fn compare(run: &Run<'_>, source: &Entry, target: &Entry) -> Result<Comparison, TransferError> {
     match run.config.update_check {
         UpdateCheck::Checksum(a) | UpdateCheck::MtimeAndChecksum(a) => {
-            checksums(run, &job.source, target, a)
+            checksums(run, source, target, a)
         }
-        _ => etags(run, &job.source, target),
+        _ => etags(run, source, target),
     }
 }
 
@@ -62,24 +91,28 @@ fn parts_of(
     key: &str,
     size: u64,
     value: &str,
+    exact: &mut bool,
 ) -> Result<Parts, TransferError> {
-    transfer::parts_of(run.config, store, &store.full_key(key), size, value).map(|(p, _)| p)
+    let (parts, learnt) = transfer::parts_of(run.config, store, &store.full_key(key), size, value)?;
+    *exact &= learnt;
+    Ok(parts)
 }
 
-fn etags(run: &Run<'_>, source: &Entry, target: &Entry) -> Result<Same, TransferError> {
+fn etags(run: &Run<'_>, source: &Entry, target: &Entry) -> Result<Comparison, TransferError> {
     let key = source.key.as_str();
+    let mut exact = true;
     let (source_etag, target_etag) = match (run.source, run.target) {
         (Store::S3(s), Store::S3(t)) => (s3_etag(s, source)?, s3_etag(t, target)?),
         (Store::Local(l), Store::S3(t)) => {
             let t_etag = s3_etag(t, target)?;
             (
-                local_etag(run, l, source, t, target, t_etag.as_deref())?,
+                local_etag(run, l, source, t, target, t_etag.as_deref(), &mut exact)?,
                 t_etag,
             )
         }
         (Store::S3(s), Store::Local(l)) => {
             let s_etag = s3_etag(s, source)?;
-            let l_etag = local_etag(run, l, target, s, source, s_etag.as_deref())?;
+            let l_etag = local_etag(run, l, target, s, source, s_etag.as_deref(), &mut exact)?;
             (s_etag, l_etag)
         }
         (Store::Local(a), Store::Local(b)) => {
@@ -98,9 +131,13 @@ fn etags(run: &Run<'_>, source: &Entry, target: &Entry) -> Result<Same, Transfer
             target_e_tag = target_etag.as_deref().unwrap_or_default();
             "object filtered: ETags are the same."
         );
-        return Ok(Same::Yes);
     }
-    Ok(Same::No)
+    Ok(Comparison {
+        same: if equal { Same::Yes } else { Same::No },
+        source: source_etag,
+        target: target_etag,
+        exact,
+    })
 }
 
 /// The ETag the local file of `local_entry` would have in the form of `s3_etag` (the S3
@@ -112,6 +149,7 @@ fn local_etag(
     s3: &S3Store,
     s3_entry: &Entry,
     s3_etag: Option<&str>,
+    exact: &mut bool,
 ) -> Result<Option<String>, TransferError> {
     let Some(etag) = s3_etag else {
         return Ok(None);
@@ -120,7 +158,7 @@ fn local_etag(
         return Ok(None);
     }
     let parts = if is_multipart_etag(etag) {
-        parts_of(run, s3, &s3_entry.key, s3_entry.size, etag)?
+        parts_of(run, s3, &s3_entry.key, s3_entry.size, etag, exact)?
     } else {
         Parts::Single
     };
@@ -145,7 +183,8 @@ fn s3_checksum(
         .map(|(_, v)| v))
 }
 
-/// The checksum of a local file in the form of `value` (an S3 object's checksum).
+/// The checksum of a local file in the form of `value` (an S3 object's checksum), and
+/// whether the S3 object's part sizes were learnt rather than assumed.
 fn local_checksum(
     run: &Run<'_>,
     local: &LocalStore,
@@ -154,17 +193,18 @@ fn local_checksum(
     s3_entry: &Entry,
     algorithm: Algorithm,
     value: &str,
-) -> Result<String, TransferError> {
+) -> Result<(String, bool), TransferError> {
     let path = local.path_of(&local_entry.key);
+    let mut exact = true;
     let (parts, spec) = if checksum::composite_parts(value).is_some() {
-        let parts = parts_of(run, s3, &s3_entry.key, s3_entry.size, value)?;
+        let parts = parts_of(run, s3, &s3_entry.key, s3_entry.size, value, &mut exact)?;
         (parts, ChecksumSpec::new(algorithm, false))
     } else {
         // Single-part and full-object values are both the digest of all the bytes.
         (Parts::Single, ChecksumSpec::new(algorithm, true))
     };
     let digests = transfer::local::local_digests(&path, parts, Some(spec))?;
-    Ok(digests.checksum.unwrap_or_default())
+    Ok((digests.checksum.unwrap_or_default(), exact))
 }
 
 fn checksums(
@@ -172,12 +212,13 @@ fn checksums(
     source: &Entry,
     target: &Entry,
     algorithm: Algorithm,
-) -> Result<Same, TransferError> {
+) -> Result<Comparison, TransferError> {
     let key = source.key.as_str();
+    let mut exact = true;
     let missing = |side: &str| {
-        Same::Unknown(format!(
+        Comparison::of(Same::Unknown(format!(
             "object filtered: the {side} has no {algorithm} checksum"
-        ))
+        )))
     };
     let (source_sum, target_sum) = match (run.source, run.target) {
         (Store::S3(s), Store::S3(t)) => {
@@ -193,13 +234,16 @@ fn checksums(
             let Some(b) = s3_checksum(t, target, algorithm)? else {
                 return Ok(missing("target"));
             };
-            (local_checksum(run, l, source, t, target, algorithm, &b)?, b)
+            let (a, learnt) = local_checksum(run, l, source, t, target, algorithm, &b)?;
+            exact = learnt;
+            (a, b)
         }
         (Store::S3(s), Store::Local(l)) => {
             let Some(a) = s3_checksum(s, source, algorithm)? else {
                 return Ok(missing("source"));
             };
-            let b = local_checksum(run, l, target, s, source, algorithm, &a)?;
+            let (b, learnt) = local_checksum(run, l, target, s, source, algorithm, &a)?;
+            exact = learnt;
             (a, b)
         }
         (Store::Local(a), Store::Local(b)) => {
@@ -211,20 +255,26 @@ fn checksums(
             (sum(a, source)?, sum(b, target)?)
         }
     };
+    let compared = |same: Same| Comparison {
+        same,
+        source: Some(source_sum.clone()),
+        target: Some(target_sum.clone()),
+        exact,
+    };
     if source_sum != target_sum {
-        return Ok(Same::No);
+        return Ok(compared(Same::No));
     }
     if source.size != target.size {
-        return Ok(Same::Unknown(format!(
+        return Ok(compared(Same::Unknown(format!(
             "object filtered: {algorithm} checksums are the same ({source_sum}) but the sizes differ \
              ({} and {} bytes)",
             source.size, target.size
-        )));
+        ))));
     }
     log::debug!(
         key = key, checksum_algorithm = algorithm.name(), source_checksum = source_sum.as_str(),
         target_checksum = target_sum.as_str();
         "object filtered: checksums are the same."
     );
-    Ok(Same::Yes)
+    Ok(compared(Same::Yes))
 }

@@ -22,6 +22,7 @@ pub mod diff;
 pub mod filter;
 pub mod parts;
 pub mod progress;
+mod report;
 pub mod stats;
 pub mod transfer;
 mod worker;
@@ -71,6 +72,8 @@ pub(crate) struct Run<'a> {
     pub(crate) stats: Stats,
     pub(crate) cancel: AtomicBool,
     pub(crate) fatal: Mutex<Option<String>>,
+    /// `--report-sync-status` counters.
+    pub(crate) report: report::Tally,
 }
 
 impl Run<'_> {
@@ -150,6 +153,7 @@ pub fn run(config: &Config) -> Report {
         stats: Stats::default(),
         cancel: AtomicBool::new(false),
         fatal: Mutex::new(None),
+        report: report::Tally::default(),
     };
     let progress = progress::Progress::start(&config.output);
     std::thread::scope(|scope| {
@@ -167,7 +171,11 @@ pub fn run(config: &Config) -> Report {
         elapsed: started.elapsed(),
         fatal,
     };
-    progress::finish(&config.output, &report);
+    if config.report.is_some() {
+        report::summary(&run.report);
+    } else {
+        progress::finish(&config.output, &report);
+    }
     report
 }
 
@@ -344,6 +352,10 @@ fn decide(run: &Run<'_>, pair: Pair, to_delete: &mut Vec<Entry>) -> Option<Job> 
             Stats::add(&run.stats.skipped, 1);
             return None;
         }
+    }
+    if config.report.is_some() {
+        // A report looks at every object, whatever its time.
+        return Some(Job::transfer(source, target));
     }
     if config.head_each_target {
         return Some(Job {

@@ -181,6 +181,12 @@ fn conditions_of(run: &Run<'_>, job: &Job) -> Conditions {
 fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>) {
     let key = job.source.key.as_str();
     let stats = &run.stats;
+    if let Some(options) = run.config.report {
+        if passes_content_filters(run, &job.source) {
+            super::report::object(run, &job, options);
+        }
+        return;
+    }
     if job.head_target {
         match target_now(run, key) {
             Ok(target) => {

@@ -1,0 +1,268 @@
+//! `--report-sync-status`: instead of syncing, say for every source object whether the target
+//! holds the same thing. Nothing is written.
+//!
+//! One `SYNC_STATUS` record per object (`type` ETAG, CHECKSUM or EXISTENCE; `status`
+//! MATCHES, MISMATCH, NOT_FOUND or UNKNOWN), optionally `METADATA_SYNC_STATUS` records per
+//! metadata field and a `TAGGING_SYNC_STATUS` record, then one `REPORT_SUMMARY`. Anything
+//! but MATCHES counts as a warning, so the exit code is 0 only when everything matches.
+//! The comparison is the same one the update checks use ([`compare`]): a local file is
+//! digested in the form of the S3 object's ETag or checksum.
+
+use std::sync::atomic::AtomicU64;
+
+use super::compare::{self, Same};
+use super::filter;
+use super::stats::Stats;
+use super::{Job, Run};
+use crate::config::{ReportOptions, UpdateCheck};
+use crate::s3::ops::ObjectMeta;
+use crate::storage::Store;
+
+/// The report's counters.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub objects: AtomicU64,
+    pub etag_matches: AtomicU64,
+    pub checksum_matches: AtomicU64,
+    pub metadata_matches: AtomicU64,
+    pub tagging_matches: AtomicU64,
+    pub not_found: AtomicU64,
+    pub etag_mismatch: AtomicU64,
+    pub checksum_mismatch: AtomicU64,
+    pub metadata_mismatch: AtomicU64,
+    pub tagging_mismatch: AtomicU64,
+    pub etag_unknown: AtomicU64,
+    pub checksum_unknown: AtomicU64,
+}
+
+const MATCHES: &str = "MATCHES";
+const MISMATCH: &str = "MISMATCH";
+const NOT_FOUND: &str = "NOT_FOUND";
+const UNKNOWN: &str = "UNKNOWN";
+
+/// Anything but a match is worth a warning (exit 3).
+fn count(run: &Run<'_>, status: &str, matched: &AtomicU64, mismatched: &AtomicU64) {
+    if status == MATCHES {
+        Stats::add(matched, 1);
+    } else {
+        Stats::add(mismatched, 1);
+        Stats::add(&run.stats.warnings, 1);
+    }
+}
+
+/// Reports one source object (and its target counterpart, if any).
+pub(crate) fn object(run: &Run<'_>, job: &Job, options: ReportOptions) {
+    let tally = &run.report;
+    let source = &job.source;
+    let key = source.key.as_str();
+    Stats::add(&tally.objects, 1);
+    let source_last_modified = source.last_modified.rfc3339_millis();
+    let source_etag = source.etag.as_deref().unwrap_or_default().trim_matches('"');
+    let Some(target) = &job.target else {
+        log::info!(
+            "name" = "SYNC_STATUS", "type" = "EXISTENCE", "status" = NOT_FOUND, key = key,
+            source_version_id = "", source_e_tag = source_etag,
+            source_last_modified = source_last_modified.as_str(), source_size = source.size;
+            ""
+        );
+        Stats::add(&tally.not_found, 1);
+        Stats::add(&run.stats.warnings, 1);
+        return;
+    };
+    let target_last_modified = target.last_modified.rfc3339_millis();
+    let comparison = match compare::compare(run, source, target) {
+        Ok(c) => c,
+        Err(e) => {
+            log::error!(key = key; "cannot compare: {e}");
+            Stats::add(&run.stats.errors, 1);
+            return;
+        }
+    };
+    let status = match &comparison.same {
+        Same::Yes => MATCHES,
+        Same::Unknown(_) => UNKNOWN,
+        // Without a value on both sides (an encrypted or missing ETag) nothing was compared,
+        // unless the sizes alone tell the objects apart.
+        Same::No
+            if source.size == target.size
+                && (!comparison.exact
+                    || comparison.source.is_none()
+                    || comparison.target.is_none()) =>
+        {
+            UNKNOWN
+        }
+        Same::No => MISMATCH,
+    };
+    let source_value = comparison.source.as_deref().unwrap_or_default();
+    let target_value = comparison.target.as_deref().unwrap_or_default();
+    if let UpdateCheck::Checksum(algorithm) = run.config.update_check {
+        log::info!(
+            "name" = "SYNC_STATUS", "type" = "CHECKSUM", "status" = status, key = key,
+            source_version_id = "", target_version_id = "",
+            checksum_algorithm = algorithm.name(), source_checksum = source_value,
+            target_checksum = target_value, source_last_modified = source_last_modified.as_str(),
+            target_last_modified = target_last_modified.as_str(), source_size = source.size,
+            target_size = target.size;
+            ""
+        );
+        match status {
+            UNKNOWN => {
+                Stats::add(&tally.checksum_unknown, 1);
+                Stats::add(&run.stats.warnings, 1);
+            }
+            _ => count(
+                run,
+                status,
+                &tally.checksum_matches,
+                &tally.checksum_mismatch,
+            ),
+        }
+    } else {
+        log::info!(
+            "name" = "SYNC_STATUS", "type" = "ETAG", "status" = status, key = key,
+            source_version_id = "", target_version_id = "", source_e_tag = source_value,
+            target_e_tag = target_value, source_last_modified = source_last_modified.as_str(),
+            target_last_modified = target_last_modified.as_str(), source_size = source.size,
+            target_size = target.size;
+            ""
+        );
+        match status {
+            UNKNOWN => {
+                Stats::add(&tally.etag_unknown, 1);
+                Stats::add(&run.stats.warnings, 1);
+            }
+            _ => count(run, status, &tally.etag_matches, &tally.etag_mismatch),
+        }
+    }
+    if options.metadata {
+        metadata(run, key);
+    }
+    if options.tagging {
+        tagging(run, key);
+    }
+}
+
+/// The fields `--report-metadata-sync-status` compares, by name.
+fn fields(meta: &ObjectMeta) -> [(&'static str, Option<String>); 8] {
+    // s3sync's own origin metadata differs by design between the two sides.
+    let user: Vec<(String, String)> = meta
+        .user
+        .iter()
+        .filter(|(k, _)| !k.starts_with("s3sync_origin_"))
+        .cloned()
+        .collect();
+    [
+        ("Content-Disposition", meta.content_disposition.clone()),
+        ("Content-Encoding", meta.content_encoding.clone()),
+        ("Content-Language", meta.content_language.clone()),
+        ("Content-Type", meta.content_type.clone()),
+        ("Cache-Control", meta.cache_control.clone()),
+        ("Expires", meta.expires.clone()),
+        (
+            "x-amz-website-redirect-location",
+            meta.website_redirect.clone(),
+        ),
+        ("x-amz-meta-", filter::metadata_text(&user)),
+    ]
+}
+
+fn metadata(run: &Run<'_>, key: &str) {
+    let (Store::S3(src), Store::S3(dst)) = (run.source, run.target) else {
+        return;
+    };
+    let heads = src
+        .client()
+        .head_object(src.bucket(), &src.full_key(key))
+        .and_then(|s| {
+            Ok((
+                s,
+                dst.client().head_object(dst.bucket(), &dst.full_key(key))?,
+            ))
+        });
+    let (source, target) = match heads {
+        // Either side gone since the listing: nothing to compare.
+        Ok((Some(s), Some(t))) => (s, t),
+        Ok(_) => return,
+        Err(e) => {
+            log::error!(key = key; "cannot compare metadata: {e}");
+            Stats::add(&run.stats.errors, 1);
+            return;
+        }
+    };
+    let mut all_match = true;
+    for ((name, source_value), (_, target_value)) in
+        fields(&source.meta).into_iter().zip(fields(&target.meta))
+    {
+        let status = if source_value == target_value {
+            MATCHES
+        } else {
+            all_match = false;
+            MISMATCH
+        };
+        log::info!(
+            "name" = "METADATA_SYNC_STATUS", "type" = "METADATA", "status" = status, key = key,
+            metadata_name = name, source_value = source_value.as_deref().unwrap_or_default(),
+            target_value = target_value.as_deref().unwrap_or_default();
+            ""
+        );
+    }
+    let status = if all_match { MATCHES } else { MISMATCH };
+    count(
+        run,
+        status,
+        &run.report.metadata_matches,
+        &run.report.metadata_mismatch,
+    );
+}
+
+fn tagging(run: &Run<'_>, key: &str) {
+    let (Store::S3(src), Store::S3(dst)) = (run.source, run.target) else {
+        return;
+    };
+    let tags = |store: &crate::storage::s3::S3Store| match store
+        .client()
+        .get_object_tagging(store.bucket(), &store.full_key(key))
+    {
+        Ok(t) => Ok(Some(filter::tags_text(&t).unwrap_or_default())),
+        Err(e) if e.kind == crate::s3::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    };
+    let (source, target) = match tags(src).and_then(|s| Ok((s, tags(dst)?))) {
+        Ok((Some(s), Some(t))) => (s, t),
+        Ok(_) => return,
+        Err(e) => {
+            log::error!(key = key; "cannot compare tags: {e}");
+            Stats::add(&run.stats.errors, 1);
+            return;
+        }
+    };
+    let status = if source == target { MATCHES } else { MISMATCH };
+    log::info!(
+        "name" = "TAGGING_SYNC_STATUS", "type" = "TAGGING", "status" = status, key = key,
+        source_tagging = source.as_str(), target_tagging = target.as_str();
+        ""
+    );
+    count(
+        run,
+        status,
+        &run.report.tagging_matches,
+        &run.report.tagging_mismatch,
+    );
+}
+
+/// The closing `REPORT_SUMMARY` record.
+pub(crate) fn summary(tally: &Tally) {
+    let get = |c: &AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    log::info!(
+        "name" = "REPORT_SUMMARY", number_of_objects = get(&tally.objects),
+        etag_matches = get(&tally.etag_matches), checksum_matches = get(&tally.checksum_matches),
+        metadata_matches = get(&tally.metadata_matches),
+        tagging_matches = get(&tally.tagging_matches), not_found = get(&tally.not_found),
+        etag_mismatch = get(&tally.etag_mismatch),
+        checksum_mismatch = get(&tally.checksum_mismatch),
+        metadata_mismatch = get(&tally.metadata_mismatch),
+        tagging_mismatch = get(&tally.tagging_mismatch),
+        etag_unknown = get(&tally.etag_unknown), checksum_unknown = get(&tally.checksum_unknown);
+        ""
+    );
+}
