@@ -4,6 +4,7 @@
 pub mod args;
 pub mod argv;
 mod validate;
+mod versioning;
 
 use std::ffi::OsString;
 
