@@ -140,8 +140,9 @@ pub struct Config {
     /// S3 → S3, both buckets versioned: copy every source version not yet on the target,
     /// oldest first, and the latest delete marker (`--enable-versioning`).
     pub enable_versioning: bool,
-    /// Read a versioned S3 source as it was at this time (`--point-in-time`). Without a
-    /// content check, every object is transferred (no modification-time check).
+    /// Read a versioned S3 source as it was at this time (`--point-in-time`). With the
+    /// default update check every object is transferred (the time says nothing about a past
+    /// version); any other check is honoured.
     pub point_in_time: Option<Timestamp>,
     pub metadata: MetadataOptions,
     pub output: OutputConfig,

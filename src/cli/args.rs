@@ -245,7 +245,7 @@ pub struct Args {
     #[argh(switch)]
     pub enable_versioning: bool,
     /// copy objects as they were at this time (RFC 3339, e.g. 2025-07-16T06:37:59Z) from a
-    /// versioned S3 source; always transferred unless a content --check-* option is given
+    /// versioned S3 source; always transferred unless a --check-* option is given
     #[argh(option)]
     pub point_in_time: Option<String>,
 
