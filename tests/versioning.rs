@@ -362,6 +362,18 @@ fn point_in_time_picks_each_keys_version_of_then() {
     src.put("p/a", b"a1");
     src.put("p/b", b"b1");
     src.put("p/c", b"c1");
+    // A multipart version, read later in ranges or parts that must all name it.
+    let big = data(11 * MIB, 31);
+    write_file(&src.path("up/big"), &big);
+    src.sync(&[
+        "--multipart-threshold",
+        "5MiB",
+        "--multipart-chunksize",
+        "5MiB",
+        &src.path("up").display().to_string(),
+        &src.url("p/"),
+    ])
+    .assert_code(0);
     let t1 = mark_time();
     src.put("p/a", b"a2");
     src.client
@@ -372,6 +384,7 @@ fn point_in_time_picks_each_keys_version_of_then() {
     src.put("p/a", b"a3");
     src.put("p/b", b"b3");
     src.put("p/c", b"c3");
+    src.put("p/big", b"small now");
 
     // S3 → local at t2: b was deleted then, e existed.
     let down = src.path("down");
@@ -385,8 +398,10 @@ fn point_in_time_picks_each_keys_version_of_then() {
     };
     let first = at_t2(&[], &down_s);
     first.assert_code(0);
-    assert_eq!(first.summary("transferred_object"), 3);
+    assert_eq!(first.summary("transferred_object"), 4);
+    assert_eq!(first.summary("etag_verified"), 4);
     let read = |name: &str| std::fs::read(down.join(name)).ok();
+    assert_eq!(read("big").map(|b| md5_hex(&b)), Some(md5_hex(&big)));
     assert_eq!(read("a").as_deref(), Some(&b"a2"[..]));
     assert_eq!(read("c").as_deref(), Some(&b"c1"[..]));
     assert_eq!(read("e").as_deref(), Some(&b"e1"[..]));
@@ -395,12 +410,12 @@ fn point_in_time_picks_each_keys_version_of_then() {
     // page this time) ...
     let again = at_t2(&["--max-keys", "1"], &down_s);
     again.assert_code(0);
-    assert_eq!(again.summary("transferred_object"), 3);
+    assert_eq!(again.summary("transferred_object"), 4);
     // ... unless a content check is asked for.
     let checked = at_t2(&["--check-etag"], &down_s);
     checked.assert_code(0);
     assert_eq!(checked.summary("transferred_object"), 0);
-    assert_eq!(checked.summary("skipped"), 3);
+    assert_eq!(checked.summary("skipped"), 4);
 
     // With --delete a key deleted at t2 goes from the target too.
     let restore = src.path("restore");
@@ -426,7 +441,15 @@ fn point_in_time_picks_each_keys_version_of_then() {
         src.sync_to(&dst, &a).assert_code(0);
     }
     let keys: Vec<String> = dst.list("").into_keys().collect();
-    assert_eq!(keys, ["t1/a", "t1/b", "t1/c", "t2/a", "t2/c", "t2/e"]);
+    assert_eq!(
+        keys,
+        [
+            "t1/a", "t1/b", "t1/big", "t1/c", "t2/a", "t2/big", "t2/c", "t2/e"
+        ]
+    );
+    for key in ["t1/big", "t2/big"] {
+        assert_eq!(md5_hex(&dst.get(key)), md5_hex(&big), "{key}");
+    }
     for (key, want) in [
         ("t1/a", "a1"),
         ("t1/b", "b1"),

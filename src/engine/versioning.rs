@@ -16,8 +16,8 @@
 //! Both sides are listed with ListObjectVersions, key by key, so each worker gets a key with
 //! all its source versions and all its target versions. The target versions are read with
 //! HeadObject to learn which source version each one is a copy of (user metadata
-//! `s3sync_origin_version_id`, written by earlier runs); a key with no target versions needs
-//! no HEAD at all. Joining the two listings costs one paged listing per side instead of the
+//! `s3sync_origin_version_id`, written by earlier runs), until every source version is
+//! accounted for; a key with no target versions needs no HEAD at all. Joining the two listings costs one paged listing per side instead of the
 //! reference's ListObjectVersions per key, which with a key `a` also lists `ab`, `a/b`, ...
 //!
 //! The source versions missing from the target are copied oldest first, each write adding a
@@ -204,17 +204,25 @@ pub(crate) fn replicate<'a>(run: &'a Run<'a>) {
     });
 }
 
-/// The source version ids the target versions of `job` are copies of.
+/// The source version ids the target versions of `job` are copies of. Stops asking once
+/// every source version is accounted for.
 fn origins(target: &S3Store, job: &KeyJob) -> Result<HashSet<String>, TransferError> {
     let mut found = HashSet::new();
     let Some(versions) = &job.target else {
         return Ok(found);
     };
-    if job.source.versions.iter().all(|v| v.delete_marker) {
-        return Ok(found);
-    }
+    let wanted: HashSet<&str> = job
+        .source
+        .versions
+        .iter()
+        .filter(|v| !v.delete_marker)
+        .map(|v| v.version_id.as_str())
+        .collect();
     let full_key = target.full_key(&job.source.key);
     for version in versions.versions.iter().filter(|v| !v.delete_marker) {
+        if wanted.iter().all(|w| found.contains(*w)) {
+            break;
+        }
         let head = target.client().head_object_version(
             target.bucket(),
             &full_key,
@@ -230,9 +238,12 @@ fn origins(target: &S3Store, job: &KeyJob) -> Result<HashSet<String>, TransferEr
     Ok(found)
 }
 
-/// What to do with the rest of a key after one of its versions.
+/// How the copy of one version went, and so what to do with the rest of its key.
 enum Next {
-    Continue,
+    Copied,
+    /// Not copied, but later versions may go on (the version vanished or is archived).
+    Skipped,
+    /// Failed: later versions must wait, or they would be overtaken by this one.
     Stop,
 }
 
@@ -261,7 +272,8 @@ fn replicate_key<'a>(
         }
         let entry = job.source.entry(version);
         match copy_version(run, ctx, source, target, &entry) {
-            Next::Continue => copied += 1,
+            Next::Copied => copied += 1,
+            Next::Skipped => {}
             Next::Stop => return,
         }
     }
@@ -297,7 +309,7 @@ fn copy_version<'a>(
         );
         Stats::add(&run.stats.transferred_objects, 1);
         Stats::add(&run.stats.transferred_bytes, entry.size);
-        return Next::Continue;
+        return Next::Copied;
     }
     let result = worker::retry_corrupt(
         run,
@@ -308,17 +320,13 @@ fn copy_version<'a>(
     match result {
         Ok(outcome) => {
             worker::record_transfer(run, entry, &outcome);
-            Next::Continue
+            Next::Copied
         }
         Err(e) => {
             let skippable = matches!(e, TransferError::SourceGone(_) | TransferError::Refused(_))
                 || (e.skip_reason().is_some() && !e.is_fatal());
             worker::handle_error(run, key, e);
-            if skippable {
-                Next::Continue
-            } else {
-                Next::Stop
-            }
+            if skippable { Next::Skipped } else { Next::Stop }
         }
     }
 }
