@@ -205,6 +205,13 @@ pub struct Config {
     pub server_side_copy: bool,
     /// S3 → S3: for objects whose data is up to date, bring the target's tags up to date.
     pub sync_latest_tagging: bool,
+    /// S3 → S3, both buckets versioned: copy every source version not yet on the target,
+    /// oldest first, and the latest delete marker (`--enable-versioning`).
+    pub enable_versioning: bool,
+    /// Read a versioned S3 source as it was at this time (`--point-in-time`). With the
+    /// default update check every object is transferred (the time says nothing about a past
+    /// version); any other check is honoured.
+    pub point_in_time: Option<Timestamp>,
     pub metadata: MetadataOptions,
     pub output: OutputConfig,
     /// The additional checksum given to objects written to S3.
@@ -257,6 +264,8 @@ impl Config {
             allow_parallel_listings_in_express_one_zone: false,
             server_side_copy: false,
             sync_latest_tagging: false,
+            enable_versioning: false,
+            point_in_time: None,
             metadata: MetadataOptions {
                 guess_mime_type: true,
                 ..MetadataOptions::default()

@@ -285,6 +285,16 @@ pub struct Args {
     #[argh(option)]
     pub acl: Option<String>,
 
+    // Versioning
+    /// S3 to S3, both buckets versioned: copy every source version not yet on the target,
+    /// oldest first, and the latest delete marker
+    #[argh(switch)]
+    pub enable_versioning: bool,
+    /// copy objects as they were at this time (RFC 3339, e.g. 2025-07-16T06:37:59Z) from a
+    /// versioned S3 source; always transferred unless a --check-* option is given
+    #[argh(option)]
+    pub point_in_time: Option<String>,
+
     // Encryption
     /// server-side encryption of target objects: AES256, aws:kms or aws:kms:dsse
     #[argh(option)]

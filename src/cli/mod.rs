@@ -6,6 +6,7 @@ pub mod argv;
 pub mod completions;
 mod selection;
 mod validate;
+mod versioning;
 
 use std::ffi::OsString;
 

@@ -476,6 +476,8 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         Some(0) => return Err(CliError::usage("--max-delete must be at least 1")),
         _ => {}
     }
+    let point_in_time =
+        super::versioning::check(args, &source_place, &target_place, Timestamp::now())?;
 
     if let Place::Local(path) = &source_place {
         let meta = std::fs::metadata(path)
@@ -706,6 +708,8 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         sse_kms_key_id: args.sse_kms_key_id.clone(),
     };
     config.sync_latest_tagging = args.sync_latest_tagging;
+    config.enable_versioning = args.enable_versioning;
+    config.point_in_time = point_in_time;
     config.checksum = checksum;
     config.verify_checksum = !args.disable_additional_checksum_verify;
     config.enable_additional_checksum = args.enable_additional_checksum;

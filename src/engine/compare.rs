@@ -75,25 +75,27 @@ fn s3_etag(store: &S3Store, entry: &Entry) -> Result<Option<String>, TransferErr
     if let Some(e) = &entry.etag {
         return Ok(Some(strip_quotes(e).to_string()));
     }
-    let head = store
-        .client()
-        .head_object(store.bucket(), &store.full_key(&entry.key))?;
+    let head = store.client().head_object_version(
+        store.bucket(),
+        &store.full_key(&entry.key),
+        entry.version_id.as_deref(),
+    )?;
     Ok(head
         .and_then(|h| h.etag)
         .map(|e| strip_quotes(&e).to_string()))
 }
 
-/// How the object `key` (relative) of `store`, with multipart value `value` and `size`
-/// bytes, is cut.
+/// How the object of `entry` in `store`, with multipart value `value`, is cut.
 fn parts_of(
     run: &Run<'_>,
     store: &S3Store,
-    key: &str,
-    size: u64,
+    entry: &Entry,
     value: &str,
     exact: &mut bool,
 ) -> Result<Parts, TransferError> {
-    let (parts, learnt) = transfer::parts_of(run.config, store, &store.full_key(key), size, value)?;
+    let key = store.full_key(&entry.key);
+    let version = entry.version_id.as_deref();
+    let (parts, learnt) = transfer::parts_of(run.config, store, &key, version, entry.size, value)?;
     *exact &= learnt;
     Ok(parts)
 }
@@ -158,7 +160,7 @@ fn local_etag(
         return Ok(None);
     }
     let parts = if is_multipart_etag(etag) {
-        parts_of(run, s3, &s3_entry.key, s3_entry.size, etag, exact)?
+        parts_of(run, s3, s3_entry, etag, exact)?
     } else {
         Parts::Single
     };
@@ -174,9 +176,11 @@ fn s3_checksum(
     entry: &Entry,
     algorithm: Algorithm,
 ) -> Result<Option<String>, TransferError> {
-    let head = store
-        .client()
-        .head_object(store.bucket(), &store.full_key(&entry.key))?;
+    let head = store.client().head_object_version(
+        store.bucket(),
+        &store.full_key(&entry.key),
+        entry.version_id.as_deref(),
+    )?;
     Ok(head
         .and_then(|h| h.checksum)
         .filter(|(a, _)| *a == algorithm)
@@ -197,7 +201,7 @@ fn local_checksum(
     let path = local.path_of(&local_entry.key);
     let mut exact = true;
     let (parts, spec) = if checksum::composite_parts(value).is_some() {
-        let parts = parts_of(run, s3, &s3_entry.key, s3_entry.size, value, &mut exact)?;
+        let parts = parts_of(run, s3, s3_entry, value, &mut exact)?;
         (parts, ChecksumSpec::new(algorithm, false))
     } else {
         // Single-part and full-object values are both the digest of all the bytes.

@@ -1,32 +1,52 @@
 //! The diff: a merge-join of two key-ordered listings, and the update check of a pair.
 //!
 //! Both listings arrive sorted by relative key in byte order, so walking them side by side
-//! pairs every key in one pass with constant memory, however many objects there are.
+//! pairs every key in one pass with constant memory, however many objects there are. The
+//! join pairs anything [`Keyed`]: plain entries, or all versions of a key
+//! (`--enable-versioning`).
 
 use std::cmp::Ordering;
 use std::iter::Peekable;
 
 use crate::config::UpdateCheck;
 use crate::storage::Entry;
+use crate::storage::versions::KeyVersions;
+
+/// What the merge-join pairs items by: their relative key.
+pub trait Keyed {
+    fn key(&self) -> &str;
+}
+
+impl Keyed for Entry {
+    fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl Keyed for KeyVersions {
+    fn key(&self) -> &str {
+        &self.key
+    }
+}
 
 /// One step of the merge-join.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pair {
+pub enum Pair<E = Entry> {
     /// Only in the source: transfer.
-    SourceOnly(Entry),
+    SourceOnly(E),
     /// On both sides: the update check decides.
-    Both(Entry, Entry),
+    Both(E, E),
     /// Only in the target: a deletion candidate.
-    TargetOnly(Entry),
+    TargetOnly(E),
 }
 
 /// Merge-joins two key-ordered streams.
-pub struct MergeJoin<S: Iterator<Item = Entry>, T: Iterator<Item = Entry>> {
+pub struct MergeJoin<S: Iterator, T: Iterator> {
     source: Peekable<S>,
     target: Peekable<T>,
 }
 
-impl<S: Iterator<Item = Entry>, T: Iterator<Item = Entry>> MergeJoin<S, T> {
+impl<E: Keyed, S: Iterator<Item = E>, T: Iterator<Item = E>> MergeJoin<S, T> {
     pub fn new(source: S, target: T) -> Self {
         MergeJoin {
             source: source.peekable(),
@@ -35,15 +55,15 @@ impl<S: Iterator<Item = Entry>, T: Iterator<Item = Entry>> MergeJoin<S, T> {
     }
 }
 
-impl<S: Iterator<Item = Entry>, T: Iterator<Item = Entry>> Iterator for MergeJoin<S, T> {
-    type Item = Pair;
+impl<E: Keyed, S: Iterator<Item = E>, T: Iterator<Item = E>> Iterator for MergeJoin<S, T> {
+    type Item = Pair<E>;
 
-    fn next(&mut self) -> Option<Pair> {
+    fn next(&mut self) -> Option<Pair<E>> {
         let order = match (self.source.peek(), self.target.peek()) {
             (None, None) => return None,
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
-            (Some(s), Some(t)) => s.key.as_bytes().cmp(t.key.as_bytes()),
+            (Some(s), Some(t)) => s.key().as_bytes().cmp(t.key().as_bytes()),
         };
         match order {
             Ordering::Less => self.source.next().map(Pair::SourceOnly),
@@ -108,6 +128,7 @@ mod tests {
             size,
             last_modified: Timestamp { secs, nanos: 0 },
             etag: None,
+            version_id: None,
         }
     }
 

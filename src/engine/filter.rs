@@ -38,7 +38,8 @@ pub fn by_listing(filters: &Filters, entry: &Entry) -> Result<Option<FilteredBy>
     by_key(filters, &entry.key)
 }
 
-fn by_key(filters: &Filters, key: &str) -> Result<Option<FilteredBy>, String> {
+/// Filters 5–6 alone: the key patterns.
+pub fn by_key(filters: &Filters, key: &str) -> Result<Option<FilteredBy>, String> {
     if let Some(p) = &filters.include_key
         && !p.is_match(key)?
     {
@@ -179,6 +180,7 @@ mod tests {
             size,
             last_modified: Timestamp { secs, nanos: 0 },
             etag: None,
+            version_id: None,
         }
     }
 

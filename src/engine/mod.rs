@@ -15,6 +15,10 @@
 //! transfer checks what landed against what was read; one that does not verify is repeated
 //! up to [`transfer::VERIFY_ATTEMPTS`] times in all, and a written object that never
 //! verifies is deleted before the key is reported as failed.
+//!
+//! Versioned sources: with `--point-in-time` the source lister emits each key's version of
+//! that time and everything else is as above; `--enable-versioning` replaces the pipeline
+//! with one that joins all versions key by key ([`versioning`]).
 
 mod compare;
 pub mod delete;
@@ -25,6 +29,7 @@ pub mod progress;
 mod report;
 pub mod stats;
 pub mod transfer;
+mod versioning;
 mod worker;
 
 use std::cell::Cell;
@@ -34,11 +39,12 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, bounded};
 
-use crate::config::{Config, Location};
+use crate::config::{Config, Location, UpdateCheck};
 use crate::s3::Client;
 use crate::storage::local::LocalStore;
 use crate::storage::s3::S3Store;
 use crate::storage::{Entry, ListError, ListItem, Store};
+use crate::util::time::Timestamp;
 use diff::{MergeJoin, Pair, Verdict};
 use parts::PartQueue;
 use stats::{Snapshot, Stats};
@@ -105,7 +111,8 @@ impl Run<'_> {
     }
 }
 
-fn open_store(location: &Location, config: &Config) -> Store {
+/// The store of one side; `at` lists it as it was then (`--point-in-time`, source only).
+fn open_store(location: &Location, config: &Config, at: Option<Timestamp>) -> Store {
     match location {
         Location::Local(path) => Store::Local(LocalStore::new(path, config.follow_symlinks)),
         Location::S3 {
@@ -124,6 +131,7 @@ fn open_store(location: &Location, config: &Config) -> Store {
                     max_keys: config.max_keys,
                     parallel: listing_parallelism(config, bucket),
                     max_depth: config.max_parallel_listing_max_depth,
+                    at,
                 },
             ))
         }
@@ -144,8 +152,8 @@ fn listing_parallelism(config: &Config, bucket: &str) -> usize {
 /// Runs one sync as configured and reports how it went.
 pub fn run(config: &Config) -> Report {
     let started = Instant::now();
-    let source = open_store(&config.source, config);
-    let target = open_store(&config.target, config);
+    let source = open_store(&config.source, config, config.point_in_time);
+    let target = open_store(&config.target, config, None);
     let run = Run {
         config,
         source: &source,
@@ -163,7 +171,13 @@ pub fn run(config: &Config) -> Report {
         // Stops the progress line however the pipeline ends, a panic included, so the
         // scope can finish and the panic reach main (exit 101) instead of hanging.
         let _stop = progress.as_ref().map(progress::Progress::stopper);
-        pipeline(&run);
+        if !versioning::check_buckets(&run) {
+            // The run was stopped with the reason.
+        } else if config.enable_versioning {
+            versioning::replicate(&run);
+        } else {
+            pipeline(&run);
+        }
     });
     let fatal = run.fatal.lock().ok().and_then(|f| f.clone());
     let report = Report {
@@ -279,7 +293,7 @@ fn pipeline(run: &Run<'_>) {
             let target_incomplete = Cell::new(false);
             // With --head-each-target the workers ask the target about each object instead.
             let list_target =
-                !(config.remove_modified_filter || config.head_each_target) || config.delete;
+                !(always_transfer(config) || config.head_each_target) || config.delete;
             let source_rx = spawn_lister(
                 inner,
                 run.source,
@@ -324,6 +338,15 @@ fn pipeline(run: &Run<'_>) {
     if config.delete && !to_delete.is_empty() {
         delete_phase(run, &to_delete, source_incomplete.get());
     }
+}
+
+/// Whether every source object is transferred without looking at the target: with
+/// `--remove-modified-filter`, and with `--point-in-time` unless a check other than the
+/// modification time was asked for (the versions of a past time are older than what they
+/// replace, so the time says nothing).
+fn always_transfer(config: &Config) -> bool {
+    config.remove_modified_filter
+        || (config.point_in_time.is_some() && config.update_check == UpdateCheck::Mtime)
 }
 
 /// Turns one merge-join step into a job, a skip, or a deletion candidate.
@@ -389,7 +412,7 @@ pub(crate) fn update_check(run: &Run<'_>, source: Entry, target: Option<Entry>) 
     let Some(target) = target else {
         return Some(Job::transfer(source, None));
     };
-    let verdict = if config.remove_modified_filter {
+    let verdict = if always_transfer(config) {
         Verdict::Transfer
     } else {
         diff::check(config.update_check, &source, &target)

@@ -40,8 +40,9 @@ fn local_upload_headers(run: &Run<'_>, entry: &Entry) -> Vec<(String, String)> {
 }
 
 /// `--sync-latest-tagging` for an object whose data is up to date: makes the target's tags
-/// equal to the source's. Returns whether anything changed.
-fn sync_tags(run: &Run<'_>, key: &str) -> Result<bool, TransferError> {
+/// equal to the source's (those of its version `version_id` when one is named). Returns
+/// whether anything changed.
+fn sync_tags(run: &Run<'_>, key: &str, version_id: Option<&str>) -> Result<bool, TransferError> {
     let (Store::S3(src), Store::S3(dst)) = (run.source, run.target) else {
         return Ok(false);
     };
@@ -49,10 +50,11 @@ fn sync_tags(run: &Run<'_>, key: &str) -> Result<bool, TransferError> {
         tags.sort();
         tags
     };
-    let source_tags = sorted(
-        src.client()
-            .get_object_tagging(src.bucket(), &src.full_key(key))?,
-    );
+    let source_tags = sorted(src.client().get_object_tagging_version(
+        src.bucket(),
+        &src.full_key(key),
+        version_id,
+    )?);
     let target_key = dst.full_key(key);
     let target_tags = sorted(dst.client().get_object_tagging(dst.bucket(), &target_key)?);
     if source_tags == target_tags {
@@ -81,6 +83,7 @@ fn target_now(run: &Run<'_>, key: &str) -> Result<Option<Entry>, TransferError> 
                 size: head.size,
                 last_modified: head.last_modified.unwrap_or_default(),
                 etag: head.etag,
+                version_id: None,
             })),
         Store::Local(dst) => {
             let path = dst.path_of(key);
@@ -93,6 +96,7 @@ fn target_now(run: &Run<'_>, key: &str) -> Result<Option<Entry>, TransferError> 
                         .map(Timestamp::from_system)
                         .unwrap_or_default(),
                     etag: None,
+                    version_id: None,
                 })),
                 Ok(_) => Ok(None),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -202,7 +206,7 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
         if !passes_content_filters(run, &job.source) {
             return;
         }
-        match sync_tags(run, key) {
+        match sync_tags(run, key, job.source.version_id.as_deref()) {
             Ok(true) => {
                 let dry = if run.config.dry_run { "[dry-run] " } else { "" };
                 log::info!(key = key; "{dry}sync(tagging only) completed.");
@@ -266,62 +270,86 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
         cancel: ctx.cancel,
         conditions: conditions_of(run, &job),
     };
+    let result = retry_corrupt(
+        run,
+        key,
+        || transfer_once(run, &job, ctx, buf),
+        |m| remove_corrupt(run, key, m),
+    );
+    match result {
+        Ok(outcome) => record_transfer(run, &job.source, &outcome),
+        Err(e) => handle_error(run, key, e),
+    }
+}
+
+/// Runs `once` until what it wrote verifies, up to [`transfer::VERIFY_ATTEMPTS`] times in
+/// all; after the last failed attempt `remove` deletes the corrupt object and returns the
+/// message to report.
+pub(crate) fn retry_corrupt(
+    run: &Run<'_>,
+    key: &str,
+    mut once: impl FnMut() -> Result<Outcome, TransferError>,
+    remove: impl FnOnce(String) -> String,
+) -> Result<Outcome, TransferError> {
     let mut attempt = 1;
-    let result = loop {
-        match transfer_once(run, &job, ctx, buf) {
+    loop {
+        match once() {
             Err(TransferError::Corrupt(m))
                 if attempt < transfer::VERIFY_ATTEMPTS && !run.cancelled() =>
             {
                 attempt += 1;
                 log::warn!(key = key; "{m}; transferring it again (attempt {attempt} of {})", transfer::VERIFY_ATTEMPTS);
-                Stats::add(&stats.warnings, 1);
+                Stats::add(&run.stats.warnings, 1);
             }
-            Err(TransferError::Corrupt(m)) => {
-                break Err(TransferError::Corrupt(remove_corrupt(run, key, m)));
-            }
-            other => break other,
+            Err(TransferError::Corrupt(m)) => return Err(TransferError::Corrupt(remove(m))),
+            other => return other,
         }
-    };
-    match result {
-        Ok(outcome) => {
-            if let Some((source_etag, target_etag)) = &outcome.etag_verified {
-                Stats::add(&stats.etag_verified, 1);
-                log::debug!(
-                    key = key, source_e_tag = source_etag.as_str(), target_e_tag = target_etag.as_str();
-                    "e_tag verified."
-                );
-            }
-            if let Some((algorithm, source_sum, target_sum)) = &outcome.checksum_verified {
-                Stats::add(&stats.checksum_verified, 1);
-                log::debug!(
-                    key = key, additional_checksum_algorithm = algorithm.name(),
-                    source_checksum = source_sum.as_str(), target_checksum = target_sum.as_str();
-                    "additional checksum verified."
-                );
-            }
-            if let Some(warning) = &outcome.warning {
-                log::warn!(key = key; "{warning}");
-                Stats::add(&stats.warnings, 1);
-            }
-            match run.target {
-                Store::S3(dst) => {
-                    let target_key = dst.full_key(key);
-                    log::info!(
-                        key = key, source_version_id = "", source_last_modified = source_last_modified.as_str(),
-                        target_key = target_key.as_str(), size = job.source.size;
-                        "sync completed."
-                    );
-                }
-                Store::Local(dst) => {
-                    let real_path = dst.path_of(key).display().to_string();
-                    log::info!(key = key, real_path = real_path.as_str(), size = job.source.size; "sync completed.");
-                }
-            }
-            Stats::add(&stats.transferred_objects, 1);
-            Stats::add(&stats.transferred_bytes, job.source.size);
-        }
-        Err(e) => handle_error(run, key, e),
     }
+}
+
+/// Counts and logs a finished transfer of `source` and what it proved.
+pub(crate) fn record_transfer(run: &Run<'_>, source: &Entry, outcome: &Outcome) {
+    let (key, stats) = (source.key.as_str(), &run.stats);
+    if let Some((source_etag, target_etag)) = &outcome.etag_verified {
+        Stats::add(&stats.etag_verified, 1);
+        log::debug!(
+            key = key, source_e_tag = source_etag.as_str(), target_e_tag = target_etag.as_str();
+            "e_tag verified."
+        );
+    }
+    if let Some((algorithm, source_sum, target_sum)) = &outcome.checksum_verified {
+        Stats::add(&stats.checksum_verified, 1);
+        log::debug!(
+            key = key, additional_checksum_algorithm = algorithm.name(),
+            source_checksum = source_sum.as_str(), target_checksum = target_sum.as_str();
+            "additional checksum verified."
+        );
+    }
+    if let Some(warning) = &outcome.warning {
+        log::warn!(key = key; "{warning}");
+        Stats::add(&stats.warnings, 1);
+    }
+    let source_last_modified = source.last_modified.rfc3339_millis();
+    let source_version_id = source.version_id.as_deref().unwrap_or_default();
+    match run.target {
+        Store::S3(dst) => {
+            let target_key = dst.full_key(key);
+            log::info!(
+                key = key, source_version_id = source_version_id, source_last_modified = source_last_modified.as_str(),
+                target_key = target_key.as_str(), size = source.size;
+                "sync completed."
+            );
+        }
+        Store::Local(dst) => {
+            let real_path = dst.path_of(key).display().to_string();
+            log::info!(
+                key = key, source_version_id = source_version_id, real_path = real_path.as_str(), size = source.size;
+                "sync completed."
+            );
+        }
+    }
+    Stats::add(&stats.transferred_objects, 1);
+    Stats::add(&stats.transferred_bytes, source.size);
 }
 
 /// A written object failed verification on every attempt: it must not stay under its name
@@ -378,7 +406,9 @@ fn transfer_once<'a>(
     }
 }
 
-fn handle_error(run: &Run<'_>, key: &str, e: TransferError) {
+/// Counts and logs a failed transfer of `key`; a failure every other transfer would share
+/// stops the run.
+pub(crate) fn handle_error(run: &Run<'_>, key: &str, e: TransferError) {
     match e {
         TransferError::Cancelled => {}
         TransferError::SourceGone(m) => {

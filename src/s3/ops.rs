@@ -11,6 +11,8 @@ use crate::integrity::checksum::Algorithm;
 use crate::util::encoding::base64;
 use crate::util::time::Timestamp;
 
+pub mod versions;
+
 /// Most keys one DeleteObjects call accepts.
 pub const DELETE_BATCH: usize = 1000;
 
@@ -164,6 +166,14 @@ fn with_headers<'a>(mut req: Request<'a>, headers: &[(String, String)]) -> Reque
     req
 }
 
+/// Pins a request on an object to one version, when one is given.
+fn at_version<'a>(req: Request<'a>, version_id: Option<&str>) -> Request<'a> {
+    match version_id {
+        Some(v) => req.query("versionId", v),
+        None => req,
+    }
+}
+
 fn etag_of(head: &ResponseHead) -> Option<String> {
     head.header("etag").map(str::to_string)
 }
@@ -251,17 +261,21 @@ impl Client {
         }
     }
 
-    /// HeadObject with `partNumber`: the size of that part and the object's part count.
-    /// `Ok(None)` when the object does not exist.
+    /// HeadObject with `partNumber` (of one version, when given): the size of that part and
+    /// the object's part count. `Ok(None)` when the object does not exist.
     pub fn head_object_part(
         &self,
         bucket: &str,
         key: &str,
+        version_id: Option<&str>,
         part_number: u32,
     ) -> Result<Option<PartInfo>, S3Error> {
         let req = with_headers(
-            Request::new("HeadObject", "HEAD", bucket, Some(key))
-                .query("partNumber", part_number.to_string()),
+            at_version(
+                Request::new("HeadObject", "HEAD", bucket, Some(key)),
+                version_id,
+            )
+            .query("partNumber", part_number.to_string()),
             &self.sse_c_headers(),
         );
         match self.send_text(&req) {
@@ -280,8 +294,22 @@ impl Client {
 
     /// HeadObject; `Ok(None)` when the object does not exist.
     pub fn head_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectHead>, S3Error> {
+        self.head_object_version(bucket, key, None)
+    }
+
+    /// HeadObject of one version (the current one when `version_id` is `None`); `Ok(None)`
+    /// when it does not exist.
+    pub fn head_object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Option<ObjectHead>, S3Error> {
         let req = with_headers(
-            self.checksum_mode(Request::new("HeadObject", "HEAD", bucket, Some(key))),
+            self.checksum_mode(at_version(
+                Request::new("HeadObject", "HEAD", bucket, Some(key)),
+                version_id,
+            )),
             &self.sse_c_headers(),
         );
         match self.send_text(&req) {
@@ -445,8 +473,23 @@ impl Client {
         key: &str,
         range: Option<(u64, u64)>,
     ) -> Result<super::Response, S3Error> {
+        self.get_object_version(bucket, key, None, range)
+    }
+
+    /// GetObject of one version (the current one when `version_id` is `None`), as
+    /// [`Client::get_object`].
+    pub fn get_object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        range: Option<(u64, u64)>,
+    ) -> Result<super::Response, S3Error> {
         let mut req = with_headers(
-            self.checksum_mode(Request::new("GetObject", "GET", bucket, Some(key))),
+            self.checksum_mode(at_version(
+                Request::new("GetObject", "GET", bucket, Some(key)),
+                version_id,
+            )),
             &self.sse_c_headers(),
         );
         if let Some((first, last)) = range {
@@ -494,6 +537,8 @@ impl Client {
 pub struct CopySource<'a> {
     pub bucket: &'a str,
     pub key: &'a str,
+    /// The version to copy; the current one when `None`.
+    pub version_id: Option<&'a str>,
     /// The source's SSE-C key, sent as `x-amz-copy-source-server-side-encryption-customer-*`.
     pub sse_c: Option<&'a super::SseCustomerKey>,
     /// Copy only if the source still has this ETag (`x-amz-copy-source-if-match`).
@@ -501,13 +546,15 @@ pub struct CopySource<'a> {
 }
 
 impl CopySource<'_> {
-    /// The `x-amz-copy-source` value: `bucket/key`, the key percent-encoded.
+    /// The `x-amz-copy-source` value: `bucket/key`, the key percent-encoded, and
+    /// `?versionId=` when a version is named.
     pub fn header(&self) -> String {
-        format!(
-            "{}/{}",
-            self.bucket,
-            crate::util::encoding::uri_encode(self.key, true)
-        )
+        use crate::util::encoding::uri_encode;
+        let version = self
+            .version_id
+            .map(|v| format!("?versionId={}", uri_encode(v, false)))
+            .unwrap_or_default();
+        format!("{}/{}{version}", self.bucket, uri_encode(self.key, true))
     }
 
     /// All headers naming this source: the copy source and, for SSE-C, its key.
@@ -597,7 +644,21 @@ impl Client {
         bucket: &str,
         key: &str,
     ) -> Result<Vec<(String, String)>, S3Error> {
-        let req = Request::new("GetObjectTagging", "GET", bucket, Some(key)).query("tagging", "");
+        self.get_object_tagging_version(bucket, key, None)
+    }
+
+    /// GetObjectTagging of one version (the current one when `version_id` is `None`).
+    pub fn get_object_tagging_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Vec<(String, String)>, S3Error> {
+        let req = at_version(
+            Request::new("GetObjectTagging", "GET", bucket, Some(key)),
+            version_id,
+        )
+        .query("tagging", "");
         let (_, text) = self.send_text(&req)?;
         xml::parse_tagging(&text)
             .map_err(|e| S3Error::bad_response("GetObjectTagging", e.to_string()))

@@ -13,6 +13,8 @@ use crate::integrity::checksum::Algorithm;
 use crate::util::encoding::percent_decode;
 use crate::util::time::Timestamp;
 
+pub mod versions;
+
 const MAX_DEPTH: usize = 32;
 const MAX_NODES: usize = 1 << 20;
 

@@ -274,6 +274,7 @@ fn entry(key: String, meta: &Metadata) -> Entry {
         size: meta.len(),
         last_modified,
         etag: None,
+        version_id: None,
     }
 }
 

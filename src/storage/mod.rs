@@ -5,6 +5,7 @@
 pub mod local;
 pub mod mime;
 pub mod s3;
+pub mod versions;
 
 use std::fmt;
 
@@ -19,6 +20,10 @@ pub struct Entry {
     pub last_modified: Timestamp,
     /// ETag as the store reports it (quoted for S3), when the listing carries one.
     pub etag: Option<String>,
+    /// The S3 version this entry stands for, when it comes from a versioned listing
+    /// (`--point-in-time`, `--enable-versioning`): reads must ask for exactly that version.
+    /// `None` for plain listings (the current version) and local files.
+    pub version_id: Option<String>,
 }
 
 /// Something a listing met that is worth telling the user but does not stop the run.

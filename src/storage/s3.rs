@@ -18,6 +18,7 @@ use super::{Entry, ListError, ListItem};
 use crate::s3::Client;
 use crate::s3::ops::ListRequest;
 use crate::s3::xml::{ListPage, ListedObject};
+use crate::util::time::Timestamp;
 
 /// How listings are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +28,9 @@ pub struct ListOptions {
     pub parallel: usize,
     /// Levels of common prefixes listed in parallel (1 = only the first level).
     pub max_depth: usize,
+    /// List the objects as they were at this time (`--point-in-time`), each pinned to its
+    /// version of then (see [`super::versions`]).
+    pub at: Option<Timestamp>,
 }
 
 /// Entries buffered per prefix listed ahead of its turn.
@@ -99,6 +103,10 @@ impl S3Store {
         &self.prefix
     }
 
+    pub fn list_options(&self) -> ListOptions {
+        self.options
+    }
+
     /// True the first time it is called: for saying once per run that this store does not
     /// tell part sizes.
     pub fn first_report_of_no_part_numbers(&self) -> bool {
@@ -114,6 +122,9 @@ impl S3Store {
     /// Lists every object under the prefix in UTF-8 byte order of the key. An object whose
     /// key equals the prefix has no relative key and is skipped.
     pub fn list(&self, emit: &mut dyn FnMut(ListItem) -> bool) -> Result<(), ListError> {
+        if let Some(at) = self.options.at {
+            return self.list_at(at, emit);
+        }
         let mut last_key: Option<String> = None;
         let mut sink = |obj: ListedObject| -> Result<bool, ListError> {
             // The merge-join relies on byte order; a store (or a bug) that breaks it must
@@ -143,6 +154,7 @@ impl S3Store {
                 size: obj.size,
                 last_modified: obj.last_modified,
                 etag: obj.etag,
+                version_id: None,
             };
             last_key = Some(obj.key);
             Ok(emit(ListItem::Entry(entry)))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::multipart::{self, PartSource};
 use super::streams::{ReGet, Trailer};
 use super::{
-    Ctx, Outcome, TransferError, checks_checksum, is_md5_etag, parts_of, target_meta,
+    Ctx, Outcome, TransferError, checks_checksum, is_md5_etag, mark_origin, parts_of, target_meta,
     verify_checksum_write, verify_write, write_headers,
 };
 use crate::integrity::checksum::{self, ChecksumSpec};
@@ -77,12 +77,12 @@ fn compare(
 
 /// The target's headers for a copy of the object `head` describes: its metadata and storage
 /// class, and its tags (fetched only when the object reports some and they are wanted).
+/// With `--enable-versioning` the copy of a version also names its origin.
 fn headers_for(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
-    src_key: &str,
+    keys: &Keys<'_>,
     head: &ObjectHead,
-    last_modified: Timestamp,
 ) -> Result<Vec<(String, String)>, TransferError> {
     let options = &ctx.config.metadata;
     let wants_tags =
@@ -91,12 +91,15 @@ fn headers_for(
         Some(
             source
                 .client()
-                .get_object_tagging(source.bucket(), src_key)?,
+                .get_object_tagging_version(source.bucket(), keys.src, keys.version)?,
         )
     } else {
         None
     };
-    let meta = target_meta(options, &head.meta, last_modified);
+    let mut meta = target_meta(options, &head.meta, keys.last_modified);
+    if let (true, Some(version)) = (ctx.config.enable_versioning, keys.version) {
+        mark_origin(&mut meta, version, keys.last_modified);
+    }
     Ok(write_headers(
         options,
         &meta,
@@ -105,19 +108,25 @@ fn headers_for(
     ))
 }
 
-/// HeadObject of the source, which must still exist.
-fn head_source(source: &S3Store, src_key: &str) -> Result<ObjectHead, TransferError> {
+/// HeadObject of the source (of its version `version` when named), which must still exist.
+fn head_source(
+    source: &S3Store,
+    src_key: &str,
+    version: Option<&str>,
+) -> Result<ObjectHead, TransferError> {
     source
         .client()
-        .head_object(source.bucket(), src_key)?
+        .head_object_version(source.bucket(), src_key, version)?
         .ok_or_else(|| {
             TransferError::SourceGone(format!("{src_key} disappeared before it was copied"))
         })
 }
 
-/// The full keys of one copy and the source's LastModified.
+/// The full keys of one copy, the source's version (when one is named) and its
+/// LastModified.
 struct Keys<'k> {
     src: &'k str,
+    version: Option<&'k str>,
     dst: &'k str,
     last_modified: Timestamp,
 }
@@ -134,6 +143,7 @@ pub fn copy_object<'a>(
     let dst_key = target.full_key(&entry.key);
     let keys = Keys {
         src: &src_key,
+        version: entry.version_id.as_deref(),
         dst: &dst_key,
         last_modified: entry.last_modified,
     };
@@ -157,9 +167,11 @@ fn stream_single(
     keys: &Keys<'_>,
 ) -> Result<Outcome, TransferError> {
     let (src_key, dst_key) = (keys.src, keys.dst);
-    let first = source.client().get_object(source.bucket(), src_key, None)?;
+    let first = source
+        .client()
+        .get_object_version(source.bucket(), src_key, keys.version, None)?;
     let head = ObjectHead::from_headers(&first.headers);
-    let mut headers = headers_for(ctx, source, src_key, &head, keys.last_modified)?;
+    let mut headers = headers_for(ctx, source, keys, &head)?;
     let source_md5 = head
         .etag
         .as_deref()
@@ -169,7 +181,14 @@ fn stream_single(
         headers.push(("content-md5".into(), base64(&md5)));
     }
     let spec = copy_spec(ctx, &head);
-    let body = ReGet::new(source.client(), source.bucket(), src_key, None, first);
+    let body = ReGet::new(
+        source.client(),
+        source.bucket(),
+        src_key,
+        keys.version,
+        None,
+        first,
+    );
     // The checksum is known only once the bytes have passed: it goes in a trailer, and the
     // object's own Content-Encoding after `aws-chunked`.
     let trailer = spec.map(|s| Trailer::new(s.algorithm, head.size));
@@ -280,14 +299,14 @@ fn checksum_outcome(
 fn copy_parts(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
-    src_key: &str,
+    keys: &Keys<'_>,
     head: &ObjectHead,
 ) -> Result<(Parts, bool), TransferError> {
     let etag = head.etag.as_deref().map(strip_quotes).unwrap_or_default();
     if !is_multipart_etag(etag) {
         return Ok((Parts::Uniform(ctx.config.layout.chunk_size), false));
     }
-    parts_of(ctx.config, source, src_key, head.size, etag)
+    parts_of(ctx.config, source, keys.src, keys.version, head.size, etag)
 }
 
 /// A large object: each part streamed from a ranged GET into UploadPart.
@@ -298,18 +317,19 @@ fn stream_multipart<'a>(
     keys: &Keys<'_>,
 ) -> Result<Outcome, TransferError> {
     let (src_key, dst_key) = (keys.src, keys.dst);
-    let head = head_source(source, src_key)?;
+    let head = head_source(source, src_key, keys.version)?;
     let multipart_source = head.etag.as_deref().is_some_and(is_multipart_etag);
     if head.size < ctx.config.layout.threshold && !multipart_source {
         // Replaced by a smaller object since the listing.
         return stream_single(ctx, source, target, keys);
     }
-    let (parts, same_parts) = copy_parts(ctx, source, src_key, &head)?;
-    let headers = headers_for(ctx, source, src_key, &head, keys.last_modified)?;
+    let (parts, same_parts) = copy_parts(ctx, source, keys, &head)?;
+    let headers = headers_for(ctx, source, keys, &head)?;
     let from = PartSource::Object {
         client: source.client(),
         bucket: source.bucket(),
         key: Arc::from(src_key),
+        version_id: keys.version.map(Arc::from),
         etag: Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default()),
     };
     let spec = copy_spec(ctx, &head);
@@ -340,8 +360,8 @@ fn server_copy<'a>(
     keys: &Keys<'_>,
 ) -> Result<Outcome, TransferError> {
     let (src_key, dst_key) = (keys.src, keys.dst);
-    let head = head_source(source, src_key)?;
-    let headers = headers_for(ctx, source, src_key, &head, keys.last_modified)?;
+    let head = head_source(source, src_key, keys.version)?;
+    let headers = headers_for(ctx, source, keys, &head)?;
     let multipart_source = head.etag.as_deref().is_some_and(is_multipart_etag);
     let mut same_parts = !multipart_source;
     let written = if head.size < MAX_COPY_OBJECT && !multipart_source {
@@ -352,6 +372,7 @@ fn server_copy<'a>(
         let from = CopySource {
             bucket: source.bucket(),
             key: src_key,
+            version_id: keys.version,
             sse_c: source.client().config().sse_c.as_ref(),
             if_match: ctx.conditions.copy_source_etag.as_deref(),
         };
@@ -362,10 +383,11 @@ fn server_copy<'a>(
         let from = PartSource::ServerCopy {
             bucket: source.bucket(),
             key: Arc::from(src_key),
+            version_id: keys.version.map(Arc::from),
             sse_c: source.client().config().sse_c.as_ref(),
             if_match: ctx.conditions.copy_source_etag.as_deref().map(Arc::from),
         };
-        let (parts, same) = copy_parts(ctx, source, src_key, &head)?;
+        let (parts, same) = copy_parts(ctx, source, keys, &head)?;
         same_parts = same;
         multipart::upload(
             ctx, target, dst_key, head.size, &parts, None, &headers, from, None,

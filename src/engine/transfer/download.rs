@@ -132,14 +132,15 @@ pub fn download<'a>(
     }
     let config = ctx.config;
     let full_key = source.full_key(key);
+    let version = entry.version_id.as_deref();
     let listed_multipart = entry.etag.as_deref().is_some_and(is_multipart_etag);
     let parallel = entry.size >= config.layout.threshold && listed_multipart;
     let mut temp = TempFile::create(&dest)
         .map_err(|e| io_err("cannot create a temporary file for", &dest, e))?;
     let received = if parallel {
-        download_parts(ctx, source, &full_key, &mut temp, &dest)?
+        download_parts(ctx, source, &full_key, version, &mut temp, &dest)?
     } else {
-        download_stream(ctx, source, &full_key, &mut temp, &dest)?
+        download_stream(ctx, source, &full_key, version, &mut temp, &dest)?
     };
     // A file that does not verify is dropped with the temporary file: nothing under `dest`.
     let outcome = verify(config, &received, &full_key)?;
@@ -155,6 +156,7 @@ fn plan_parts(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
     full_key: &str,
+    version: Option<&str>,
     head: &ObjectHead,
 ) -> Result<(Parts, bool), TransferError> {
     let etag = head.etag.as_deref().map(strip_quotes).unwrap_or_default();
@@ -169,7 +171,7 @@ fn plan_parts(
         Some((_, v)) if !is_multipart_etag(etag) => v.as_str(),
         _ => etag,
     };
-    parts_of(ctx.config, source, full_key, head.size, value)
+    parts_of(ctx.config, source, full_key, version, head.size, value)
 }
 
 /// The checksum to recompute while downloading: the one the object carries, when the user
@@ -182,11 +184,12 @@ fn download_spec(config: &Config, head: &ObjectHead) -> Option<ChecksumSpec> {
     ChecksumSpec::of_stored(*algorithm, value, head.checksum_type.as_deref())
 }
 
-/// One GET, streamed to disk and digested on the way.
+/// One GET (of `version` when named), streamed to disk and digested on the way.
 fn download_stream(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
     full_key: &str,
+    version: Option<&str>,
     temp: &mut TempFile,
     dest: &Path,
 ) -> Result<Received, TransferError> {
@@ -197,9 +200,9 @@ fn download_stream(
             .map_err(|e| io_err("cannot truncate", dest, e))?;
         let resp = source
             .client()
-            .get_object(source.bucket(), full_key, None)?;
+            .get_object_version(source.bucket(), full_key, version, None)?;
         let head = ObjectHead::from_headers(&resp.headers);
-        let (parts, parts_known) = plan_parts(ctx, source, full_key, &head)?;
+        let (parts, parts_known) = plan_parts(ctx, source, full_key, version, &head)?;
         let mut digester = Digester::new(parts, download_spec(ctx.config, &head));
         stream_into(
             &mut resp.into_reader(),
@@ -224,17 +227,18 @@ fn download_parts<'a>(
     ctx: &Ctx<'_, 'a>,
     source: &'a S3Store,
     full_key: &str,
+    version: Option<&str>,
     temp: &mut TempFile,
     dest: &Path,
 ) -> Result<Received, TransferError> {
     let head = source
         .client()
-        .head_object(source.bucket(), full_key)?
+        .head_object_version(source.bucket(), full_key, version)?
         .ok_or_else(|| {
             TransferError::SourceGone(format!("{full_key} disappeared before it was read"))
         })?;
     let size = head.size;
-    let (parts, parts_known) = plan_parts(ctx, source, full_key, &head)?;
+    let (parts, parts_known) = plan_parts(ctx, source, full_key, version, &head)?;
     let spec = download_spec(ctx.config, &head);
     let file = temp.file().map_err(|e| io_err("cannot write", dest, e))?;
     file.set_len(size)
@@ -246,12 +250,14 @@ fn download_parts<'a>(
     let ranges = parts.ranges(size);
     let count = ranges.len();
     let key: Arc<str> = Arc::from(full_key);
+    let version: Option<Arc<str>> = version.map(Arc::from);
     let expected: Arc<str> = Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default());
     let (done_tx, done_rx) = unbounded::<(usize, Result<PartDigest, TransferError>)>();
     for (index, (offset, len)) in ranges.into_iter().enumerate() {
-        let (file, key, expected, done) = (
+        let (file, key, version, expected, done) = (
             Arc::clone(&file),
             Arc::clone(&key),
+            version.clone(),
             Arc::clone(&expected),
             done_tx.clone(),
         );
@@ -262,7 +268,8 @@ fn download_parts<'a>(
                 return;
             }
             let result = retry_body(source.client(), || {
-                let resp = source.client().get_object(source.bucket(), &key, Some((offset, offset + len - 1)))?;
+                let range = Some((offset, offset + len - 1));
+                let resp = source.client().get_object_version(source.bucket(), &key, version.as_deref(), range)?;
                 let got = ObjectHead::from_headers(&resp.headers);
                 if got.etag.as_deref().map(strip_quotes) != Some(&*expected) {
                     return Err(TransferError::Mismatch(format!(

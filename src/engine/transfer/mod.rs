@@ -262,19 +262,21 @@ pub fn digest_headers(
 /// before the run gives up on it.
 pub const VERIFY_ATTEMPTS: u32 = 3;
 
-/// How the multipart object `key` of `store` (`size` bytes, whose multipart ETag or
-/// composite checksum is `value`) was cut: learnt from the store (`true`), or, where the
-/// store does not tell, assumed to be in parts of the configured size (`false`: then a
-/// multipart value computed with them proves nothing when it differs).
+/// How the multipart object `key` of `store` (its version `version_id` when named; `size`
+/// bytes, whose multipart ETag or composite checksum is `value`) was cut: learnt from the
+/// store (`true`), or, where the store does not tell, assumed to be in parts of the
+/// configured size (`false`: then a multipart value computed with them proves nothing when
+/// it differs).
 pub fn parts_of(
     config: &Config,
     store: &S3Store,
     key: &str,
+    version_id: Option<&str>,
     size: u64,
     value: &str,
 ) -> Result<(Parts, bool), TransferError> {
     Ok(
-        match learn_parts(store, key, size, value, config.auto_chunksize)? {
+        match learn_parts(store, key, version_id, size, value, config.auto_chunksize)? {
             Some(parts) => (parts, true),
             None => (Parts::Uniform(config.layout.chunk_size), false),
         },
@@ -288,12 +290,13 @@ pub fn parts_of(
 fn learn_parts(
     store: &S3Store,
     key: &str,
+    version_id: Option<&str>,
     size: u64,
     etag: &str,
     exact: bool,
 ) -> Result<Option<Parts>, TransferError> {
     let (client, bucket) = (store.client(), store.bucket());
-    let Some(first) = client.head_object_part(bucket, key, 1)? else {
+    let Some(first) = client.head_object_part(bucket, key, version_id, 1)? else {
         return Err(TransferError::SourceGone(format!(
             "{key} disappeared before it was read"
         )));
@@ -325,7 +328,7 @@ fn learn_parts(
     let mut sizes = vec![first.len];
     for n in 2..=count {
         let part = client
-            .head_object_part(bucket, key, n as u32)?
+            .head_object_part(bucket, key, version_id, n as u32)?
             .ok_or_else(|| {
                 TransferError::SourceGone(format!("{key} disappeared before it was read"))
             })?;
@@ -408,6 +411,23 @@ pub fn is_md5_etag(etag: &str) -> bool {
 
 /// User metadata key recording the source's LastModified (`--put-last-modified-metadata`).
 pub const ORIGIN_LAST_MODIFIED: &str = "s3sync_origin_last_modified";
+
+/// User metadata key recording the source version a target version was copied from
+/// (`--enable-versioning`); later runs recognise copied versions by it.
+pub const ORIGIN_VERSION_ID: &str = "s3sync_origin_version_id";
+
+/// Marks `meta` as the copy of source version `version_id`, last modified at
+/// `last_modified`: both origin keys are set, replacing any the source carried (a source
+/// that is itself a copy names its own origin, not ours).
+pub fn mark_origin(meta: &mut ObjectMeta, version_id: &str, last_modified: Timestamp) {
+    meta.user
+        .retain(|(k, _)| k != ORIGIN_VERSION_ID && k != ORIGIN_LAST_MODIFIED);
+    meta.user
+        .push((ORIGIN_VERSION_ID.into(), version_id.to_string()));
+    meta.user
+        .push((ORIGIN_LAST_MODIFIED.into(), last_modified.rfc3339_seconds()));
+    meta.user.sort();
+}
 
 /// The metadata to give the target object: the source's, minus what the user said not to
 /// sync, plus the user's overrides. `last_modified` is the source object's.

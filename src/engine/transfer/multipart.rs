@@ -33,17 +33,20 @@ pub enum PartSource<'a> {
     /// A local file (shown as `name` in messages).
     File { file: Arc<File>, name: Arc<str> },
     /// Another object, read with ranged GETs; every range must come from the version with
-    /// `etag` (unquoted).
+    /// `etag` (unquoted), and from version `version_id` when one is named.
     Object {
         client: &'a Client,
         bucket: &'a str,
         key: Arc<str>,
+        version_id: Option<Arc<str>>,
         etag: Arc<str>,
     },
-    /// Copied by the server from another object (UploadPartCopy); no bytes pass through here.
+    /// Copied by the server from another object (UploadPartCopy), from version `version_id`
+    /// when one is named; no bytes pass through here.
     ServerCopy {
         bucket: &'a str,
         key: Arc<str>,
+        version_id: Option<Arc<str>>,
         sse_c: Option<&'a crate::s3::SseCustomerKey>,
         /// `x-amz-copy-source-if-match` for every part.
         if_match: Option<Arc<str>>,
@@ -312,17 +315,19 @@ fn send_part(
             client: source_client,
             bucket,
             key,
+            version_id,
             etag,
         } => retry_body(source_client, || {
             let range = (offset, offset + len - 1);
-            let resp = source_client.get_object(bucket, key, Some(range))?;
+            let version = version_id.as_deref();
+            let resp = source_client.get_object_version(bucket, key, version, Some(range))?;
             let got = ObjectHead::from_headers(&resp.headers).etag;
             if !etag.is_empty() && got.as_deref().map(strip_quotes) != Some(&**etag) {
                 return Err(TransferError::Mismatch(format!(
                     "{key} changed while it was being copied; run again"
                 )));
             }
-            let body = ReGet::new(source_client, bucket, key, Some(range), resp);
+            let body = ReGet::new(source_client, bucket, key, version, Some(range), resp);
             // The part's checksum is known only once its bytes have passed: a trailer.
             let trailer = spec.map(|s| Trailer::new(s.algorithm, len));
             let open = || Ok(Trailer::wrap(trailer.as_ref(), body.open()?));
@@ -362,12 +367,14 @@ fn send_part(
         PartSource::ServerCopy {
             bucket,
             key,
+            version_id,
             sse_c,
             if_match,
         } => {
             let from = CopySource {
                 bucket,
                 key,
+                version_id: version_id.as_deref(),
                 sse_c: *sse_c,
                 if_match: if_match.as_deref(),
             };

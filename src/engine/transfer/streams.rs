@@ -84,6 +84,8 @@ pub struct ReGet<'c> {
     client: &'c Client,
     bucket: &'c str,
     key: &'c str,
+    /// The version read, when one is named (every retry reads the same one).
+    version_id: Option<&'c str>,
     range: Option<(u64, u64)>,
     first: Mutex<Option<Response>>,
     md5: Arc<Mutex<Md5>>,
@@ -94,6 +96,7 @@ impl<'c> ReGet<'c> {
         client: &'c Client,
         bucket: &'c str,
         key: &'c str,
+        version_id: Option<&'c str>,
         range: Option<(u64, u64)>,
         first: Response,
     ) -> Self {
@@ -101,6 +104,7 @@ impl<'c> ReGet<'c> {
             client,
             bucket,
             key,
+            version_id,
             range,
             first: Mutex::new(Some(first)),
             md5: Arc::new(Mutex::new(Md5::new())),
@@ -113,7 +117,7 @@ impl<'c> ReGet<'c> {
             Some(r) => r,
             None => self
                 .client
-                .get_object(self.bucket, self.key, self.range)
+                .get_object_version(self.bucket, self.key, self.version_id, self.range)
                 .map_err(io::Error::other)?,
         };
         if let Ok(mut h) = self.md5.lock() {

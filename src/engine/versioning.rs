@@ -1,0 +1,415 @@
+//! Versioned sources: the bucket checks of `--enable-versioning` and `--point-in-time`, and
+//! the replication of every version (`--enable-versioning`).
+//!
+//! `--point-in-time` needs nothing here beyond the check: its source store lists each key's
+//! version of then (`storage::versions`), pinned by version id, and those entries go
+//! through the normal pipeline.
+//!
+//! `--enable-versioning` has a pipeline of its own, shaped like the normal one:
+//!
+//! ```text
+//! source versions lister ─┐                       ┌─► worker × --worker-size: one key at a time
+//!                         ├─► merge-join by key ──┤
+//! target versions lister ─┘                       └─ (target-only keys are left alone)
+//! ```
+//!
+//! Both sides are listed with ListObjectVersions, key by key, so each worker gets a key with
+//! all its source versions and all its target versions. The target versions are read with
+//! HeadObject to learn which source version each one is a copy of (user metadata
+//! `s3sync_origin_version_id`, written by earlier runs), until every source version is
+//! accounted for; a key with no target versions needs no HEAD at all. Joining the two listings costs one paged listing per side instead of the
+//! reference's ListObjectVersions per key, which with a key `a` also lists `ab`, `a/b`, ...
+//!
+//! The source versions missing from the target are copied oldest first, each write adding a
+//! target version carrying its origin (version id and LastModified), by the same streamed or
+//! server-side copy as any object, read with its version id. A failed copy stops the key
+//! there: a newer version copied after it would be overtaken by the older one on the next
+//! run. A version that vanished from the source, or is archived, is skipped with a warning.
+//! Last, when the newest source entry is a delete marker, the target gets one too
+//! (DeleteObject), unless its current state is already deleted and nothing was copied;
+//! intermediate delete markers are not replicated.
+//!
+//! Counting: every copied version is a transferred object; every source version found on
+//! the target, and a delete marker already matched by the target, is skipped; a replicated
+//! delete marker is a deletion.
+
+use std::collections::HashSet;
+
+use crossbeam_channel::{Receiver, bounded};
+
+use super::diff::{MergeJoin, Pair};
+use super::filter;
+use super::parts::{self, PartQueue};
+use super::stats::Stats;
+use super::transfer::{self, Ctx, ORIGIN_VERSION_ID, TransferError};
+use super::{Run, worker};
+use crate::s3::ops::versions::VersionListRequest;
+use crate::storage::s3::S3Store;
+use crate::storage::versions::KeyVersions;
+use crate::storage::{Entry, ListError, Store};
+
+/// Checks that the buckets the options read versions from (and, with
+/// `--enable-versioning`, write versions to) have versioning enabled. On failure the run is
+/// stopped with a one-line reason and `false` returned.
+pub(crate) fn check_buckets(run: &Run<'_>) -> bool {
+    let config = run.config;
+    let option = if config.enable_versioning {
+        "--enable-versioning"
+    } else if config.point_in_time.is_some() {
+        "--point-in-time"
+    } else {
+        return true;
+    };
+    let mut sides = vec![("source", run.source)];
+    if config.enable_versioning {
+        sides.push(("target", run.target));
+    }
+    for (side, store) in sides {
+        let Store::S3(s3) = store else {
+            run.fail(format!("{option} needs an s3:// {side}"));
+            return false;
+        };
+        let bucket = s3.bucket();
+        match s3.client().get_bucket_versioning(bucket) {
+            Ok(Some(status)) if status == "Enabled" => {}
+            Ok(status) => {
+                let state = match status {
+                    Some(s) => format!("its versioning status is {s}"),
+                    None => "versioning was never enabled on it".to_string(),
+                };
+                run.fail(format!(
+                    "{option} needs versioning enabled on the {side} bucket, but {state} (s3://{bucket}); \
+                     enable versioning on it or drop {option}"
+                ));
+                return false;
+            }
+            Err(e) => {
+                run.fail(format!(
+                    "{option}: cannot read the versioning status of the {side} bucket s3://{bucket}: {e}"
+                ));
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// All versions of one key on both sides.
+struct KeyJob {
+    source: KeyVersions,
+    target: Option<KeyVersions>,
+}
+
+/// Lists `store`'s versions key by key into a bounded channel, on its own thread.
+fn spawn_lister<'s, 'e>(
+    scope: &'s std::thread::Scope<'s, 'e>,
+    store: &'e S3Store,
+    run: &'e Run<'e>,
+) -> Receiver<Result<KeyVersions, ListError>> {
+    let (tx, rx) = bounded(run.config.object_listing_queue_size.max(1));
+    scope.spawn(move || {
+        let result =
+            store.list_versions(&mut |group| tx.send(Ok(group)).is_ok() && !run.cancelled());
+        if let Err(e) = result {
+            let _ = tx.send(Err(e));
+        }
+    });
+    rx
+}
+
+/// A version listing as a stream of keys; a listing failure stops the run (and the stream).
+struct Listed<'r, 'a> {
+    rx: Receiver<Result<KeyVersions, ListError>>,
+    run: &'r Run<'a>,
+}
+
+impl Iterator for Listed<'_, '_> {
+    type Item = KeyVersions;
+
+    fn next(&mut self) -> Option<KeyVersions> {
+        match self.rx.recv() {
+            Ok(Ok(group)) => Some(group),
+            Ok(Err(e)) => {
+                self.run.fail(e.to_string());
+                None
+            }
+            Err(_) => None,
+        }
+    }
+}
+
+/// The `--enable-versioning` pipeline (see the module docs).
+pub(crate) fn replicate<'a>(run: &'a Run<'a>) {
+    let (Store::S3(source), Store::S3(target)) = (run.source, run.target) else {
+        run.fail("--enable-versioning needs s3:// for both SOURCE and TARGET".into());
+        return;
+    };
+    let config = run.config;
+    let (parts, part_rx) = PartQueue::new();
+    std::thread::scope(|part_scope| {
+        for _ in 0..config.max_parallel_uploads {
+            let rx = part_rx.clone();
+            part_scope.spawn(move || parts::part_thread(rx));
+        }
+        drop(part_rx);
+        let ctx = Ctx {
+            config,
+            parts: &parts,
+            cancel: &run.cancel,
+            conditions: crate::engine::transfer::Conditions::default(),
+        };
+        std::thread::scope(|inner| {
+            let (job_tx, job_rx) = bounded::<KeyJob>(config.worker_size * 2);
+            for _ in 0..config.worker_size {
+                let (rx, ctx) = (job_rx.clone(), &ctx);
+                inner.spawn(move || {
+                    for job in rx {
+                        // After a fatal error the queue is drained without work.
+                        if !run.cancelled() {
+                            replicate_key(run, ctx, source, target, job);
+                        }
+                    }
+                });
+            }
+            drop(job_rx);
+            let sources = Listed {
+                rx: spawn_lister(inner, source, run),
+                run,
+            };
+            let targets = Listed {
+                rx: spawn_lister(inner, target, run),
+                run,
+            };
+            for pair in MergeJoin::new(sources, targets) {
+                // A listing that failed ends its stream early: nothing after that may be
+                // taken for missing on the other side.
+                if run.cancelled() {
+                    break;
+                }
+                let key = match &pair {
+                    Pair::SourceOnly(s) | Pair::Both(s, _) => s.key.as_str(),
+                    Pair::TargetOnly(_) => continue,
+                };
+                match filter::by_key(&config.filters, key) {
+                    Ok(None) => {}
+                    Ok(Some(option)) => {
+                        log::debug!(key = key, name = option; "object filtered.");
+                        Stats::add(&run.stats.skipped, 1);
+                        continue;
+                    }
+                    Err(message) => {
+                        run.object_problem(key, &format!("{message}; skipped"));
+                        continue;
+                    }
+                }
+                let job = match pair {
+                    Pair::SourceOnly(source) => KeyJob {
+                        source,
+                        target: None,
+                    },
+                    Pair::Both(source, target) => KeyJob {
+                        source,
+                        target: Some(target),
+                    },
+                    Pair::TargetOnly(_) => continue,
+                };
+                if job_tx.send(job).is_err() {
+                    break;
+                }
+            }
+        });
+        drop(parts);
+    });
+}
+
+/// The source version ids the target versions of `job` are copies of. Stops asking once
+/// every source version is accounted for.
+fn origins(target: &S3Store, job: &KeyJob) -> Result<HashSet<String>, TransferError> {
+    let mut found = HashSet::new();
+    let Some(versions) = &job.target else {
+        return Ok(found);
+    };
+    let wanted: HashSet<&str> = job
+        .source
+        .versions
+        .iter()
+        .filter(|v| !v.delete_marker)
+        .map(|v| v.version_id.as_str())
+        .collect();
+    let full_key = target.full_key(&job.source.key);
+    for version in versions.versions.iter().filter(|v| !v.delete_marker) {
+        if wanted.iter().all(|w| found.contains(*w)) {
+            break;
+        }
+        let head = target.client().head_object_version(
+            target.bucket(),
+            &full_key,
+            Some(&version.version_id),
+        );
+        // A version removed since the listing is simply not there.
+        if let Some(head) = head.map_err(TransferError::S3)?
+            && let Some((_, origin)) = head.meta.user.iter().find(|(k, _)| k == ORIGIN_VERSION_ID)
+        {
+            found.insert(origin.clone());
+        }
+    }
+    Ok(found)
+}
+
+/// How the copy of one version went, and so what to do with the rest of its key.
+enum Next {
+    Copied,
+    /// Not copied, but later versions may go on (the version vanished or is archived).
+    Skipped,
+    /// Failed: later versions must wait, or they would be overtaken by this one.
+    Stop,
+}
+
+/// Brings the target's versions of one key in line with the source's.
+fn replicate_key<'a>(
+    run: &'a Run<'a>,
+    ctx: &Ctx<'_, 'a>,
+    source: &'a S3Store,
+    target: &'a S3Store,
+    job: KeyJob,
+) {
+    let key = job.source.key.as_str();
+    let synced = match origins(target, &job) {
+        Ok(s) => s,
+        Err(e) => return worker::handle_error(run, key, e),
+    };
+    let mut copied = 0u64;
+    for version in job.source.versions.iter().filter(|v| !v.delete_marker) {
+        if run.cancelled() {
+            return;
+        }
+        if synced.contains(&version.version_id) {
+            log::debug!(key = key, source_version_id = version.version_id.as_str(); "object filtered: this version is already on the target.");
+            Stats::add(&run.stats.skipped, 1);
+            continue;
+        }
+        let entry = job.source.entry(version);
+        match copy_version(run, ctx, source, target, &entry) {
+            Next::Copied => copied += 1,
+            Next::Skipped => {}
+            Next::Stop => return,
+        }
+    }
+    let Some(latest) = job.source.latest().filter(|v| v.delete_marker) else {
+        return;
+    };
+    let target_live = job
+        .target
+        .as_ref()
+        .and_then(KeyVersions::latest)
+        .is_some_and(|v| !v.delete_marker);
+    if copied == 0 && !target_live {
+        log::debug!(key = key; "object filtered: the target is already deleted.");
+        Stats::add(&run.stats.skipped, 1);
+        return;
+    }
+    replicate_delete_marker(run, target, key, &latest.version_id);
+}
+
+/// Copies one source version (as `entry`) to the target.
+fn copy_version<'a>(
+    run: &'a Run<'a>,
+    ctx: &Ctx<'_, 'a>,
+    source: &'a S3Store,
+    target: &'a S3Store,
+    entry: &Entry,
+) -> Next {
+    let key = entry.key.as_str();
+    if run.config.dry_run {
+        log::info!(
+            key = key, source_version_id = entry.version_id.as_deref().unwrap_or_default(), size = entry.size;
+            "[dry-run] sync completed."
+        );
+        Stats::add(&run.stats.transferred_objects, 1);
+        Stats::add(&run.stats.transferred_bytes, entry.size);
+        return Next::Copied;
+    }
+    let result = worker::retry_corrupt(
+        run,
+        key,
+        || transfer::copy::copy_object(ctx, source, target, entry, run.config.server_side_copy),
+        |m| remove_corrupt_version(target, entry, m),
+    );
+    match result {
+        Ok(outcome) => {
+            worker::record_transfer(run, entry, &outcome);
+            Next::Copied
+        }
+        Err(e) => {
+            let skippable = matches!(e, TransferError::SourceGone(_) | TransferError::Refused(_))
+                || (e.skip_reason().is_some() && !e.is_fatal());
+            worker::handle_error(run, key, e);
+            if skippable { Next::Skipped } else { Next::Stop }
+        }
+    }
+}
+
+/// Gives the target a delete marker, as the source's newest entry is one.
+fn replicate_delete_marker(run: &Run<'_>, target: &S3Store, key: &str, marker: &str) {
+    if run.config.dry_run {
+        log::info!(key = key, source_version_id = marker; "[dry-run] delete completed.");
+        Stats::add(&run.stats.deleted, 1);
+        return;
+    }
+    let full_key = target.full_key(key);
+    match target.client().delete_object(target.bucket(), &full_key) {
+        Ok(()) => {
+            log::info!(key = key, source_version_id = marker, target_key = full_key.as_str(); "delete completed.");
+            Stats::add(&run.stats.deleted, 1);
+        }
+        Err(e) => worker::handle_error(run, key, TransferError::S3(e)),
+    }
+}
+
+/// A copied version never verified: it must not stay, or the next run would take it for a
+/// good copy (it carries the origin version id). The version just written is the key's
+/// newest on the target; it is removed by its version id when its origin says it is ours.
+fn remove_corrupt_version(target: &S3Store, entry: &Entry, message: String) -> String {
+    let full_key = target.full_key(&entry.key);
+    let client = target.client();
+    let args = VersionListRequest {
+        prefix: &full_key,
+        max_keys: Some(10),
+        ..VersionListRequest::default()
+    };
+    let newest = client
+        .list_object_versions(target.bucket(), &args)
+        .map(|page| {
+            page.versions
+                .into_iter()
+                .find(|v| v.key == full_key && v.is_latest && !v.delete_marker)
+        });
+    let ours = |id: &str| {
+        client
+            .head_object_version(target.bucket(), &full_key, Some(id))
+            .ok()
+            .flatten()
+            .is_some_and(|h| {
+                h.meta.user.iter().any(|(k, v)| {
+                    k == ORIGIN_VERSION_ID && Some(v.as_str()) == entry.version_id.as_deref()
+                })
+            })
+    };
+    let removed = match newest {
+        Ok(Some(v)) if ours(&v.version_id) => client
+            .delete_object_version(target.bucket(), &full_key, Some(&v.version_id))
+            .map_err(|e| e.to_string()),
+        Ok(_) => Err("it is no longer the newest version".to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match removed {
+        Ok(()) => format!(
+            "{message}; gave up after {} attempts and removed the corrupt version (run again to retry)",
+            transfer::VERIFY_ATTEMPTS
+        ),
+        Err(e) => format!(
+            "{message}; the corrupt version could NOT be removed ({e}): delete it by hand, or the next run \
+             takes it for a good copy"
+        ),
+    }
+}
