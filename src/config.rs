@@ -234,6 +234,12 @@ pub struct Config {
     pub conditions: Conditions,
     /// Report how the target matches the source instead of syncing (nothing is written).
     pub report: Option<ReportOptions>,
+    /// Whole-object retries of a transfer that failed for a transient reason after the
+    /// request's own attempts (`--force-retry-count`), and the pause between them.
+    pub force_retry_count: u32,
+    pub force_retry_interval: std::time::Duration,
+    /// Objects started per second, all workers together.
+    pub rate_limit_objects: Option<u32>,
 }
 
 impl Config {
@@ -281,6 +287,9 @@ impl Config {
             head_each_target: false,
             conditions: Conditions::default(),
             report: None,
+            force_retry_count: 5,
+            force_retry_interval: std::time::Duration::from_secs(1),
+            rate_limit_objects: None,
         }
     }
 }

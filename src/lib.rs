@@ -9,10 +9,11 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod integrity;
+pub mod interrupt;
 pub mod logging;
 pub mod s3;
 pub mod storage;
 pub mod util;
 
 pub use config::Config;
-pub use engine::{Report, run};
+pub use engine::{Report, run, run_cancellable};
