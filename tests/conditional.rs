@@ -12,14 +12,6 @@ fn s(p: &Path) -> String {
     p.display().to_string()
 }
 
-fn port_of(w: &World) -> u16 {
-    w.endpoint()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("endpoint port")
-}
-
 #[test]
 fn if_none_match_never_replaces_an_existing_object() {
     let w = World::new(Kind::Moto);
@@ -73,7 +65,7 @@ fn if_match_sends_the_etag_seen_and_guards_new_keys() {
     let stale_etag = format!("\"{}\"", w.etag("m/stale"));
     touch(&write_file(&src.join("a"), b"new a"), 100);
     write_file(&src.join("b"), b"new b");
-    let proxy = RecordingProxy::start(port_of(&w));
+    let proxy = RecordingProxy::start(common::server(w.kind).port());
     let mut args = w.target_args();
     args[1] = proxy.endpoint();
     args.extend(
@@ -123,7 +115,7 @@ fn copy_source_if_match_guards_server_side_copies() {
     let w = World::new(Kind::Moto);
     w.put("s/one", b"one");
     let etag = format!("\"{}\"", w.etag("s/one"));
-    let proxy = RecordingProxy::start(port_of(&w));
+    let proxy = RecordingProxy::start(common::server(w.kind).port());
     let mut args = w.source_args();
     args[1] = proxy.endpoint();
     let mut target = w.target_args();

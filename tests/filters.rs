@@ -241,13 +241,7 @@ fn head_each_target_asks_the_target_instead_of_listing_it() {
         write_file(&src.join(name), name.as_bytes());
     }
     w.sync(&[&s(&src), &w.url("h/")]).assert_code(0);
-    let port: u16 = w
-        .endpoint()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("endpoint port");
-    let proxy = RecordingProxy::start(port);
+    let proxy = RecordingProxy::start(common::server(w.kind).port());
     let mut args = w.target_args();
     args[1] = proxy.endpoint();
     let via_proxy = |extra: &[&str]| {

@@ -226,6 +226,21 @@ pub struct ListPage {
 }
 
 /// Decodes a key of a listing made with `encoding-type=url` (S3 writes spaces as `+`).
+/// How to read the keys of a listing: URL-decoded when it says it was sent with
+/// `encoding-type=url`, as they are otherwise.
+fn key_decoder(root: &Node) -> impl Fn(&str) -> Result<String, XmlError> + use<> {
+    let url_encoded = root
+        .text_of("EncodingType")
+        .is_some_and(|t| t.eq_ignore_ascii_case("url"));
+    move |text: &str| {
+        if url_encoded {
+            decode_url_key(text)
+        } else {
+            Ok(text.to_string())
+        }
+    }
+}
+
 fn decode_url_key(text: &str) -> Result<String, XmlError> {
     percent_decode(&text.replace('+', " "))
         .ok_or_else(|| XmlError(format!("key {text:?} is not UTF-8 once decoded")))
@@ -234,16 +249,7 @@ fn decode_url_key(text: &str) -> Result<String, XmlError> {
 /// Parses a `ListBucketResult` (ListObjectsV2).
 pub fn parse_list_objects_v2(body: &str) -> Result<ListPage, XmlError> {
     let root = expect_root(body, "ListBucketResult")?;
-    let url_encoded = root
-        .text_of("EncodingType")
-        .is_some_and(|t| t.eq_ignore_ascii_case("url"));
-    let decode = |text: &str| {
-        if url_encoded {
-            decode_url_key(text)
-        } else {
-            Ok(text.to_string())
-        }
-    };
+    let decode = key_decoder(&root);
     let mut page = ListPage {
         is_truncated: root
             .text_of("IsTruncated")

@@ -1,6 +1,6 @@
 //! Parser for a `ListMultipartUploadsResult`.
 
-use super::{XmlError, decode_url_key, expect_root};
+use super::{XmlError, expect_root, key_decoder};
 
 /// One multipart upload in progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,14 +20,7 @@ pub struct UploadPage {
 /// Parses a page listed with `encoding-type=url`.
 pub fn parse_list_multipart_uploads(body: &str) -> Result<UploadPage, XmlError> {
     let root = expect_root(body, "ListMultipartUploadsResult")?;
-    let encoded = root.text_of("EncodingType") == Some("url");
-    let decode = |text: &str| {
-        if encoded {
-            decode_url_key(text)
-        } else {
-            Ok(text.to_string())
-        }
-    };
+    let decode = key_decoder(&root);
     let mut page = UploadPage::default();
     for node in root.children_named("Upload") {
         let (Some(key), Some(id)) = (node.text_of("Key"), node.text_of("UploadId")) else {

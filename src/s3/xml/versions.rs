@@ -1,7 +1,7 @@
 //! Parsers for the versioning documents: a `ListVersionsResult` (ListObjectVersions) and a
 //! bucket's versioning status (GetBucketVersioning), plus the PutBucketVersioning body.
 
-use super::{Node, XmlError, decode_url_key, expect_root, parse_tree, parse_u64};
+use super::{Node, XmlError, expect_root, key_decoder, parse_tree, parse_u64};
 use crate::util::time::Timestamp;
 
 /// One `<Version>` or `<DeleteMarker>` of a ListObjectVersions page.
@@ -74,16 +74,7 @@ fn entry(
 /// the next key marker come back percent-encoded and are decoded here.
 pub fn parse_list_object_versions(body: &str) -> Result<VersionPage, XmlError> {
     let root = expect_root(body, "ListVersionsResult")?;
-    let url_encoded = root
-        .text_of("EncodingType")
-        .is_some_and(|t| t.eq_ignore_ascii_case("url"));
-    let decode = |text: &str| {
-        if url_encoded {
-            decode_url_key(text)
-        } else {
-            Ok(text.to_string())
-        }
-    };
+    let decode = key_decoder(&root);
     let mut page = VersionPage {
         is_truncated: root
             .text_of("IsTruncated")
@@ -91,7 +82,7 @@ pub fn parse_list_object_versions(body: &str) -> Result<VersionPage, XmlError> {
         next_key_marker: root
             .text_of("NextKeyMarker")
             .filter(|t| !t.is_empty())
-            .map(decode)
+            .map(&decode)
             .transpose()?,
         next_version_id_marker: root
             .text_of("NextVersionIdMarker")
