@@ -11,8 +11,9 @@ use crate::integrity::checksum::{Algorithm, ChecksumSpec};
 use crate::integrity::etag::PartLayout;
 use md5::{Digest, Md5};
 
-use crate::s3::credentials::{self, AwsEnv, CredentialOptions};
+use crate::s3::credentials::{self, AwsEnv, CredentialOptions, SetupError, chain};
 use crate::s3::endpoint::Endpoint;
+use crate::s3::network::{Network, ProxyEnv};
 use crate::s3::{ClientConfig, SseCustomerKey};
 use crate::util::encoding::{base64, base64_decode, percent_decode};
 use crate::util::time::Timestamp;
@@ -74,7 +75,7 @@ pub fn parse_place(text: &str, what: &str) -> Result<Place, CliError> {
 }
 
 fn aws_env(env: &dyn Fn(&str) -> Option<String>) -> AwsEnv {
-    let get = |k: &str| env(k).filter(|v| !v.is_empty());
+    let get = |k: &str| env(k).filter(|v| !v.trim().is_empty());
     AwsEnv {
         access_key_id: get("AWS_ACCESS_KEY_ID"),
         secret_access_key: get("AWS_SECRET_ACCESS_KEY"),
@@ -83,8 +84,40 @@ fn aws_env(env: &dyn Fn(&str) -> Option<String>) -> AwsEnv {
         region: get("AWS_REGION"),
         default_region: get("AWS_DEFAULT_REGION"),
         endpoint_url: get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL")),
+        sts_endpoint_url: get("AWS_ENDPOINT_URL_STS").or_else(|| get("AWS_ENDPOINT_URL")),
         home: get("HOME").map(PathBuf::from),
+        web_identity_token_file: get("AWS_WEB_IDENTITY_TOKEN_FILE").map(PathBuf::from),
+        role_arn: get("AWS_ROLE_ARN"),
+        role_session_name: get("AWS_ROLE_SESSION_NAME"),
+        container_relative_uri: get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+        container_full_uri: get("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+        container_token: get("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+        container_token_file: get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE").map(PathBuf::from),
+        ec2_metadata_disabled: get("AWS_EC2_METADATA_DISABLED")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+        ec2_metadata_endpoint: get("AWS_EC2_METADATA_SERVICE_ENDPOINT"),
+        ec2_metadata_endpoint_mode: get("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE"),
     }
+}
+
+/// Proxies (the lower-case spelling first, as curl and the AWS CLI read them) and the CA
+/// bundle, shared by both sides.
+fn network(env: &dyn Fn(&str) -> Option<String>) -> Result<Network, CliError> {
+    let get = |names: [&str; 2]| {
+        names
+            .iter()
+            .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
+    };
+    let proxies = ProxyEnv {
+        https: get(["https_proxy", "HTTPS_PROXY"]),
+        http: get(["http_proxy", "HTTP_PROXY"]),
+        all: get(["all_proxy", "ALL_PROXY"]),
+        no_proxy: get(["no_proxy", "NO_PROXY"]),
+    };
+    let ca_bundle = env("AWS_CA_BUNDLE")
+        .filter(|v| !v.trim().is_empty())
+        .map(PathBuf::from);
+    Network::new(&proxies, ca_bundle.as_deref()).map_err(CliError::usage)
 }
 
 /// One side's S3 options, gathered from the source-* or target-* flags.
@@ -94,6 +127,7 @@ struct SideOptions<'a> {
     access_key: &'a Option<String>,
     secret_access_key: &'a Option<String>,
     session_token: &'a Option<String>,
+    no_sign_request: bool,
     region: &'a Option<String>,
     endpoint_url: &'a Option<String>,
     accelerate: bool,
@@ -117,6 +151,7 @@ impl SideOptions<'_> {
         note(self.access_key.is_some(), "access-key");
         note(self.secret_access_key.is_some(), "secret-access-key");
         note(self.session_token.is_some(), "session-token");
+        note(self.no_sign_request, "no-sign-request");
         note(self.region.is_some(), "region");
         note(self.endpoint_url.is_some(), "endpoint-url");
         note(self.accelerate, "accelerate");
@@ -134,6 +169,7 @@ fn location(
     side: &SideOptions<'_>,
     args: &Args,
     env: &AwsEnv,
+    net: &Network,
 ) -> Result<Location, CliError> {
     let (bucket, prefix) = match place {
         Place::Local(path) => {
@@ -150,6 +186,28 @@ fn location(
         Place::S3 { bucket, prefix } => (bucket, prefix),
     };
     let sse_c = parse_sse_c(side)?;
+    if side.no_sign_request {
+        let keys = side.s3_only_options_given();
+        let conflicting: Vec<&String> = keys
+            .iter()
+            .filter(|k| {
+                [
+                    "-profile",
+                    "-access-key",
+                    "-secret-access-key",
+                    "-session-token",
+                ]
+                .iter()
+                .any(|s| k.ends_with(s))
+            })
+            .collect();
+        if let Some(first) = conflicting.first() {
+            return Err(CliError::usage(format!(
+                "--{}-no-sign-request sends no credentials: drop {first}",
+                side.side
+            )));
+        }
+    }
     let opts = CredentialOptions {
         access_key: side.access_key.clone(),
         secret_access_key: side.secret_access_key.clone(),
@@ -158,19 +216,21 @@ fn location(
         config_file: args.aws_config_file.as_ref().map(PathBuf::from),
         credentials_file: args.aws_shared_credentials_file.as_ref().map(PathBuf::from),
         region: side.region.clone(),
+        no_sign_request: side.no_sign_request,
     };
-    let resolved = credentials::resolve(&opts, env).map_err(|e| {
-        // A missing credential set is an environment problem, not an argument error.
-        let code = if e.starts_with("no AWS credentials") {
-            1
-        } else {
-            super::EXIT_USAGE
+    let setup_error = |e: SetupError| {
+        // Nothing configured at all is an environment problem, not an argument error.
+        let code = match e {
+            SetupError::Missing(_) => 1,
+            SetupError::Invalid(_) => super::EXIT_USAGE,
         };
         CliError {
             code,
             message: format!("{}: {e}", side.side),
         }
-    })?;
+    };
+    let files = chain::load_files(&opts, env).map_err(setup_error)?;
+    let resolved_region = chain::region(&opts, env, &files);
     let endpoint_text = side
         .endpoint_url
         .clone()
@@ -182,7 +242,7 @@ fn location(
         ),
         None => None,
     };
-    let region = match (resolved.region, &endpoint) {
+    let region = match (resolved_region, &endpoint) {
         (Some(r), _) => r,
         // S3-compatible stores mostly ignore the region; us-east-1 is their common default.
         (None, Some(_)) => "us-east-1".to_string(),
@@ -200,10 +260,12 @@ fn location(
         )));
     }
     let endpoint = endpoint.unwrap_or_else(|| Endpoint::aws(&region, side.accelerate));
+    let credentials = credentials::build(&opts, env, net, &region, &files).map_err(setup_error)?;
     let client = ClientConfig {
         endpoint,
         region,
-        credentials: Some(resolved.credentials),
+        credentials,
+        network: net.clone(),
         force_path_style: side.force_path_style,
         request_payer: side.request_payer,
         unsigned_payload: args.disable_payload_signing,
@@ -616,6 +678,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         access_key: &args.source_access_key,
         secret_access_key: &args.source_secret_access_key,
         session_token: &args.source_session_token,
+        no_sign_request: args.source_no_sign_request,
         region: &args.source_region,
         endpoint_url: &args.source_endpoint_url,
         accelerate: args.source_accelerate,
@@ -631,6 +694,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         access_key: &args.target_access_key,
         secret_access_key: &args.target_secret_access_key,
         session_token: &args.target_session_token,
+        no_sign_request: args.target_no_sign_request,
         region: &args.target_region,
         endpoint_url: &args.target_endpoint_url,
         accelerate: args.target_accelerate,
@@ -640,8 +704,9 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         sse_c_key: &args.target_sse_c_key,
         sse_c_key_md5: &args.target_sse_c_key_md5,
     };
-    let source_location = location(source_place, &source_side, args, &aws)?;
-    let target_location = location(target_place, &target_side, args, &aws)?;
+    let net = network(env)?;
+    let source_location = location(source_place, &source_side, args, &aws, &net)?;
+    let target_location = location(target_place, &target_side, args, &aws, &net)?;
     if args.server_side_copy {
         match (&source_location, &target_location) {
             (Location::S3 { client: s, .. }, Location::S3 { client: t, .. }) => {

@@ -4,14 +4,17 @@
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Read;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use ureq::http;
 
+use super::credentials::CredentialsCache;
 use super::endpoint::{Endpoint, address};
 use super::error::{ErrorKind, S3Error};
-use super::sign::{self, Credentials, EMPTY_SHA256, SigningInput, UNSIGNED_PAYLOAD};
+use super::network::Network;
+use super::sign::{self, EMPTY_SHA256, SigningInput, UNSIGNED_PAYLOAD};
 use super::transport::QuickAckConnector;
 use super::xml;
 use crate::util::encoding::hex;
@@ -33,8 +36,11 @@ const MAX_BACKOFF: Duration = Duration::from_secs(20);
 pub struct ClientConfig {
     pub endpoint: Endpoint,
     pub region: String,
-    /// `None` sends unsigned (anonymous) requests.
-    pub credentials: Option<Credentials>,
+    /// Where credentials come from, asked on every attempt; `None` sends unsigned
+    /// (anonymous) requests. Clones of this config share the cache.
+    pub credentials: Option<Arc<CredentialsCache>>,
+    /// Proxies and trusted certificate authorities.
+    pub network: Network,
     pub force_path_style: bool,
     pub request_payer: bool,
     /// Send `UNSIGNED-PAYLOAD` instead of hashing bodies.
@@ -180,13 +186,28 @@ impl Response {
 
 /// A blocking, thread-safe S3 client. Clone-free: share it by reference or `Arc`.
 pub struct Client {
+    /// Direct connections.
     agent: ureq::Agent,
+    /// Connections through the proxy for this endpoint's scheme, when there is one.
+    proxied: Option<ureq::Agent>,
     cfg: ClientConfig,
     keys: sign::KeyCache,
 }
 
 impl Client {
     pub fn new(cfg: ClientConfig) -> Client {
+        let agent = Client::agent(&cfg, None);
+        let proxy = cfg.network.scheme_proxy(cfg.endpoint.https).cloned();
+        let proxied = proxy.map(|p| Client::agent(&cfg, Some(p)));
+        Client {
+            agent,
+            proxied,
+            cfg,
+            keys: sign::KeyCache::default(),
+        }
+    }
+
+    fn agent(cfg: &ClientConfig, proxy: Option<ureq::Proxy>) -> ureq::Agent {
         let pool = cfg.max_connections.max(10);
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -198,6 +219,8 @@ impl Client {
             .timeout_recv_body(None)
             .timeout_per_read(cfg.read_timeout.or(Some(DEFAULT_READ_TIMEOUT)))
             .user_agent(concat!("s3sync/", env!("CARGO_PKG_VERSION")))
+            .proxy(proxy)
+            .tls_config(cfg.network.tls_config())
             .build();
         // ureq's default chain with our TCP layer (see `transport`): CONNECT proxies, TCP,
         // then TLS.
@@ -205,11 +228,22 @@ impl Client {
             ().chain(ConnectProxyConnector::default())
                 .chain(QuickAckConnector)
                 .chain(RustlsConnector::default());
-        let agent = ureq::Agent::with_parts(config, connector, DefaultResolver::default());
-        Client {
-            agent,
-            cfg,
-            keys: sign::KeyCache::default(),
+        ureq::Agent::with_parts(config, connector, DefaultResolver::default())
+    }
+
+    /// The agent for a request to `authority`: through the proxy unless NO_PROXY says not.
+    fn agent_for(&self, authority: &str) -> &ureq::Agent {
+        match &self.proxied {
+            Some(proxied)
+                if self
+                    .cfg
+                    .network
+                    .proxy_for_authority(self.cfg.endpoint.https, authority)
+                    .is_some() =>
+            {
+                proxied
+            }
+            _ => &self.agent,
         }
     }
 
@@ -312,17 +346,17 @@ impl Client {
         if self.cfg.request_payer {
             headers.push(("x-amz-request-payer".into(), "requester".into()));
         }
-        if let Some(token) = self
-            .cfg
-            .credentials
-            .as_ref()
-            .and_then(|c| c.session_token.clone())
-        {
+        // Current credentials for this attempt (refreshed before they expire).
+        let credentials = match &self.cfg.credentials {
+            Some(cache) => Some(cache.get().map_err(|e| S3Error::credentials(req.op, &e))?),
+            None => None,
+        };
+        if let Some(token) = credentials.as_ref().and_then(|c| c.session_token.clone()) {
             headers.push(("x-amz-security-token".into(), token));
         }
         headers.extend(req.headers.iter().cloned());
         let mut builder = http::Request::builder().method(req.method).uri(&url);
-        if let Some(creds) = &self.cfg.credentials {
+        if let Some(creds) = &credentials {
             let input = SigningInput {
                 method: req.method,
                 canonical_uri: &addr.path,
@@ -349,24 +383,25 @@ impl Client {
             message: format!("cannot build the request: {e}"),
             request_id: String::new(),
         };
+        let agent = self.agent_for(&addr.authority);
         let result = match &req.payload {
             Payload::Empty if matches!(req.method, "PUT" | "POST") => {
                 let request = builder
                     .header("content-length", "0")
                     .body(&[][..])
                     .map_err(bad_header)?;
-                self.agent.run(request)
+                agent.run(request)
             }
             Payload::Empty => {
                 let request = builder.body(()).map_err(bad_header)?;
-                self.agent.run(request)
+                agent.run(request)
             }
             Payload::Bytes(bytes) => {
                 let request = builder
                     .header("content-length", bytes.len().to_string())
                     .body(*bytes)
                     .map_err(bad_header)?;
-                self.agent.run(request)
+                agent.run(request)
             }
             Payload::Stream { len, open, .. } => {
                 let mut reader = open().map_err(|e| S3Error {
@@ -382,7 +417,7 @@ impl Client {
                     .header("content-length", len.to_string())
                     .body(body)
                     .map_err(bad_header)?;
-                self.agent.run(request)
+                agent.run(request)
             }
         };
         let resp = result.map_err(|e| transport_error(req.op, &addr.authority, e))?;
