@@ -506,7 +506,8 @@ fn role_chains_through_source_profiles() {
 #[test]
 fn bad_credential_settings_exit_2() {
     let d = std::env::temp_dir().display().to_string();
-    let cases: [(&[&str], &[(&str, &str)], &str); 4] = [
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 4] = [
         (&["--target-access-key", "AK"], &[], "secret access key"),
         (
             &[],
