@@ -513,6 +513,18 @@ fn status_code_name(status: u16) -> &'static str {
 }
 
 fn transport_error(op: &'static str, authority: &str, e: ureq::Error) -> S3Error {
+    let text = e.to_string();
+    // rustls reports certificate failures through an I/O error; no retry can fix those.
+    if text.contains("invalid peer certificate") {
+        return S3Error::transport(
+            op,
+            format!(
+                "{text} ({authority}): the server's TLS certificate is not trusted; if it comes \
+                 from a private certificate authority, point AWS_CA_BUNDLE at that CA's PEM file"
+            ),
+            false,
+        );
+    }
     let retryable = matches!(
         e,
         ureq::Error::Io(_)
@@ -521,7 +533,7 @@ fn transport_error(op: &'static str, authority: &str, e: ureq::Error) -> S3Error
             | ureq::Error::HostNotFound
             | ureq::Error::Protocol(_)
     );
-    S3Error::transport(op, format!("{e} ({authority})"), retryable)
+    S3Error::transport(op, format!("{text} ({authority})"), retryable)
 }
 
 /// Exponential backoff with jitter: a random pause between half and all of
