@@ -5,6 +5,7 @@ pub mod args;
 pub mod argv;
 pub mod completions;
 mod selection;
+mod sides;
 mod validate;
 mod versioning;
 
