@@ -134,8 +134,8 @@ fn bad_proxy_and_ca_settings_exit_2_without_their_values() {
 fn https_endpoint_needs_the_ca_bundle_and_uses_https_proxy() {
     let dir = std::env::temp_dir().join(common::unique("tls"));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    common::make_test_ca(&dir);
-    let tls = common::start_moto_https(&dir.join("server.pem"), &dir.join("server.key"));
+    common::tls::make_test_ca(&dir);
+    let tls = common::tls::start_moto_https(&dir.join("server.pem"), &dir.join("server.key"));
     let ca = dir.join("ca.pem");
     // The library path: a client trusting the test CA creates the bucket.
     let mut config = common::client(Kind::Moto).config().clone();
