@@ -128,6 +128,19 @@ fn bad_proxy_and_ca_settings_exit_2_without_their_values() {
         assert!(run.stderr.contains(says), "{}", run.stderr);
         assert!(!printed(&run, "secret"), "{}", run.stderr);
     }
+    // Without an S3 side, the network settings play no part.
+    let dir = std::env::temp_dir().join(common::unique("local"));
+    write_file(&dir.join("src/f"), b"local");
+    let local = vec![
+        dir.join("src").display().to_string(),
+        dir.join("dst").display().to_string(),
+    ];
+    common::run(&local, &[("HTTPS_PROXY", "socks5://h:1")]).assert_code(0);
+    assert_eq!(
+        std::fs::read(dir.join("dst/f")).unwrap_or_default(),
+        b"local"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

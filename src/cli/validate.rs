@@ -420,7 +420,12 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     let aws = sides::aws_env(env);
     let source_side = SideOptions::source(args);
     let target_side = SideOptions::target(args);
-    let net = sides::network(env)?;
+    // Proxies and the CA bundle matter (and are checked) only when a side is S3.
+    let net = if matches!(source_place, Place::S3 { .. }) || target_is_s3 {
+        sides::network(env)?
+    } else {
+        Default::default()
+    };
     let source_location = sides::location(source_place, &source_side, args, &aws, &net)?;
     let target_location = sides::location(target_place, &target_side, args, &aws, &net)?;
     if args.server_side_copy {

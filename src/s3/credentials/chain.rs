@@ -73,7 +73,9 @@ impl<'a> Context<'a> {
         }
         let sts = Sts::new(self.net, self.env.sts_endpoint_url.as_deref(), self.region)
             .map(Arc::new)
-            .map_err(|e| SetupError::Invalid(format!("AWS_ENDPOINT_URL_STS: {e}")))?;
+            .map_err(|e| {
+                SetupError::Invalid(format!("AWS_ENDPOINT_URL_STS (or AWS_ENDPOINT_URL): {e}"))
+            })?;
         let _ = self.sts.set(Arc::clone(&sts));
         Ok(sts)
     }
