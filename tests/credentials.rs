@@ -191,6 +191,47 @@ fn credential_process_credentials_are_refreshed_before_they_expire() {
     );
 }
 
+#[test]
+fn both_sides_share_one_credential_source() {
+    let (from, to) = (World::new(Kind::S3sFs), World::new(Kind::S3sFs));
+    from.put("a", b"shared");
+    from.put("b", b"identity");
+    let doc = format!(
+        "{{\"Version\": 1, \"AccessKeyId\": \"{ACCESS_KEY}\", \"SecretAccessKey\": \"{SECRET_KEY}\", \
+         \"Expiration\": \"{}\"}}",
+        in_secs(3600)
+    );
+    let creds = write_file(&from.path("creds.json"), doc.as_bytes());
+    let count = from.path("count");
+    let config = write_file(
+        &from.path("config"),
+        format!(
+            "[default]\ncredential_process = sh -c 'echo x >> {}; cat {}'\n",
+            count.display(),
+            creds.display()
+        )
+        .as_bytes(),
+    );
+    let args: Vec<String> = vec![
+        "--source-endpoint-url".into(),
+        from.endpoint().into(),
+        "--target-endpoint-url".into(),
+        to.endpoint().into(),
+        from.url(""),
+        to.url(""),
+    ];
+    let config = config.display().to_string();
+    common::run(&args, &[("AWS_CONFIG_FILE", config.as_str())]).assert_code(0);
+    assert_eq!(to.get("a"), b"shared");
+    assert_eq!(to.get("b"), b"identity");
+    let runs = std::fs::read_to_string(&count).unwrap_or_default();
+    assert_eq!(
+        runs.lines().count(),
+        1,
+        "the process ran once for both sides"
+    );
+}
+
 const IMDS_TOKEN: &str = "imds-session-token-secret";
 
 /// An IMDSv2 stand-in serving role `s3sync-role`: the first credentials expire within the

@@ -122,6 +122,17 @@ impl<'a> SideOptions<'a> {
 }
 
 impl SideOptions<'_> {
+    /// Whether both sides ask for credentials the same way (same flags; the environment
+    /// and the shared files are common to both), so they can share one cache: one STS
+    /// call, one `credential_process` run (and prompt) per refresh instead of two.
+    pub fn same_credentials(&self, other: &SideOptions<'_>) -> bool {
+        self.profile == other.profile
+            && self.access_key == other.access_key
+            && self.secret_access_key == other.secret_access_key
+            && self.session_token == other.session_token
+            && self.no_sign_request == other.no_sign_request
+    }
+
     /// Names of the S3-only options given, for the "local side" check.
     fn s3_only_options_given(&self) -> Vec<String> {
         let mut given = Vec::new();

@@ -427,7 +427,14 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         Default::default()
     };
     let source_location = sides::location(source_place, &source_side, args, &aws, &net)?;
-    let target_location = sides::location(target_place, &target_side, args, &aws, &net)?;
+    let mut target_location = sides::location(target_place, &target_side, args, &aws, &net)?;
+    if let (Location::S3 { client: s, .. }, Location::S3 { client: t, .. }) =
+        (&source_location, &mut target_location)
+        && s.region == t.region
+        && source_side.same_credentials(&target_side)
+    {
+        t.credentials = s.credentials.clone();
+    }
     if args.server_side_copy {
         match (&source_location, &target_location) {
             (Location::S3 { client: s, .. }, Location::S3 { client: t, .. }) => {
