@@ -78,6 +78,12 @@ pub struct Args {
     /// target session token
     #[argh(option)]
     pub target_session_token: Option<String>,
+    /// send anonymous (unsigned) requests to the source: no credentials are looked for
+    #[argh(switch)]
+    pub source_no_sign_request: bool,
+    /// send anonymous (unsigned) requests to the target: no credentials are looked for
+    #[argh(switch)]
+    pub target_no_sign_request: bool,
 
     // Source / target endpoints
     /// source region

@@ -6,6 +6,7 @@ pub mod argv;
 pub mod completions;
 mod reliability;
 mod selection;
+mod sides;
 mod validate;
 mod versioning;
 

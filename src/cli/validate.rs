@@ -2,19 +2,14 @@
 //! the option and what is allowed.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use super::CliError;
 use super::args::Args;
+use super::sides::{self, SideOptions};
 use crate::config::{Config, Location, MetadataOptions, OutputConfig, UpdateCheck};
 use crate::integrity::checksum::{Algorithm, ChecksumSpec};
 use crate::integrity::etag::PartLayout;
-use md5::{Digest, Md5};
-
-use crate::s3::credentials::{self, AwsEnv, CredentialOptions};
-use crate::s3::endpoint::Endpoint;
-use crate::s3::{ClientConfig, SseCustomerKey};
-use crate::util::encoding::{base64, base64_decode, percent_decode};
+use crate::util::encoding::percent_decode;
 use crate::util::time::Timestamp;
 
 const MIN_PART: u64 = 5 << 20;
@@ -71,195 +66,6 @@ pub fn parse_place(text: &str, what: &str) -> Result<Place, CliError> {
         bucket: bucket.to_string(),
         prefix,
     })
-}
-
-fn aws_env(env: &dyn Fn(&str) -> Option<String>) -> AwsEnv {
-    let get = |k: &str| env(k).filter(|v| !v.is_empty());
-    AwsEnv {
-        access_key_id: get("AWS_ACCESS_KEY_ID"),
-        secret_access_key: get("AWS_SECRET_ACCESS_KEY"),
-        session_token: get("AWS_SESSION_TOKEN"),
-        profile: get("AWS_PROFILE"),
-        region: get("AWS_REGION"),
-        default_region: get("AWS_DEFAULT_REGION"),
-        endpoint_url: get("AWS_ENDPOINT_URL_S3").or_else(|| get("AWS_ENDPOINT_URL")),
-        home: get("HOME").map(PathBuf::from),
-    }
-}
-
-/// One side's S3 options, gathered from the source-* or target-* flags.
-struct SideOptions<'a> {
-    side: &'static str,
-    profile: &'a Option<String>,
-    access_key: &'a Option<String>,
-    secret_access_key: &'a Option<String>,
-    session_token: &'a Option<String>,
-    region: &'a Option<String>,
-    endpoint_url: &'a Option<String>,
-    accelerate: bool,
-    request_payer: bool,
-    force_path_style: bool,
-    sse_c: &'a Option<String>,
-    sse_c_key: &'a Option<String>,
-    sse_c_key_md5: &'a Option<String>,
-}
-
-impl SideOptions<'_> {
-    /// Names of the S3-only options given, for the "local side" check.
-    fn s3_only_options_given(&self) -> Vec<String> {
-        let mut given = Vec::new();
-        let mut note = |set: bool, name: &str| {
-            if set {
-                given.push(format!("--{}-{name}", self.side));
-            }
-        };
-        note(self.profile.is_some(), "profile");
-        note(self.access_key.is_some(), "access-key");
-        note(self.secret_access_key.is_some(), "secret-access-key");
-        note(self.session_token.is_some(), "session-token");
-        note(self.region.is_some(), "region");
-        note(self.endpoint_url.is_some(), "endpoint-url");
-        note(self.accelerate, "accelerate");
-        note(self.request_payer, "request-payer");
-        note(self.force_path_style, "force-path-style");
-        note(self.sse_c.is_some(), "sse-c");
-        note(self.sse_c_key.is_some(), "sse-c-key");
-        note(self.sse_c_key_md5.is_some(), "sse-c-key-md5");
-        given
-    }
-}
-
-fn location(
-    place: Place,
-    side: &SideOptions<'_>,
-    args: &Args,
-    env: &AwsEnv,
-) -> Result<Location, CliError> {
-    let (bucket, prefix) = match place {
-        Place::Local(path) => {
-            let given = side.s3_only_options_given();
-            if !given.is_empty() {
-                return Err(CliError::usage(format!(
-                    "{} only apply to an s3:// {}",
-                    given.join(", "),
-                    side.side
-                )));
-            }
-            return Ok(Location::Local(path));
-        }
-        Place::S3 { bucket, prefix } => (bucket, prefix),
-    };
-    let sse_c = parse_sse_c(side)?;
-    let opts = CredentialOptions {
-        access_key: side.access_key.clone(),
-        secret_access_key: side.secret_access_key.clone(),
-        session_token: side.session_token.clone(),
-        profile: side.profile.clone(),
-        config_file: args.aws_config_file.as_ref().map(PathBuf::from),
-        credentials_file: args.aws_shared_credentials_file.as_ref().map(PathBuf::from),
-        region: side.region.clone(),
-    };
-    let resolved = credentials::resolve(&opts, env).map_err(|e| {
-        // A missing credential set is an environment problem, not an argument error.
-        let code = if e.starts_with("no AWS credentials") {
-            1
-        } else {
-            super::EXIT_USAGE
-        };
-        CliError {
-            code,
-            message: format!("{}: {e}", side.side),
-        }
-    })?;
-    let endpoint_text = side
-        .endpoint_url
-        .clone()
-        .or_else(|| env.endpoint_url.clone());
-    let endpoint = match &endpoint_text {
-        Some(url) => Some(
-            Endpoint::parse(url)
-                .map_err(|e| CliError::usage(format!("--{}-endpoint-url: {e}", side.side)))?,
-        ),
-        None => None,
-    };
-    let region = match (resolved.region, &endpoint) {
-        (Some(r), _) => r,
-        // S3-compatible stores mostly ignore the region; us-east-1 is their common default.
-        (None, Some(_)) => "us-east-1".to_string(),
-        (None, None) => {
-            return Err(CliError::usage(format!(
-                "{}: no region: pass --{}-region or set AWS_REGION",
-                side.side, side.side
-            )));
-        }
-    };
-    if side.accelerate && endpoint.is_some() {
-        return Err(CliError::usage(format!(
-            "--{0}-accelerate cannot be combined with --{0}-endpoint-url",
-            side.side
-        )));
-    }
-    let endpoint = endpoint.unwrap_or_else(|| Endpoint::aws(&region, side.accelerate));
-    let client = ClientConfig {
-        endpoint,
-        region,
-        credentials: Some(resolved.credentials),
-        force_path_style: side.force_path_style,
-        request_payer: side.request_payer,
-        unsigned_payload: args.disable_payload_signing,
-        max_attempts: args.aws_max_attempts,
-        initial_backoff: Duration::from_millis(args.initial_backoff_milliseconds),
-        max_connections: 0,
-        connect_timeout: args.connect_timeout_milliseconds.map(Duration::from_millis),
-        read_timeout: args.read_timeout_milliseconds.map(Duration::from_millis),
-        sse_c,
-        checksum_mode: false,
-        // Set for both sides at once by `reliability::apply`.
-        limits: Default::default(),
-    };
-    Ok(Location::S3 {
-        bucket,
-        prefix,
-        client: Box::new(client),
-    })
-}
-
-/// Builds an SSE-C key from one side's options. Messages never include the key.
-fn parse_sse_c(side: &SideOptions<'_>) -> Result<Option<SseCustomerKey>, CliError> {
-    let name = side.side;
-    let (algorithm, key) = match (side.sse_c, side.sse_c_key) {
-        (None, None) if side.sse_c_key_md5.is_none() => return Ok(None),
-        (Some(a), Some(k)) => (a, k),
-        _ => {
-            return Err(CliError::usage(format!(
-                "--{name}-sse-c and --{name}-sse-c-key go together"
-            )));
-        }
-    };
-    if algorithm != "AES256" {
-        return Err(CliError::usage(format!(
-            "--{name}-sse-c must be AES256 (got '{algorithm}')"
-        )));
-    }
-    let raw = base64_decode(key.trim())
-        .filter(|k| k.len() == 32)
-        .ok_or_else(|| {
-            CliError::usage(format!(
-                "--{name}-sse-c-key must be the base64 of a 256-bit key"
-            ))
-        })?;
-    let md5 = base64(&Md5::digest(&raw));
-    if let Some(given) = side.sse_c_key_md5
-        && given.trim() != md5
-    {
-        return Err(CliError::usage(format!(
-            "--{name}-sse-c-key-md5 does not match --{name}-sse-c-key"
-        )));
-    }
-    Ok(Some(SseCustomerKey {
-        key_base64: key.trim().to_string(),
-        key_md5_base64: md5,
-    }))
 }
 
 /// Parses `--tagging key1=value1&key2=value2` (URL-encoded, as S3's header takes it).
@@ -612,39 +418,24 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         None => None,
     };
 
-    let aws = aws_env(env);
-    let source_side = SideOptions {
-        side: "source",
-        profile: &args.source_profile,
-        access_key: &args.source_access_key,
-        secret_access_key: &args.source_secret_access_key,
-        session_token: &args.source_session_token,
-        region: &args.source_region,
-        endpoint_url: &args.source_endpoint_url,
-        accelerate: args.source_accelerate,
-        request_payer: args.source_request_payer,
-        force_path_style: args.source_force_path_style,
-        sse_c: &args.source_sse_c,
-        sse_c_key: &args.source_sse_c_key,
-        sse_c_key_md5: &args.source_sse_c_key_md5,
+    let aws = sides::aws_env(env);
+    let source_side = SideOptions::source(args);
+    let target_side = SideOptions::target(args);
+    // Proxies and the CA bundle matter (and are checked) only when a side is S3.
+    let net = if matches!(source_place, Place::S3 { .. }) || target_is_s3 {
+        sides::network(env)?
+    } else {
+        Default::default()
     };
-    let target_side = SideOptions {
-        side: "target",
-        profile: &args.target_profile,
-        access_key: &args.target_access_key,
-        secret_access_key: &args.target_secret_access_key,
-        session_token: &args.target_session_token,
-        region: &args.target_region,
-        endpoint_url: &args.target_endpoint_url,
-        accelerate: args.target_accelerate,
-        request_payer: args.target_request_payer,
-        force_path_style: args.target_force_path_style,
-        sse_c: &args.target_sse_c,
-        sse_c_key: &args.target_sse_c_key,
-        sse_c_key_md5: &args.target_sse_c_key_md5,
-    };
-    let source_location = location(source_place, &source_side, args, &aws)?;
-    let target_location = location(target_place, &target_side, args, &aws)?;
+    let source_location = sides::location(source_place, &source_side, args, &aws, &net)?;
+    let mut target_location = sides::location(target_place, &target_side, args, &aws, &net)?;
+    if let (Location::S3 { client: s, .. }, Location::S3 { client: t, .. }) =
+        (&source_location, &mut target_location)
+        && s.region == t.region
+        && source_side.same_credentials(&target_side)
+    {
+        t.credentials = s.credentials.clone();
+    }
     if args.server_side_copy {
         match (&source_location, &target_location) {
             (Location::S3 { client: s, .. }, Location::S3 { client: t, .. }) => {

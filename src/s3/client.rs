@@ -11,9 +11,11 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use ureq::http;
 
+use super::credentials::CredentialsCache;
 use super::endpoint::{Endpoint, address};
 use super::error::{ErrorKind, S3Error};
-use super::sign::{self, Credentials, EMPTY_SHA256, SigningInput, UNSIGNED_PAYLOAD};
+use super::network::Network;
+use super::sign::{self, EMPTY_SHA256, SigningInput, UNSIGNED_PAYLOAD};
 use super::transport::QuickAckConnector;
 use super::xml;
 use crate::util::encoding::hex;
@@ -38,8 +40,11 @@ const MAX_BACKOFF: Duration = Duration::from_secs(20);
 pub struct ClientConfig {
     pub endpoint: Endpoint,
     pub region: String,
-    /// `None` sends unsigned (anonymous) requests.
-    pub credentials: Option<Credentials>,
+    /// Where credentials come from, asked on every attempt; `None` sends unsigned
+    /// (anonymous) requests. Clones of this config share the cache.
+    pub credentials: Option<Arc<CredentialsCache>>,
+    /// Proxies and trusted certificate authorities.
+    pub network: Network,
     pub force_path_style: bool,
     pub request_payer: bool,
     /// Send `UNSIGNED-PAYLOAD` instead of hashing bodies.
@@ -249,7 +254,10 @@ impl Response {
 
 /// A blocking, thread-safe S3 client. Clone-free: share it by reference or `Arc`.
 pub struct Client {
+    /// Direct connections.
     agent: ureq::Agent,
+    /// Connections through the proxy for this endpoint's scheme, when there is one.
+    proxied: Option<ureq::Agent>,
     cfg: ClientConfig,
     keys: sign::KeyCache,
     /// Seconds to add to the local clock when signing, learnt from a server that answered
@@ -259,6 +267,19 @@ pub struct Client {
 
 impl Client {
     pub fn new(cfg: ClientConfig) -> Client {
+        let agent = Client::agent(&cfg, None);
+        let proxy = cfg.network.scheme_proxy(cfg.endpoint.https).cloned();
+        let proxied = proxy.map(|p| Client::agent(&cfg, Some(p)));
+        Client {
+            agent,
+            proxied,
+            cfg,
+            keys: sign::KeyCache::default(),
+            clock_offset: AtomicI64::new(0),
+        }
+    }
+
+    fn agent(cfg: &ClientConfig, proxy: Option<ureq::Proxy>) -> ureq::Agent {
         let pool = cfg.max_connections.max(10);
         let stall = cfg.limits.stalled_stream_protection.then_some(STALL_WINDOW);
         let config = ureq::Agent::config_builder()
@@ -272,6 +293,8 @@ impl Client {
             .timeout_per_read(cfg.read_timeout.or(stall))
             .timeout_per_write(cfg.read_timeout.or(stall))
             .user_agent(concat!("s3sync/", env!("CARGO_PKG_VERSION")))
+            .proxy(proxy)
+            .tls_config(cfg.network.tls_config())
             .build();
         // ureq's default chain with our TCP layer (see `transport`): CONNECT proxies, TCP,
         // then TLS.
@@ -279,12 +302,22 @@ impl Client {
             ().chain(ConnectProxyConnector::default())
                 .chain(QuickAckConnector)
                 .chain(RustlsConnector::default());
-        let agent = ureq::Agent::with_parts(config, connector, DefaultResolver::default());
-        Client {
-            agent,
-            cfg,
-            keys: sign::KeyCache::default(),
-            clock_offset: AtomicI64::new(0),
+        ureq::Agent::with_parts(config, connector, DefaultResolver::default())
+    }
+
+    /// The agent for a request to `authority`: through the proxy unless NO_PROXY says not.
+    fn agent_for(&self, authority: &str) -> &ureq::Agent {
+        match &self.proxied {
+            Some(proxied)
+                if self
+                    .cfg
+                    .network
+                    .proxy_for_authority(self.cfg.endpoint.https, authority)
+                    .is_some() =>
+            {
+                proxied
+            }
+            _ => &self.agent,
         }
     }
 
@@ -388,19 +421,19 @@ impl Client {
     /// Runs one HTTP exchange, within `budget` when there is one.
     fn dispatch<S: ureq::AsSendBody>(
         &self,
+        agent: &ureq::Agent,
         request: http::Request<S>,
         budget: Option<Duration>,
     ) -> Result<http::Response<ureq::Body>, ureq::Error> {
         match budget {
             Some(limit) => {
-                let request = self
-                    .agent
+                let request = agent
                     .configure_request(request)
                     .timeout_global(Some(limit))
                     .build();
-                self.agent.run(request)
+                agent.run(request)
             }
-            None => self.agent.run(request),
+            None => agent.run(request),
         }
     }
 
@@ -437,17 +470,17 @@ impl Client {
         if self.cfg.request_payer {
             headers.push(("x-amz-request-payer".into(), "requester".into()));
         }
-        if let Some(token) = self
-            .cfg
-            .credentials
-            .as_ref()
-            .and_then(|c| c.session_token.clone())
-        {
+        // Current credentials for this attempt (refreshed before they expire).
+        let credentials = match &self.cfg.credentials {
+            Some(cache) => Some(cache.get().map_err(|e| S3Error::credentials(req.op, &e))?),
+            None => None,
+        };
+        if let Some(token) = credentials.as_ref().and_then(|c| c.session_token.clone()) {
             headers.push(("x-amz-security-token".into(), token));
         }
         headers.extend(req.headers.iter().cloned());
         let mut builder = http::Request::builder().method(req.method).uri(&url);
-        if let Some(creds) = &self.cfg.credentials {
+        if let Some(creds) = &credentials {
             let input = SigningInput {
                 method: req.method,
                 canonical_uri: &addr.path,
@@ -475,17 +508,18 @@ impl Client {
             request_id: String::new(),
         };
         let bandwidth = self.cfg.limits.bandwidth.as_deref();
+        let agent = self.agent_for(&addr.authority);
         let result = match &req.payload {
             Payload::Empty if matches!(req.method, "PUT" | "POST") => {
                 let request = builder
                     .header("content-length", "0")
                     .body(&[][..])
                     .map_err(bad_header)?;
-                self.dispatch(request, budget)
+                self.dispatch(agent, request, budget)
             }
             Payload::Empty => {
                 let request = builder.body(()).map_err(bad_header)?;
-                self.dispatch(request, budget)
+                self.dispatch(agent, request, budget)
             }
             Payload::Bytes(bytes) => {
                 if let Some(limiter) = bandwidth {
@@ -495,7 +529,7 @@ impl Client {
                     .header("content-length", bytes.len().to_string())
                     .body(*bytes)
                     .map_err(bad_header)?;
-                self.dispatch(request, budget)
+                self.dispatch(agent, request, budget)
             }
             Payload::Stream { len, open, .. } => {
                 let reader = open().map_err(|e| S3Error {
@@ -519,7 +553,7 @@ impl Client {
                     .header("content-length", len.to_string())
                     .body(body)
                     .map_err(bad_header)?;
-                self.dispatch(request, budget)
+                self.dispatch(agent, request, budget)
             }
         };
         let resp = result.map_err(|e| transport_error(req.op, &addr.authority, e))?;
@@ -632,6 +666,18 @@ fn status_code_name(status: u16) -> &'static str {
 }
 
 fn transport_error(op: &'static str, authority: &str, e: ureq::Error) -> S3Error {
+    let text = e.to_string();
+    // rustls reports certificate failures through an I/O error; no retry can fix those.
+    if text.contains("invalid peer certificate") {
+        return S3Error::transport(
+            op,
+            format!(
+                "{text} ({authority}): the server's TLS certificate is not trusted; if it comes \
+                 from a private certificate authority, point AWS_CA_BUNDLE at that CA's PEM file"
+            ),
+            false,
+        );
+    }
     let retryable = matches!(
         e,
         ureq::Error::Io(_)
@@ -640,7 +686,7 @@ fn transport_error(op: &'static str, authority: &str, e: ureq::Error) -> S3Error
             | ureq::Error::HostNotFound
             | ureq::Error::Protocol(_)
     );
-    S3Error::transport(op, format!("{e} ({authority})"), retryable)
+    S3Error::transport(op, format!("{text} ({authority})"), retryable)
 }
 
 /// Exponential backoff with jitter: a random pause between half and all of

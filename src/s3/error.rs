@@ -74,6 +74,19 @@ impl S3Error {
         }
     }
 
+    /// No credentials could be had from the configured source (a process that failed, STS
+    /// refusing a role, no instance metadata): every request of this client would fail.
+    pub fn credentials(op: &'static str, e: &super::credentials::CredentialError) -> S3Error {
+        S3Error {
+            kind: ErrorKind::Fatal,
+            op,
+            status: None,
+            code: "CredentialsError".into(),
+            message: format!("cannot get credentials from {e}"),
+            request_id: String::new(),
+        }
+    }
+
     /// The server's answer could not be parsed.
     pub fn bad_response(op: &'static str, message: impl Into<String>) -> S3Error {
         S3Error {

@@ -7,6 +7,8 @@
 #![allow(dead_code)]
 
 pub mod chaos;
+pub mod standin;
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -18,7 +20,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use md5::{Digest, Md5};
+use s3sync::s3::credentials::CredentialsCache;
 use s3sync::s3::endpoint::Endpoint;
+use s3sync::s3::network::Network;
 use s3sync::s3::ops::ListRequest;
 use s3sync::s3::sign::Credentials;
 use s3sync::s3::{Client, ClientConfig};
@@ -186,11 +190,12 @@ pub fn client(kind: Kind) -> Client {
     Client::new(ClientConfig {
         endpoint,
         region: "us-east-1".into(),
-        credentials: Some(Credentials {
+        credentials: Some(Arc::new(CredentialsCache::fixed(Credentials {
             access_key_id: ACCESS_KEY.into(),
             secret_access_key: SECRET_KEY.into(),
             session_token: None,
-        }),
+        }))),
+        network: Network::default(),
         force_path_style: true,
         request_payer: false,
         unsigned_payload: false,

@@ -65,6 +65,7 @@ impl TransferError {
                             | "InvalidAccessKeyId"
                             | "ExpiredToken"
                             | "InvalidToken"
+                            | "CredentialsError"
                     )
             }
             _ => false,
