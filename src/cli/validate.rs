@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use super::CliError;
 use super::args::Args;
-use crate::config::{Config, Location, MetadataOptions, OutputConfig, UpdateCheck};
+use crate::config::{
+    CANNED_ACLS, Config, Location, MetadataOptions, OutputConfig, STORAGE_CLASSES, UpdateCheck,
+};
 use crate::integrity::checksum::{Algorithm, ChecksumSpec};
 use crate::integrity::etag::PartLayout;
 use md5::{Digest, Md5};
@@ -14,7 +16,7 @@ use md5::{Digest, Md5};
 use crate::s3::credentials::{self, AwsEnv, CredentialOptions};
 use crate::s3::endpoint::Endpoint;
 use crate::s3::{ClientConfig, SseCustomerKey};
-use crate::util::encoding::{base64, base64_decode, percent_decode};
+use crate::util::encoding::{base64, base64_decode, parse_tag_query, percent_decode};
 use crate::util::time::Timestamp;
 
 const MIN_PART: u64 = 5 << 20;
@@ -263,31 +265,9 @@ fn parse_sse_c(side: &SideOptions<'_>) -> Result<Option<SseCustomerKey>, CliErro
 /// Parses `--tagging key1=value1&key2=value2` (URL-encoded, as S3's header takes it).
 fn parse_tagging(text: Option<&str>) -> Result<Option<Vec<(String, String)>>, CliError> {
     let Some(text) = text else { return Ok(None) };
-    let bad = || {
-        CliError::usage(format!(
-            "--tagging '{text}': expected URL-encoded key=value pairs joined by '&'"
-        ))
-    };
-    let mut tags: Vec<(String, String)> = Vec::new();
-    for item in text.split('&').filter(|i| !i.is_empty()) {
-        let (k, v) = item.split_once('=').unwrap_or((item, ""));
-        let key = percent_decode(&k.replace('+', " "))
-            .filter(|k| !k.is_empty())
-            .ok_or_else(bad)?;
-        let value = percent_decode(&v.replace('+', " ")).ok_or_else(bad)?;
-        if tags.iter().any(|(existing, _)| *existing == key) {
-            return Err(CliError::usage(format!(
-                "--tagging: tag '{key}' is given twice"
-            )));
-        }
-        tags.push((key, value));
-    }
-    if tags.len() > 10 {
-        return Err(CliError::usage(
-            "--tagging: S3 allows at most 10 tags per object",
-        ));
-    }
-    Ok(Some(tags))
+    parse_tag_query(text)
+        .map(Some)
+        .map_err(|e| CliError::usage(format!("--tagging '{text}': {e}")))
 }
 
 /// Checks a value against a fixed list, case-insensitively, returning the canonical spelling.
@@ -539,34 +519,8 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     }
     let metadata = parse_metadata(args.metadata.as_deref())?;
     let tagging = parse_tagging(args.tagging.as_deref())?;
-    let storage_class = one_of(
-        "--storage-class",
-        &args.storage_class,
-        &[
-            "STANDARD",
-            "REDUCED_REDUNDANCY",
-            "STANDARD_IA",
-            "ONEZONE_IA",
-            "INTELLIGENT_TIERING",
-            "GLACIER",
-            "DEEP_ARCHIVE",
-            "GLACIER_IR",
-            "EXPRESS_ONEZONE",
-        ],
-    )?;
-    let acl = one_of(
-        "--acl",
-        &args.acl,
-        &[
-            "private",
-            "public-read",
-            "public-read-write",
-            "authenticated-read",
-            "aws-exec-read",
-            "bucket-owner-read",
-            "bucket-owner-full-control",
-        ],
-    )?;
+    let storage_class = one_of("--storage-class", &args.storage_class, STORAGE_CLASSES)?;
+    let acl = one_of("--acl", &args.acl, CANNED_ACLS)?;
     let sse = one_of("--sse", &args.sse, &["AES256", "aws:kms", "aws:kms:dsse"])?;
     if args.sse_kms_key_id.is_some() && !sse.as_deref().is_some_and(|s| s.starts_with("aws:kms")) {
         return Err(CliError::usage(

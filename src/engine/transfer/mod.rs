@@ -16,6 +16,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::parts::PartQueue;
+use crate::callback::{SourceObject, UploadMetadata};
 use crate::config::{Config, MetadataOptions};
 use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
 use crate::integrity::digest::{PartDigest, Parts};
@@ -41,7 +42,7 @@ pub enum TransferError {
     Mismatch(String),
     /// What landed does not match what was read: the object written is corrupt. Another
     /// attempt may succeed; if none does, the bad object must not stay under its name.
-    Corrupt(String),
+    Corrupt(Corruption, String),
     /// The object cannot be represented on the target (e.g. a key that would escape the
     /// target directory); skipped with a warning.
     Refused(String),
@@ -49,6 +50,17 @@ pub enum TransferError {
     Network(String),
     /// The run was cancelled mid-transfer.
     Cancelled,
+    /// The preprocess callback failed: the run stops.
+    Callback(String),
+    /// The preprocess callback chose not to write the object.
+    Declined,
+}
+
+/// Which comparison showed a written object to be corrupt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Corruption {
+    Etag,
+    Checksum,
 }
 
 impl TransferError {
@@ -56,6 +68,7 @@ impl TransferError {
     /// missing bucket), so the run should stop.
     pub fn is_fatal(&self) -> bool {
         match self {
+            TransferError::Callback(_) => true,
             TransferError::S3(e) => {
                 e.kind == ErrorKind::WrongRegion
                     || matches!(
@@ -115,11 +128,13 @@ impl std::fmt::Display for TransferError {
             TransferError::SourceGone(m)
             | TransferError::Io(m)
             | TransferError::Mismatch(m)
-            | TransferError::Corrupt(m)
+            | TransferError::Corrupt(_, m)
             | TransferError::Refused(m)
             | TransferError::Network(m) => f.write_str(m),
             TransferError::S3(e) => write!(f, "{e}"),
             TransferError::Cancelled => f.write_str("cancelled"),
+            TransferError::Callback(m) => write!(f, "preprocess callback failed: {m}"),
+            TransferError::Declined => f.write_str("skipped by the preprocess callback"),
         }
     }
 }
@@ -225,9 +240,12 @@ pub fn verify_checksum_write(
     match &written.checksum {
         Some((alg, stored)) if *alg == spec.algorithm => {
             if stored != expected {
-                return Err(TransferError::Corrupt(format!(
-                    "{alg} checksum mismatch writing {full_key}: sent {expected}, S3 stored {stored}"
-                )));
+                return Err(TransferError::Corrupt(
+                    Corruption::Checksum,
+                    format!(
+                        "{alg} checksum mismatch writing {full_key}: sent {expected}, S3 stored {stored}"
+                    ),
+                ));
             }
             Ok(Outcome {
                 checksum_verified: Some((*alg, expected.to_string(), stored.clone())),
@@ -383,9 +401,12 @@ pub fn verify_write(
         return Ok(Outcome::unverified());
     };
     if expected != stored {
-        return Err(TransferError::Corrupt(format!(
-            "ETag mismatch writing {full_key}: sent {expected}, S3 stored {stored}; the object may be corrupt"
-        )));
+        return Err(TransferError::Corrupt(
+            Corruption::Etag,
+            format!(
+                "ETag mismatch writing {full_key}: sent {expected}, S3 stored {stored}; the object may be corrupt"
+            ),
+        ));
     }
     Ok(Outcome::verified(expected, stored))
 }
@@ -470,40 +491,88 @@ pub fn target_meta(
     meta
 }
 
-/// All headers that shape a new target object: its metadata, storage class (the user's, or
-/// the source's when it has one), ACL, encryption and tags (the user's, or the source's
-/// unless tagging is disabled).
+/// What a new target object is given, before the preprocess callback: `meta` (from
+/// [`target_meta`]), the tags (the user's, or the source's unless tagging is disabled), the
+/// storage class (the user's, or the source's when it has one) and the ACL.
+pub fn upload_metadata(
+    options: &MetadataOptions,
+    meta: ObjectMeta,
+    source_tags: Option<&[(String, String)]>,
+    source_storage_class: Option<&str>,
+) -> UploadMetadata {
+    let tags = match (&options.tagging, options.disable_tagging) {
+        (Some(t), _) => Some(t.as_slice()),
+        (None, false) => source_tags,
+        (None, true) => None,
+    };
+    UploadMetadata {
+        meta,
+        tags: tags.map(<[_]>::to_vec).unwrap_or_default(),
+        storage_class: options
+            .storage_class
+            .as_deref()
+            .or(source_storage_class)
+            .map(str::to_string),
+        acl: options.acl.clone(),
+    }
+}
+
+/// The headers that give a new target object `upload`, and the encryption of `options`.
+pub fn upload_headers(options: &MetadataOptions, upload: &UploadMetadata) -> Vec<(String, String)> {
+    let mut out = upload.meta.to_headers();
+    let mut push = |name: &str, value: Option<&str>| {
+        if let Some(v) = value {
+            out.push((name.to_string(), v.to_string()));
+        }
+    };
+    push("x-amz-storage-class", upload.storage_class.as_deref());
+    push("x-amz-acl", upload.acl.as_deref());
+    push("x-amz-server-side-encryption", options.sse.as_deref());
+    push(
+        "x-amz-server-side-encryption-aws-kms-key-id",
+        options.sse_kms_key_id.as_deref(),
+    );
+    if !upload.tags.is_empty() {
+        out.push((
+            "x-amz-tagging".into(),
+            crate::s3::ops::tagging_header(&upload.tags),
+        ));
+    }
+    out
+}
+
+/// All headers that shape a new target object (see [`upload_metadata`]), without the
+/// preprocess callback.
 pub fn write_headers(
     options: &MetadataOptions,
     meta: &ObjectMeta,
     source_tags: Option<&[(String, String)]>,
     source_storage_class: Option<&str>,
 ) -> Vec<(String, String)> {
-    let mut out = meta.to_headers();
-    let mut push = |name: &str, value: Option<&str>| {
-        if let Some(v) = value {
-            out.push((name.to_string(), v.to_string()));
+    let upload = upload_metadata(options, meta.clone(), source_tags, source_storage_class);
+    upload_headers(options, &upload)
+}
+
+/// The headers of a write of `upload`, after the preprocess callback (when there is one) has
+/// seen it with the source `source()` describes. `Declined` when the callback skips the
+/// object, `Callback` when it fails or returns something that cannot be sent.
+pub fn preprocessed_headers(
+    config: &Config,
+    source: impl FnOnce() -> SourceObject,
+    mut upload: UploadMetadata,
+) -> Result<Vec<(String, String)>, TransferError> {
+    if let Some(callback) = &config.callbacks.preprocess {
+        let object = source();
+        match callback.preprocess(&object, &mut upload) {
+            Ok(true) => {}
+            Ok(false) => return Err(TransferError::Declined),
+            Err(e) => return Err(TransferError::Callback(e.to_string())),
         }
-    };
-    push(
-        "x-amz-storage-class",
-        options.storage_class.as_deref().or(source_storage_class),
-    );
-    push("x-amz-acl", options.acl.as_deref());
-    push("x-amz-server-side-encryption", options.sse.as_deref());
-    push(
-        "x-amz-server-side-encryption-aws-kms-key-id",
-        options.sse_kms_key_id.as_deref(),
-    );
-    let tags = match (&options.tagging, options.disable_tagging) {
-        (Some(t), _) => Some(t.as_slice()),
-        (None, false) => source_tags,
-        (None, true) => None,
-    };
-    if let Some(tags) = tags.filter(|t| !t.is_empty()) {
-        out.push(("x-amz-tagging".into(), crate::s3::ops::tagging_header(tags)));
+        upload
+            .check()
+            .map_err(|e| TransferError::Callback(format!("it returned {e}")))?;
     }
-    out
+    Ok(upload_headers(&config.metadata, &upload))
 }
 
 #[cfg(test)]
