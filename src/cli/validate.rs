@@ -488,6 +488,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     let target_is_s3 = matches!(target_place, Place::S3 { .. });
     let selection =
         super::selection::check(args, matches!(source_place, Place::S3 { .. }), target_is_s3)?;
+    let scripts = super::scripts::check(args, target_is_s3)?;
     if !target_is_s3 {
         let s3_only = [
             (args.cache_control.is_some(), "--cache-control"),
@@ -689,6 +690,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         log_to_stderr: args.tracing_stderr,
     };
     super::selection::apply(selection, args, &mut config);
+    super::scripts::load(scripts, &mut config)?;
     Ok(config)
 }
 
