@@ -316,6 +316,29 @@ fn versioned_sources_hand_versions_and_delete_markers_to_the_filter() {
     .assert_code(0);
     assert_eq!(versions_of(&dst, "w/a"), (2, 1, true));
 
+    // A preprocess script that drops all metadata cannot drop the origin a copied version
+    // is recognised by: the next run copies nothing again.
+    src.put("v/b", b"b2");
+    let wipe = script(
+        &src,
+        "wipe.lua",
+        "function preprocess_callback(o, u) u.metadata = nil return true, u end",
+    );
+    let versioning = |extra: &[&str]| {
+        let mut a = vec!["--json-tracing", "--enable-versioning"];
+        a.extend(extra);
+        let (from, to) = (src.url("v/"), dst.url("w/"));
+        a.extend([from.as_str(), to.as_str()]);
+        src.sync_to(&dst, &a)
+    };
+    let run = versioning(&["--preprocess-callback-lua-script", &wipe]);
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), 1);
+    let again = versioning(&[]);
+    again.assert_code(0);
+    assert_eq!(again.summary("transferred_object"), 0);
+    assert_eq!(versions_of(&dst, "w/b"), (2, 0, false));
+
     // --point-in-time: each object is pinned to its version of then.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let now = s3sync::util::time::Timestamp::now().rfc3339_millis();
@@ -336,7 +359,7 @@ fn versioned_sources_hand_versions_and_delete_markers_to_the_filter() {
     .assert_code(0);
     assert_eq!(
         std::fs::read(down.join("b")).ok().as_deref(),
-        Some(&b"b1"[..])
+        Some(&b"b2"[..])
     );
     assert!(!down.join("a").exists());
 }

@@ -1,7 +1,7 @@
 //! Where the run meets the user's callbacks (`Config::callbacks`): the filter callback
 //! (step 7 of the filter order), events, and the bookkeeping that goes with them. The
 //! preprocess callback is applied where write headers are built
-//! ([`transfer::preprocessed_headers`](super::transfer::preprocessed_headers)).
+//! ([`transfer::preprocess`](super::transfer::preprocess)).
 
 use super::Run;
 use super::stats::Stats;

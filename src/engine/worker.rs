@@ -43,7 +43,7 @@ fn local_upload_headers(
         ..ObjectMeta::default()
     };
     let meta = transfer::target_meta(options, &source, entry.last_modified);
-    let upload = transfer::upload_metadata(options, meta, None, None);
+    let mut upload = transfer::upload_metadata(options, meta, None, None);
     let source_object = || SourceObject {
         key: target_key.to_string(),
         source_key: entry.key.clone(),
@@ -52,7 +52,8 @@ fn local_upload_headers(
         meta: source,
         ..SourceObject::default()
     };
-    transfer::preprocessed_headers(run.config, source_object, upload)
+    transfer::preprocess(run.config, source_object, &mut upload)?;
+    Ok(transfer::upload_headers(options, &upload))
 }
 
 /// `--sync-latest-tagging` for an object whose data is up to date: makes the target's tags

@@ -7,7 +7,7 @@ use super::multipart::{self, PartSource};
 use super::streams::{ReGet, Trailer};
 use super::{
     Corruption, Ctx, Outcome, TransferError, checks_checksum, is_md5_etag, mark_origin, parts_of,
-    preprocessed_headers, target_meta, upload_metadata, verify_checksum_write, verify_write,
+    preprocess, target_meta, upload_headers, upload_metadata, verify_checksum_write, verify_write,
 };
 use crate::callback::SourceObject;
 use crate::integrity::checksum::{self, ChecksumSpec};
@@ -81,8 +81,8 @@ fn compare(
 
 /// The target's headers for a copy of the object `head` describes: its metadata and storage
 /// class, and its tags (fetched only when the object reports some and they are wanted).
-/// With `--enable-versioning` the copy of a version also names its origin. The preprocess
-/// callback, when there is one, has the last word.
+/// The preprocess callback, when there is one, may change all that; with
+/// `--enable-versioning` the copy of a version then names its origin.
 fn headers_for(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
@@ -101,11 +101,8 @@ fn headers_for(
     } else {
         None
     };
-    let mut meta = target_meta(options, &head.meta, keys.last_modified);
-    if let (true, Some(version)) = (ctx.config.enable_versioning, keys.version) {
-        mark_origin(&mut meta, version, keys.last_modified);
-    }
-    let upload = upload_metadata(
+    let meta = target_meta(options, &head.meta, keys.last_modified);
+    let mut upload = upload_metadata(
         options,
         meta,
         tags.as_deref(),
@@ -131,7 +128,12 @@ fn headers_for(
         server_side_encryption: head.sse.clone(),
         sse_customer_algorithm: head.sse_customer_algorithm.clone(),
     };
-    preprocessed_headers(ctx.config, source_object, upload)
+    preprocess(ctx.config, source_object, &mut upload)?;
+    if let (true, Some(version)) = (ctx.config.enable_versioning, keys.version) {
+        // After the callback: later runs recognise the copy by these, whatever it did.
+        mark_origin(&mut upload.meta, version, keys.last_modified);
+    }
+    Ok(upload_headers(options, &upload))
 }
 
 /// HeadObject of the source (of its version `version` when named), which must still exist.
