@@ -18,7 +18,7 @@
 //!
 //! Versioned sources: with `--point-in-time` the source lister emits each key's version of
 //! that time and everything else is as above; `--enable-versioning` replaces the pipeline
-//! with one that joins all versions key by key ([`versioning`]).
+//! with one that joins all versions key by key (`versioning`).
 
 mod callbacks;
 mod compare;
