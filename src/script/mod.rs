@@ -201,6 +201,20 @@ mod tests {
     }
 
     #[test]
+    fn a_vm_that_timed_out_keeps_working() {
+        let source = "calls = 0
+            function filter(o)
+              calls = calls + 1
+              if calls == 1 then while true do end end
+              return calls
+            end";
+        let filter = load(source, quick()).unwrap_or_else(|e| panic!("{e}"));
+        let first = filter.filter(&ObjectInfo::default());
+        assert!(first.is_err_and(|e| e.message().contains("time limit")));
+        assert_eq!(filter.filter(&ObjectInfo::default()), Ok(true));
+    }
+
+    #[test]
     fn load_errors_are_one_line_naming_the_script() {
         let e = load("function filter(", ScriptOptions::default())
             .err()
