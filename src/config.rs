@@ -261,6 +261,12 @@ pub struct Config {
     pub report: Option<ReportOptions>,
     /// Filter, preprocess and event callbacks (Rust, or the Lua scripts of the CLI).
     pub callbacks: Callbacks,
+    /// Whole-object retries of a transfer that failed for a transient reason after the
+    /// request's own attempts (`--force-retry-count`), and the pause between them.
+    pub force_retry_count: u32,
+    pub force_retry_interval: std::time::Duration,
+    /// Objects started per second, all workers together.
+    pub rate_limit_objects: Option<u32>,
 }
 
 impl Config {
@@ -309,6 +315,9 @@ impl Config {
             conditions: Conditions::default(),
             report: None,
             callbacks: Callbacks::default(),
+            force_retry_count: 5,
+            force_retry_interval: std::time::Duration::from_secs(1),
+            rate_limit_objects: None,
         }
     }
 }

@@ -33,6 +33,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod integrity;
+pub mod interrupt;
 pub mod logging;
 pub mod s3;
 pub mod script;
@@ -41,4 +42,4 @@ pub mod util;
 
 pub use callback::{CallbackError, Callbacks, EventCallback, FilterCallback, PreprocessCallback};
 pub use config::Config;
-pub use engine::{Report, run};
+pub use engine::{Report, run, run_cancellable};

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use s3sync::cli::{self, Command};
+use s3sync::interrupt;
 
 fn main() -> ExitCode {
     let env = |name: &str| std::env::var(name).ok();
@@ -30,7 +31,17 @@ fn main() -> ExitCode {
         }
         Command::Run(config, rust_log) => {
             s3sync::logging::init(&config.output, rust_log.as_deref());
-            let report = s3sync::run(&config);
+            interrupt::install();
+            let report = s3sync::run_cancellable(&config, interrupt::stop_flag());
+            if let Some(signal) = interrupt::received().filter(|_| report.interrupted) {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "s3sync: stopped by {}: unfinished uploads aborted, temporary files removed, \
+                     nothing deleted; run again to finish",
+                    interrupt::name(signal)
+                );
+                return ExitCode::from(interrupt::exit_code(signal));
+            }
             if let Some(fatal) = &report.fatal {
                 log::error!("{fatal}");
                 let _ = writeln!(std::io::stderr(), "s3sync: error: {fatal}");

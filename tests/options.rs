@@ -192,3 +192,79 @@ fn unreachable_endpoint_fails_fast_with_one_attempt() {
     assert!(line.contains("127.0.0.1:1"), "{}", run.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn request_tracing_shows_operations_and_never_secrets() {
+    let w = World::new(Kind::S3sFs);
+    write_file(&w.path("src/f"), b"traced");
+    let src = w.path("src").display().to_string();
+    let run = w.sync(&[
+        "-vvv",
+        "--aws-sdk-tracing",
+        "--span-events-tracing",
+        &src,
+        &w.url("t/"),
+    ]);
+    run.assert_code(0);
+    let put = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("s3 request.") && l.contains("op=\"PutObject\""))
+        .unwrap_or_else(|| panic!("no PutObject request line:\n{}", run.stdout));
+    assert!(put.contains("status=200"), "{put}");
+    assert!(put.contains("key=\"t/f\""), "{put}");
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        !all.contains(common::SECRET_KEY),
+        "the secret key was logged"
+    );
+    assert!(!all.contains("Signature="), "a signature was logged");
+    assert_eq!(w.get("t/f"), b"traced");
+}
+
+/// The additional checksum S3 keeps for `key` (HeadObject in checksum mode).
+fn stored_checksum(
+    bucket: &str,
+    key: &str,
+) -> Option<(s3sync::integrity::checksum::Algorithm, String)> {
+    let mut config = common::client(Kind::S3sFs).config().clone();
+    config.checksum_mode = true;
+    s3sync::s3::Client::new(config)
+        .head_object(bucket, key)
+        .unwrap_or_else(|e| panic!("HEAD {key}: {e}"))
+        .unwrap_or_else(|| panic!("HEAD {key}: not found"))
+        .checksum
+}
+
+#[test]
+fn express_one_zone_targets_get_a_crc64nvme_checksum_by_default() {
+    let w = World::new(Kind::S3sFs);
+    let bucket = "dir1--use1-az4--x-s3";
+    // Several tests may run this; the bucket may exist already.
+    let _ = w.client.create_bucket(bucket);
+    let content = data(5000, 9);
+    write_file(&w.path("src/f"), &content);
+    let src = w.path("src").display().to_string();
+    let prefix = common::unique("x");
+    let url = |p: &str| format!("s3://{bucket}/{prefix}/{p}/");
+    w.sync(&["--json-tracing", &src, &url("on")]).assert_code(0);
+    let stored = stored_checksum(bucket, &format!("{prefix}/on/f"));
+    let expected = s3sync::integrity::checksum::ChecksumSpec::new(
+        s3sync::integrity::checksum::Algorithm::Crc64Nvme,
+        true,
+    );
+    let (algorithm, value) = stored.unwrap_or_else(|| panic!("no checksum stored"));
+    assert_eq!(algorithm, expected.algorithm);
+    assert_eq!(
+        value,
+        s3sync::integrity::checksum::of(expected.algorithm, &content)
+    );
+    w.sync(&[
+        "--disable-express-one-zone-additional-checksum",
+        &src,
+        &url("off"),
+    ])
+    .assert_code(0);
+    let stored = stored_checksum(bucket, &format!("{prefix}/off/f"));
+    assert_eq!(stored, None);
+}

@@ -15,7 +15,7 @@ use crate::util::size::parse_size;
 #[derive(FromArgs, ArgsInfo, Default)]
 #[argh(help_triggers("-h", "--help"))]
 #[argh(
-    note = "Exit codes: 0 success, 1 error, 2 invalid arguments, 3 finished with warnings, 101 bug (panic)."
+    note = "Exit codes: 0 success, 1 error, 2 invalid arguments, 3 finished with warnings, 101 bug (panic), 130 stopped by Ctrl-C (SIGINT), 143 stopped by SIGTERM."
 )]
 pub struct Args {
     /// SOURCE then TARGET: each s3://BUCKET[/prefix] or a local path
@@ -352,6 +352,28 @@ pub struct Args {
     /// read timeout in milliseconds (default none)
     #[argh(option)]
     pub read_timeout_milliseconds: Option<u64>,
+    /// whole-object retries after a request's own attempts are used up (default 5)
+    #[argh(option, default = "5")]
+    pub force_retry_count: u32,
+    /// pause between whole-object retries in milliseconds (default 1000)
+    #[argh(option, default = "1000")]
+    pub force_retry_interval_milliseconds: u64,
+    /// limit for one request, all its attempts and pauses included, in milliseconds
+    /// (default none)
+    #[argh(option)]
+    pub operation_timeout_milliseconds: Option<u64>,
+    /// limit for one attempt of a request, body included, in milliseconds (default none)
+    #[argh(option)]
+    pub operation_attempt_timeout_milliseconds: Option<u64>,
+    /// do not fail an attempt whose transfer makes no progress for 60 s
+    #[argh(switch)]
+    pub disable_stalled_stream_protection: bool,
+    /// objects started per second, shared by all workers
+    #[argh(option)]
+    pub rate_limit_objects: Option<u32>,
+    /// bytes per second over the network, both ways, shared by all workers (e.g. 50MiB)
+    #[argh(option)]
+    pub rate_limit_bandwidth: Option<String>,
 
     // Advanced
     /// skip symbolic links in a local source (default: follow them)

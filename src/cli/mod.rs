@@ -4,6 +4,7 @@
 pub mod args;
 pub mod argv;
 pub mod completions;
+mod reliability;
 mod scripts;
 mod selection;
 mod validate;

@@ -216,6 +216,8 @@ fn location(
         read_timeout: args.read_timeout_milliseconds.map(Duration::from_millis),
         sse_c,
         checksum_mode: false,
+        // Set for both sides at once by `reliability::apply`.
+        limits: Default::default(),
     };
     Ok(Location::S3 {
         bucket,
@@ -486,6 +488,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         }
     }
     let target_is_s3 = matches!(target_place, Place::S3 { .. });
+    let limits = super::reliability::check(args)?;
     let selection =
         super::selection::check(args, matches!(source_place, Place::S3 { .. }), target_is_s3)?;
     let scripts = super::scripts::check(args, target_is_s3)?;
@@ -690,6 +693,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         log_to_stderr: args.tracing_stderr,
     };
     super::selection::apply(selection, args, &mut config);
+    super::reliability::apply(limits, &mut config);
     super::scripts::load(scripts, &mut config)?;
     Ok(config)
 }

@@ -46,6 +46,7 @@ use crate::s3::Client;
 use crate::storage::local::LocalStore;
 use crate::storage::s3::S3Store;
 use crate::storage::{Entry, ListError, ListItem, Store};
+use crate::util::rate::RateLimiter;
 use crate::util::time::Timestamp;
 use diff::{MergeJoin, Pair, Verdict};
 use parts::PartQueue;
@@ -58,6 +59,8 @@ pub struct Report {
     pub elapsed: Duration,
     /// The error that stopped the run early, if one did.
     pub fatal: Option<String>,
+    /// The caller's stop flag ended the run early (Ctrl-C).
+    pub interrupted: bool,
 }
 
 impl Report {
@@ -78,10 +81,13 @@ pub(crate) struct Run<'a> {
     pub(crate) source: &'a Store,
     pub(crate) target: &'a Store,
     pub(crate) stats: Stats,
-    pub(crate) cancel: AtomicBool,
+    /// Set to stop the run; the S3 clients share it, so bodies in flight stop too.
+    pub(crate) cancel: Arc<AtomicBool>,
     pub(crate) fatal: Mutex<Option<String>>,
     /// `--report-sync-status` counters.
     pub(crate) report: report::Tally,
+    /// `--rate-limit-objects`: a token per object transferred.
+    pub(crate) objects: Option<RateLimiter>,
 }
 
 impl Run<'_> {
@@ -118,15 +124,31 @@ impl Run<'_> {
 }
 
 /// The store of one side; `at` lists it as it was then (`--point-in-time`, source only).
-fn open_store(location: &Location, config: &Config, at: Option<Timestamp>) -> Store {
+fn open_store(
+    location: &Location,
+    config: &Config,
+    at: Option<Timestamp>,
+    cancel: &Arc<AtomicBool>,
+) -> Store {
     match location {
-        Location::Local(path) => Store::Local(LocalStore::new(path, config.follow_symlinks)),
+        Location::Local(path) => {
+            let store = LocalStore::new(path, config.follow_symlinks);
+            let writes = std::ptr::eq(location, &config.target)
+                && !config.dry_run
+                && config.report.is_none();
+            Store::Local(if writes {
+                store.cleaning_orphans()
+            } else {
+                store
+            })
+        }
         Location::S3 {
             bucket,
             prefix,
             client,
         } => {
             let mut client = (**client).clone();
+            client.limits.cancel = Some(Arc::clone(cancel));
             // Every worker, part thread and lister may hold a connection at once.
             client.max_connections = config.worker_size + config.max_parallel_uploads + 4;
             Store::S3(S3Store::new(
@@ -157,20 +179,32 @@ fn listing_parallelism(config: &Config, bucket: &str) -> usize {
 
 /// Runs one sync as configured and reports how it went.
 pub fn run(config: &Config) -> Report {
+    run_cancellable(config, &AtomicBool::new(false))
+}
+
+/// Like [`run`], stopping cleanly once `stop` becomes true (e.g. set by a signal handler):
+/// nothing new starts, multipart uploads in flight are aborted, temporary files removed and
+/// no deletion runs.
+pub fn run_cancellable(config: &Config, stop: &AtomicBool) -> Report {
     let started = Instant::now();
-    let source = open_store(&config.source, config, config.point_in_time);
-    let target = open_store(&config.target, config, None);
+    let cancel = Arc::new(AtomicBool::new(false));
+    let source = open_store(&config.source, config, config.point_in_time, &cancel);
+    let target = open_store(&config.target, config, None, &cancel);
     let run = Run {
         config,
         source: &source,
         target: &target,
         stats: Stats::default(),
-        cancel: AtomicBool::new(false),
+        cancel,
         fatal: Mutex::new(None),
         report: report::Tally::default(),
+        objects: config
+            .rate_limit_objects
+            .map(|n| RateLimiter::new(u64::from(n))),
     };
     run.emit(|| Event::new(EventKind::PipelineStart));
     let progress = progress::Progress::start(&config.output);
+    let finished = AtomicBool::new(false);
     std::thread::scope(|scope| {
         if let Some(p) = &progress {
             scope.spawn(|| p.run(&run.stats, started));
@@ -178,6 +212,17 @@ pub fn run(config: &Config) -> Report {
         // Stops the progress line however the pipeline ends, a panic included, so the
         // scope can finish and the panic reach main (exit 101) instead of hanging.
         let _stop = progress.as_ref().map(progress::Progress::stopper);
+        // Passes the caller's stop flag on to the run; ends with the pipeline (panics too).
+        let _finished = SetOnDrop(&finished);
+        scope.spawn(|| {
+            while !finished.load(Ordering::Relaxed) {
+                if stop.load(Ordering::Relaxed) {
+                    run.cancel.store(true, Ordering::Relaxed);
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
         if !versioning::check_buckets(&run) {
             // The run was stopped with the reason.
         } else if config.enable_versioning {
@@ -199,6 +244,7 @@ pub fn run(config: &Config) -> Report {
         stats: run.stats.snapshot(),
         elapsed: started.elapsed(),
         fatal,
+        interrupted: stop.load(Ordering::Relaxed),
     };
     if config.report.is_some() {
         report::summary(&run.report);
@@ -206,6 +252,15 @@ pub fn run(config: &Config) -> Report {
         progress::finish(&config.output, &report);
     }
     report
+}
+
+/// Sets the flag when dropped, however the scope holding it ends.
+struct SetOnDrop<'f>(&'f AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 fn spawn_lister<'s, 'e>(
@@ -284,6 +339,7 @@ fn pipeline(run: &Run<'_>) {
     let config = run.config;
     let (parts, part_rx) = PartQueue::new();
     let source_incomplete = Cell::new(false);
+    let mut source_objects: u64 = 0;
     let mut to_delete: Vec<Entry> = Vec::new();
     std::thread::scope(|part_scope| {
         for _ in 0..config.max_parallel_uploads {
@@ -339,6 +395,9 @@ fn pipeline(run: &Run<'_>) {
                 if run.cancelled() {
                     break;
                 }
+                if !matches!(pair, Pair::TargetOnly(_)) {
+                    source_objects += 1;
+                }
                 if let Some(job) = decide(run, pair, &mut to_delete)
                     && job_tx.send(job).is_err()
                 {
@@ -351,7 +410,7 @@ fn pipeline(run: &Run<'_>) {
         drop(parts);
     });
     if config.delete && !to_delete.is_empty() {
-        delete_phase(run, &to_delete, source_incomplete.get());
+        delete_phase(run, &to_delete, source_incomplete.get(), source_objects);
     }
 }
 
@@ -452,13 +511,25 @@ pub(crate) fn update_check(run: &Run<'_>, source: Entry, target: Option<Entry>) 
 }
 
 /// Deletes the target-only keys, but only after a clean run with a complete source listing.
-fn delete_phase(run: &Run<'_>, to_delete: &[Entry], source_incomplete: bool) {
+fn delete_phase(run: &Run<'_>, to_delete: &[Entry], source_incomplete: bool, source_objects: u64) {
     let config = run.config;
+    if source_objects == 0 {
+        // A mistyped prefix or an unmounted directory looks exactly like this.
+        run.warning(
+            None,
+            &format!(
+                "the source has no objects: refusing to delete the {} objects of the target \
+                 (to empty a target, delete its objects directly)",
+                to_delete.len()
+            ),
+        );
+        return;
+    }
     if run.cancelled() || run.stats.snapshot().errors > 0 {
         run.warning(
             None,
             &format!(
-                "{} deletions skipped because the run had errors",
+                "{} deletions skipped because the run was stopped or had errors",
                 to_delete.len()
             ),
         );

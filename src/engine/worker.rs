@@ -290,12 +290,36 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
         cancel: ctx.cancel,
         conditions: conditions_of(run, &job),
     };
-    let result = retry_corrupt(
-        run,
-        key,
-        || transfer_once(run, &job, ctx, buf),
-        |m| remove_corrupt(run, key, m),
-    );
+    if let Some(limiter) = &run.objects {
+        limiter.take(1);
+    }
+    let mut force_retries = 0;
+    let result = loop {
+        let result = retry_corrupt(
+            run,
+            key,
+            || transfer_once(run, &job, ctx, buf),
+            |m| remove_corrupt(run, key, m),
+        );
+        match result {
+            Err(e)
+                if e.is_transient()
+                    && force_retries < run.config.force_retry_count
+                    && !run.cancelled() =>
+            {
+                force_retries += 1;
+                run.warning(
+                    Some(key),
+                    &format!(
+                        "{e}; retrying the whole object ({force_retries} of {})",
+                        run.config.force_retry_count
+                    ),
+                );
+                std::thread::sleep(run.config.force_retry_interval);
+            }
+            other => break other,
+        }
+    };
     match result {
         Ok(outcome) => record_transfer(run, &job.source, &outcome),
         Err(e) => handle_error(run, key, e),
@@ -471,6 +495,11 @@ fn transfer_once<'a>(
 /// Counts and logs a failed transfer of `key`; a failure every other transfer would share
 /// stops the run.
 pub(crate) fn handle_error(run: &Run<'_>, key: &str, e: TransferError) {
+    if run.cancelled() {
+        // Stopped (signal or a fatal error elsewhere): failures are its consequence.
+        log::debug!(key = key; "stopped: {e}");
+        return;
+    }
     match e {
         TransferError::Cancelled => {}
         TransferError::Declined => {

@@ -4,7 +4,9 @@
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Read;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use ureq::http;
@@ -15,6 +17,7 @@ use super::sign::{self, Credentials, EMPTY_SHA256, SigningInput, UNSIGNED_PAYLOA
 use super::transport::QuickAckConnector;
 use super::xml;
 use crate::util::encoding::hex;
+use crate::util::rate::{RateLimiter, Throttled};
 use crate::util::time::Timestamp;
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector as _, RustlsConnector};
@@ -24,7 +27,9 @@ const MAX_TEXT_BODY: u64 = 64 << 20;
 /// Without `--read-timeout-milliseconds`: how long a response may take to start, and how
 /// long a body may stall, before the attempt fails (and is retried) instead of hanging.
 const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(300);
-const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
+/// Stalled-stream protection: an attempt whose body moves no byte for this long fails (and
+/// is retried), unless `--disable-stalled-stream-protection` or a read timeout is given.
+pub const STALL_WINDOW: Duration = Duration::from_secs(60);
 /// Longest pause between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(20);
 
@@ -50,6 +55,44 @@ pub struct ClientConfig {
     pub sse_c: Option<SseCustomerKey>,
     /// Ask for additional checksums on GetObject and HeadObject (`x-amz-checksum-mode`).
     pub checksum_mode: bool,
+    /// Limits on time and bandwidth.
+    pub limits: Limits,
+}
+
+/// How long requests may take and how fast they may move bytes.
+#[derive(Debug, Clone, Default)]
+pub struct Limits {
+    /// One request, every attempt and pause included.
+    pub operation_timeout: Option<Duration>,
+    /// One attempt, its body included.
+    pub attempt_timeout: Option<Duration>,
+    /// Fail an attempt whose transfer stalls for [`STALL_WINDOW`].
+    pub stalled_stream_protection: bool,
+    /// Bytes per second over the network, shared by everything using this limiter.
+    pub bandwidth: Option<Arc<RateLimiter>>,
+    /// Once set, bodies stop moving (uploads and downloads fail at their next read) and
+    /// failed requests are not retried; requests without a streamed body (abort, delete)
+    /// are still sent, so cleanup can run.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// Fails reads once the flag is set.
+struct Cancellable<R> {
+    inner: R,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+fn cancelled(flag: &Option<Arc<AtomicBool>>) -> bool {
+    flag.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
+}
+
+impl<R: Read> Read for Cancellable<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if cancelled(&self.cancel) {
+            return Err(std::io::Error::other("the run was stopped"));
+        }
+        self.inner.read(buf)
+    }
 }
 
 /// An SSE-C key: AES256, base64 of 32 bytes, with the base64 MD5 of the raw key. `Debug`
@@ -156,6 +199,28 @@ pub struct Response {
     pub status: u16,
     pub headers: http::HeaderMap,
     body: ureq::Body,
+    bandwidth: Option<Arc<RateLimiter>>,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+/// The body of a [`Response`] as a stream, paced by the bandwidth limit if there is one.
+pub struct BodyReader {
+    inner: ureq::BodyReader<'static>,
+    bandwidth: Option<Arc<RateLimiter>>,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if cancelled(&self.cancel) {
+            return Err(std::io::Error::other("the run was stopped"));
+        }
+        let n = self.inner.read(buf)?;
+        if let Some(limiter) = &self.bandwidth {
+            limiter.take(n as u64);
+        }
+        Ok(n)
+    }
 }
 
 impl Response {
@@ -165,8 +230,12 @@ impl Response {
     }
 
     /// The body as a stream.
-    pub fn into_reader(self) -> impl Read {
-        self.body.into_reader()
+    pub fn into_reader(self) -> BodyReader {
+        BodyReader {
+            inner: self.body.into_reader(),
+            bandwidth: self.bandwidth,
+            cancel: self.cancel,
+        }
     }
 
     fn text(mut self, op: &'static str) -> Result<String, S3Error> {
@@ -183,11 +252,15 @@ pub struct Client {
     agent: ureq::Agent,
     cfg: ClientConfig,
     keys: sign::KeyCache,
+    /// Seconds to add to the local clock when signing, learnt from a server that answered
+    /// `RequestTimeTooSkewed`.
+    clock_offset: AtomicI64,
 }
 
 impl Client {
     pub fn new(cfg: ClientConfig) -> Client {
         let pool = cfg.max_connections.max(10);
+        let stall = cfg.limits.stalled_stream_protection.then_some(STALL_WINDOW);
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -196,7 +269,8 @@ impl Client {
             .timeout_connect(cfg.connect_timeout.or(Some(Duration::from_millis(3100))))
             .timeout_recv_response(cfg.read_timeout.or(Some(DEFAULT_RESPONSE_TIMEOUT)))
             .timeout_recv_body(None)
-            .timeout_per_read(cfg.read_timeout.or(Some(DEFAULT_READ_TIMEOUT)))
+            .timeout_per_read(cfg.read_timeout.or(stall))
+            .timeout_per_write(cfg.read_timeout.or(stall))
             .user_agent(concat!("s3sync/", env!("CARGO_PKG_VERSION")))
             .build();
         // ureq's default chain with our TCP layer (see `transport`): CONNECT proxies, TCP,
@@ -210,6 +284,7 @@ impl Client {
             agent,
             cfg,
             keys: sign::KeyCache::default(),
+            clock_offset: AtomicI64::new(0),
         }
     }
 
@@ -220,14 +295,14 @@ impl Client {
     /// Sends `req`, retrying retryable failures, and returns the successful response.
     pub fn send(&self, req: &Request<'_>) -> Result<Response, S3Error> {
         let payload_hash = self.payload_hash(&req.payload);
-        self.retry(req.op, || self.send_once(req, &payload_hash))
+        self.retry(req.op, |budget| self.send_once(req, &payload_hash, budget))
     }
 
     /// Sends `req` and reads the whole body as text, retrying both steps together.
     pub fn send_text(&self, req: &Request<'_>) -> Result<(ResponseHead, String), S3Error> {
         let payload_hash = self.payload_hash(&req.payload);
-        self.retry(req.op, || {
-            let resp = self.send_once(req, &payload_hash)?;
+        self.retry(req.op, |budget| {
+            let resp = self.send_once(req, &payload_hash, budget)?;
             let head = ResponseHead {
                 status: resp.status,
                 headers: resp.headers.clone(),
@@ -268,18 +343,37 @@ impl Client {
         }
     }
 
+    /// Runs `attempt_fn` until it succeeds, fails for good, or the attempts or the operation
+    /// time run out. Each attempt is given its time budget (`None`: unlimited).
     fn retry<T>(
         &self,
         op: &'static str,
-        mut attempt_fn: impl FnMut() -> Result<T, S3Error>,
+        mut attempt_fn: impl FnMut(Option<Duration>) -> Result<T, S3Error>,
     ) -> Result<T, S3Error> {
         let attempts = self.cfg.max_attempts.max(1);
+        let limits = &self.cfg.limits;
+        let deadline = limits.operation_timeout.map(|t| Instant::now() + t);
         let mut attempt = 1;
         loop {
-            match attempt_fn() {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let budget = match (left, limits.attempt_timeout) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if budget.is_some_and(|b| b.is_zero()) {
+                return Err(S3Error::transport(
+                    op,
+                    "--operation-timeout-milliseconds ran out before the request succeeded",
+                    false,
+                ));
+            }
+            match attempt_fn(budget) {
                 Ok(v) => return Ok(v),
-                Err(e) if e.is_retryable() && attempt < attempts => {
+                Err(e) if e.is_retryable() && attempt < attempts && !cancelled(&limits.cancel) => {
                     let pause = backoff(self.cfg.initial_backoff, attempt);
+                    if deadline.is_some_and(|d| Instant::now() + pause >= d) {
+                        return Err(e);
+                    }
                     log::debug!(
                         "{op}: attempt {attempt} of {attempts} failed ({e}); retrying in {pause:?}"
                     );
@@ -291,7 +385,38 @@ impl Client {
         }
     }
 
-    fn send_once(&self, req: &Request<'_>, payload_hash: &str) -> Result<Response, S3Error> {
+    /// Runs one HTTP exchange, within `budget` when there is one.
+    fn dispatch<S: ureq::AsSendBody>(
+        &self,
+        request: http::Request<S>,
+        budget: Option<Duration>,
+    ) -> Result<http::Response<ureq::Body>, ureq::Error> {
+        match budget {
+            Some(limit) => {
+                let request = self
+                    .agent
+                    .configure_request(request)
+                    .timeout_global(Some(limit))
+                    .build();
+                self.agent.run(request)
+            }
+            None => self.agent.run(request),
+        }
+    }
+
+    /// The local time corrected by what servers said about the clock.
+    fn now(&self) -> Timestamp {
+        let mut now = Timestamp::now();
+        now.secs += self.clock_offset.load(Ordering::Relaxed);
+        now
+    }
+
+    fn send_once(
+        &self,
+        req: &Request<'_>,
+        payload_hash: &str,
+        budget: Option<Duration>,
+    ) -> Result<Response, S3Error> {
         let addr = address(
             &self.cfg.endpoint,
             req.bucket,
@@ -304,7 +429,7 @@ impl Client {
         } else {
             format!("{}?{query}", addr.url())
         };
-        let now = Timestamp::now();
+        let now = self.now();
         let mut headers: Vec<(String, String)> = Vec::with_capacity(req.headers.len() + 6);
         headers.push(("host".into(), addr.authority.clone()));
         headers.push(("x-amz-date".into(), now.amz_date()));
@@ -349,27 +474,31 @@ impl Client {
             message: format!("cannot build the request: {e}"),
             request_id: String::new(),
         };
+        let bandwidth = self.cfg.limits.bandwidth.as_deref();
         let result = match &req.payload {
             Payload::Empty if matches!(req.method, "PUT" | "POST") => {
                 let request = builder
                     .header("content-length", "0")
                     .body(&[][..])
                     .map_err(bad_header)?;
-                self.agent.run(request)
+                self.dispatch(request, budget)
             }
             Payload::Empty => {
                 let request = builder.body(()).map_err(bad_header)?;
-                self.agent.run(request)
+                self.dispatch(request, budget)
             }
             Payload::Bytes(bytes) => {
+                if let Some(limiter) = bandwidth {
+                    limiter.take(bytes.len() as u64);
+                }
                 let request = builder
                     .header("content-length", bytes.len().to_string())
                     .body(*bytes)
                     .map_err(bad_header)?;
-                self.agent.run(request)
+                self.dispatch(request, budget)
             }
             Payload::Stream { len, open, .. } => {
-                let mut reader = open().map_err(|e| S3Error {
+                let reader = open().map_err(|e| S3Error {
                     kind: ErrorKind::Fatal,
                     op: req.op,
                     status: None,
@@ -377,17 +506,30 @@ impl Client {
                     message: format!("cannot open the upload source: {e}"),
                     request_id: String::new(),
                 })?;
+                let reader = Cancellable {
+                    inner: reader,
+                    cancel: self.cfg.limits.cancel.clone(),
+                };
+                let mut reader: Box<dyn Read + '_> = match bandwidth {
+                    Some(limiter) => Box::new(Throttled::new(reader, limiter)),
+                    None => Box::new(reader),
+                };
                 let body = ureq::SendBody::from_reader(&mut reader);
                 let request = builder
                     .header("content-length", len.to_string())
                     .body(body)
                     .map_err(bad_header)?;
-                self.agent.run(request)
+                self.dispatch(request, budget)
             }
         };
         let resp = result.map_err(|e| transport_error(req.op, &addr.authority, e))?;
         let (parts, body) = resp.into_parts();
         let status = parts.status.as_u16();
+        let server_date = parts
+            .headers
+            .get("date")
+            .and_then(|v| v.to_str().ok())
+            .and_then(Timestamp::parse_http_date);
         // The operation and the answer only: never headers, which carry the signature.
         log::trace!(
             op = req.op, method = req.method, bucket = req.bucket, key = req.key.unwrap_or(""),
@@ -399,6 +541,8 @@ impl Client {
                 status,
                 headers: parts.headers,
                 body,
+                bandwidth: self.cfg.limits.bandwidth.clone(),
+                cancel: self.cfg.limits.cancel.clone(),
             });
         }
         let request_id = parts
@@ -436,6 +580,16 @@ impl Client {
                 request_id,
             ),
         };
+        if err.code == "RequestTimeTooSkewed"
+            && let Some(server) = server_date
+        {
+            // Sign the next attempts with the server's idea of the time.
+            let offset = server.secs - Timestamp::now().secs;
+            self.clock_offset.store(offset, Ordering::Relaxed);
+            log::warn!(
+                "the local clock differs from the server's by {offset} s; signing with the server's time"
+            );
+        }
         if err.kind == ErrorKind::WrongRegion
             && let Some(region) = parts
                 .headers

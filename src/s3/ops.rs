@@ -11,6 +11,7 @@ use crate::integrity::checksum::Algorithm;
 use crate::util::encoding::base64;
 use crate::util::time::Timestamp;
 
+pub mod uploads;
 pub mod versions;
 
 /// Most keys one DeleteObjects call accepts.

@@ -13,6 +13,7 @@ use crate::integrity::checksum::Algorithm;
 use crate::util::encoding::percent_decode;
 use crate::util::time::Timestamp;
 
+pub mod uploads;
 pub mod versions;
 
 const MAX_DEPTH: usize = 32;

@@ -23,6 +23,8 @@ pub struct LocalStore {
     /// When the user named a single file: its name (the only key listed).
     single_file: Option<String>,
     follow_symlinks: bool,
+    /// Remove temporary files of ours whose process is gone, met while listing.
+    clean_orphans: bool,
 }
 
 struct Child {
@@ -50,14 +52,23 @@ impl LocalStore {
                     root: parent.to_path_buf(),
                     single_file: Some(name),
                     follow_symlinks,
+                    clean_orphans: false,
                 }
             }
             _ => LocalStore {
                 root: path.to_path_buf(),
                 single_file: None,
                 follow_symlinks,
+                clean_orphans: false,
             },
         }
+    }
+
+    /// While listing, removes the temporary files that a killed run of s3sync left behind
+    /// (their writer process no longer exists). For the target of a run that writes.
+    pub fn cleaning_orphans(mut self) -> LocalStore {
+        self.clean_orphans = true;
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -194,7 +205,17 @@ impl LocalStore {
             };
             // Our own in-flight (or crash-orphaned) temporary files are never objects.
             if name.starts_with(TEMP_PREFIX) {
-                log::debug!("skipping temporary file {}", path.display());
+                if self.clean_orphans && is_orphan(&name) {
+                    match fs::remove_file(&path) {
+                        Ok(()) => log::info!(
+                            "removed {}, left behind by an interrupted run",
+                            path.display()
+                        ),
+                        Err(e) => log::warn!("cannot remove {}: {e}", path.display()),
+                    }
+                } else {
+                    log::debug!("skipping temporary file {}", path.display());
+                }
                 continue;
             }
             let file_type = match item.file_type() {
@@ -298,6 +319,36 @@ fn dir_id(_path: &Path) -> (u64, u64) {
 pub struct TempFile {
     path: PathBuf,
     file: Option<File>,
+}
+
+/// Whether a temporary file name of ours (`TEMP_PREFIX` + writer pid + ...) belongs to a
+/// process that no longer exists. Unknown shapes, our own process and live processes are
+/// never orphans; a reused pid only delays the cleanup.
+fn is_orphan(name: &str) -> bool {
+    let Some(pid) = name
+        .strip_prefix(TEMP_PREFIX)
+        .and_then(|rest| rest.split('-').next())
+        .and_then(|pid| pid.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    pid != std::process::id() && !process_exists(pid)
+}
+
+#[cfg(unix)]
+fn process_exists(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return true;
+    };
+    // Signal 0 checks existence and permission without sending anything.
+    // SAFETY: kill with signal 0 has no effect on the target process.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+#[cfg(not(unix))]
+fn process_exists(_pid: u32) -> bool {
+    true
 }
 
 impl TempFile {
@@ -482,6 +533,21 @@ mod tests {
     fn missing_root_is_empty() {
         let store = LocalStore::new(Path::new("/nonexistent/s3sync/dir"), true);
         assert!(keys(&store).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_temp_files_of_gone_processes_are_orphans() {
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn true: {e}"));
+        let dead = child.id();
+        let _ = child.wait();
+        assert!(is_orphan(&format!("{TEMP_PREFIX}{dead}-1-0-name")));
+        let me = std::process::id();
+        assert!(!is_orphan(&format!("{TEMP_PREFIX}{me}-1-0-name")));
+        assert!(!is_orphan(&format!("{TEMP_PREFIX}1-1-0-name")));
+        assert!(!is_orphan(&format!("{TEMP_PREFIX}notapid-name")));
     }
 
     #[test]

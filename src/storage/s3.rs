@@ -44,6 +44,8 @@ pub struct S3Store {
     options: ListOptions,
     /// Set once it was reported that this store ignores HeadObject `partNumber`.
     no_part_numbers_reported: AtomicBool,
+    /// Set once the store turned out not to list multipart uploads.
+    no_upload_listing: AtomicBool,
 }
 
 /// Caps the listing requests in flight across all listing threads.
@@ -88,6 +90,7 @@ impl S3Store {
             prefix,
             options,
             no_part_numbers_reported: AtomicBool::new(false),
+            no_upload_listing: AtomicBool::new(false),
         }
     }
 
@@ -105,6 +108,44 @@ impl S3Store {
 
     pub fn list_options(&self) -> ListOptions {
         self.options
+    }
+
+    /// Aborts the multipart uploads left open under exactly `full_key`, before a new upload
+    /// of that key starts. A run that was killed (SIGKILL, power loss) leaves its upload
+    /// open, and the next run uploads the same key again, so this is where it is found.
+    /// An upload another writer has in progress for the same key is aborted too: two writers
+    /// of one key cannot both win, and the object itself is not touched. Stores that do not
+    /// list uploads are asked once.
+    pub fn abort_orphaned_uploads(&self, full_key: &str) {
+        if self.no_upload_listing.load(Ordering::Relaxed) {
+            return;
+        }
+        let open = match self.client.list_multipart_uploads(&self.bucket, full_key) {
+            Ok(open) => open,
+            Err(e) => {
+                if !self.no_upload_listing.swap(true, Ordering::Relaxed) {
+                    log::debug!(
+                        "the target does not list multipart uploads ({e}); open uploads of killed runs are not cleaned up"
+                    );
+                }
+                return;
+            }
+        };
+        for upload in open.iter().filter(|u| u.key == full_key) {
+            match self
+                .client
+                .abort_multipart_upload(&self.bucket, full_key, &upload.upload_id)
+            {
+                Ok(()) => log::info!(
+                    key = full_key, upload_id = upload.upload_id.as_str();
+                    "aborted an unfinished multipart upload of this key (left by an interrupted run)"
+                ),
+                Err(e) => log::warn!(
+                    key = full_key, upload_id = upload.upload_id.as_str();
+                    "could not abort an unfinished multipart upload of this key: {e}"
+                ),
+            }
+        }
     }
 
     /// True the first time it is called: for saying once per run that this store does not

@@ -2,5 +2,6 @@
 
 pub mod encoding;
 pub mod pattern;
+pub mod rate;
 pub mod size;
 pub mod time;

@@ -6,6 +6,8 @@
 //! saying how to install it; nothing is skipped silently.
 #![allow(dead_code)]
 
+pub mod chaos;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
@@ -199,6 +201,7 @@ pub fn client(kind: Kind) -> Client {
         read_timeout: None,
         sse_c: None,
         checksum_mode: false,
+        limits: Default::default(),
     })
 }
 
@@ -410,6 +413,32 @@ impl Run {
             self.stdout, self.stderr
         );
         self
+    }
+}
+
+/// Starts the built binary with `args` in a clean environment and returns at once; stdout
+/// is discarded, stderr kept for `wait_with_output`.
+pub fn spawn(args: &[String]) -> Child {
+    let home = std::env::temp_dir().join(unique("home"));
+    let _ = std::fs::create_dir_all(&home);
+    Command::new(env!("CARGO_BIN_EXE_s3sync"))
+        .env_clear()
+        .env("HOME", &home)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start s3sync: {e}"))
+}
+
+/// Polls `condition` every 20 ms for up to `limit`; panics with `what` if it never holds.
+pub fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        if start.elapsed() > limit {
+            panic!("timed out after {limit:?} waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

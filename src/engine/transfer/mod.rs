@@ -106,6 +106,16 @@ impl TransferError {
 }
 
 impl TransferError {
+    /// Whether trying the whole object again later may succeed: the store or the network
+    /// failed every attempt of a request, or the source changed while it was read.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            TransferError::S3(e) => e.is_retryable(),
+            TransferError::Network(_) | TransferError::Mismatch(_) => true,
+            _ => false,
+        }
+    }
+
     /// Whether the object is archived (Glacier, Deep Archive) and must be restored before it
     /// can be read.
     pub fn is_archived(&self) -> bool {
@@ -369,9 +379,18 @@ pub fn retry_body<T>(
     mut attempt: impl FnMut() -> Result<T, TransferError>,
 ) -> Result<T, TransferError> {
     let attempts = client.config().max_attempts.max(1);
+    let stopped = || {
+        client
+            .config()
+            .limits
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+    };
     let mut n = 1;
     loop {
         match attempt() {
+            Err(_) if stopped() => return Err(TransferError::Cancelled),
             Err(TransferError::Network(m)) if n < attempts => {
                 let pause = crate::s3::client::backoff(client.config().initial_backoff, n);
                 log::debug!("{m}; attempt {n} of {attempts}, retrying in {pause:?}");

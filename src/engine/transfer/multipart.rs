@@ -121,6 +121,7 @@ pub fn upload<'a>(
     }
     let client = target.client();
     let bucket = target.bucket();
+    target.abort_orphaned_uploads(full_key);
     let upload_id = client.create_multipart_upload(bucket, full_key, &create_headers)?;
     let key: Arc<str> = Arc::from(full_key);
     let id: Arc<str> = Arc::from(upload_id.as_str());
@@ -183,6 +184,10 @@ pub fn upload<'a>(
                 break;
             }
         }
+    }
+    if failure.is_none() && ctx.cancelled() {
+        // Stopped while the last parts were in flight: not completed, so nothing lands.
+        failure = Some(TransferError::Cancelled);
     }
     if failure.is_none()
         && let Some(check) = before_complete

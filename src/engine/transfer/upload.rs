@@ -52,8 +52,8 @@ pub fn upload_file<'a>(
             if stamp(&file, path)? == before {
                 Ok(())
             } else {
-                Err(TransferError::Io(format!(
-                    "{} changed while it was being uploaded; run again",
+                Err(TransferError::Mismatch(format!(
+                    "{} changed while it was being uploaded",
                     path.display()
                 )))
             }
