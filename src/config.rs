@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::callback::Callbacks;
 use crate::integrity::checksum::{Algorithm, ChecksumSpec};
 use crate::integrity::etag::PartLayout;
 use crate::s3::ClientConfig;
@@ -44,6 +45,30 @@ pub enum UpdateCheck {
     /// Transfer when the source is newer and the checksums differ.
     MtimeAndChecksum(Algorithm),
 }
+
+/// The storage classes an S3 object may be given.
+pub const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+    "EXPRESS_ONEZONE",
+];
+
+/// The canned ACLs an S3 object may be given.
+pub const CANNED_ACLS: &[&str] = &[
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+];
 
 /// What target objects are given: metadata, tags, storage class, ACL, encryption.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -234,6 +259,8 @@ pub struct Config {
     pub conditions: Conditions,
     /// Report how the target matches the source instead of syncing (nothing is written).
     pub report: Option<ReportOptions>,
+    /// Filter, preprocess and event callbacks (Rust, or the Lua scripts of the CLI).
+    pub callbacks: Callbacks,
     /// Whole-object retries of a transfer that failed for a transient reason after the
     /// request's own attempts (`--force-retry-count`), and the pause between them.
     pub force_retry_count: u32,
@@ -287,6 +314,7 @@ impl Config {
             head_each_target: false,
             conditions: Conditions::default(),
             report: None,
+            callbacks: Callbacks::default(),
             force_retry_count: 5,
             force_retry_interval: std::time::Duration::from_secs(1),
             rate_limit_objects: None,

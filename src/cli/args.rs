@@ -424,6 +424,32 @@ pub struct Args {
     #[argh(switch)]
     pub copy_source_if_match: bool,
 
+    // Lua scripting (see README "Lua scripting")
+    /// a Lua script defining filter(object): objects for which it returns false or nil are
+    /// skipped
+    #[argh(option, arg_name = "FILE")]
+    pub filter_callback_lua_script: Option<String>,
+    /// a Lua script defining on_event(event), told about every event of the run
+    #[argh(option, arg_name = "FILE")]
+    pub event_callback_lua_script: Option<String>,
+    /// a Lua script defining preprocess_callback, given each object and its upload metadata
+    /// just before it is written to S3, to change the metadata or skip the object
+    #[argh(option, arg_name = "FILE")]
+    pub preprocess_callback_lua_script: Option<String>,
+    /// let Lua scripts use the io and os libraries
+    #[argh(switch)]
+    pub allow_lua_os_library: bool,
+    /// let Lua scripts load every library, debug and C modules included: no sandbox, and the
+    /// limits can be escaped
+    #[argh(switch)]
+    pub allow_lua_unsafe_vm: bool,
+    /// memory each Lua script may use (default 64MiB; 0 for no limit)
+    #[argh(option, arg_name = "SIZE")]
+    pub lua_vm_memory_limit: Option<String>,
+    /// milliseconds one call into a Lua script may run (default 10000; 0 for no limit)
+    #[argh(option, arg_name = "N")]
+    pub lua_callback_timeout_milliseconds: Option<u64>,
+
     // Reporting
     /// write nothing; report per object whether the target matches the source (ETag, or the
     /// checksum of --check-additional-checksum); exit 0 when all match, 3 otherwise

@@ -5,6 +5,7 @@ pub mod args;
 pub mod argv;
 pub mod completions;
 mod reliability;
+mod scripts;
 mod selection;
 mod sides;
 mod validate;

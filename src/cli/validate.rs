@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use super::CliError;
 use super::args::Args;
 use super::sides::{self, SideOptions};
-use crate::config::{Config, Location, MetadataOptions, OutputConfig, UpdateCheck};
+use crate::config::{
+    CANNED_ACLS, Config, Location, MetadataOptions, OutputConfig, STORAGE_CLASSES, UpdateCheck,
+};
 use crate::integrity::checksum::{Algorithm, ChecksumSpec};
 use crate::integrity::etag::PartLayout;
-use crate::util::encoding::percent_decode;
+use crate::util::encoding::{parse_tag_query, percent_decode};
 use crate::util::time::Timestamp;
 
 const MIN_PART: u64 = 5 << 20;
@@ -71,31 +73,9 @@ pub fn parse_place(text: &str, what: &str) -> Result<Place, CliError> {
 /// Parses `--tagging key1=value1&key2=value2` (URL-encoded, as S3's header takes it).
 fn parse_tagging(text: Option<&str>) -> Result<Option<Vec<(String, String)>>, CliError> {
     let Some(text) = text else { return Ok(None) };
-    let bad = || {
-        CliError::usage(format!(
-            "--tagging '{text}': expected URL-encoded key=value pairs joined by '&'"
-        ))
-    };
-    let mut tags: Vec<(String, String)> = Vec::new();
-    for item in text.split('&').filter(|i| !i.is_empty()) {
-        let (k, v) = item.split_once('=').unwrap_or((item, ""));
-        let key = percent_decode(&k.replace('+', " "))
-            .filter(|k| !k.is_empty())
-            .ok_or_else(bad)?;
-        let value = percent_decode(&v.replace('+', " ")).ok_or_else(bad)?;
-        if tags.iter().any(|(existing, _)| *existing == key) {
-            return Err(CliError::usage(format!(
-                "--tagging: tag '{key}' is given twice"
-            )));
-        }
-        tags.push((key, value));
-    }
-    if tags.len() > 10 {
-        return Err(CliError::usage(
-            "--tagging: S3 allows at most 10 tags per object",
-        ));
-    }
-    Ok(Some(tags))
+    parse_tag_query(text)
+        .map(Some)
+        .map_err(|e| CliError::usage(format!("--tagging '{text}': {e}")))
 }
 
 /// Checks a value against a fixed list, case-insensitively, returning the canonical spelling.
@@ -317,6 +297,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     let limits = super::reliability::check(args)?;
     let selection =
         super::selection::check(args, matches!(source_place, Place::S3 { .. }), target_is_s3)?;
+    let scripts = super::scripts::check(args, target_is_s3)?;
     if !target_is_s3 {
         let s3_only = [
             (args.cache_control.is_some(), "--cache-control"),
@@ -348,34 +329,8 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     }
     let metadata = parse_metadata(args.metadata.as_deref())?;
     let tagging = parse_tagging(args.tagging.as_deref())?;
-    let storage_class = one_of(
-        "--storage-class",
-        &args.storage_class,
-        &[
-            "STANDARD",
-            "REDUCED_REDUNDANCY",
-            "STANDARD_IA",
-            "ONEZONE_IA",
-            "INTELLIGENT_TIERING",
-            "GLACIER",
-            "DEEP_ARCHIVE",
-            "GLACIER_IR",
-            "EXPRESS_ONEZONE",
-        ],
-    )?;
-    let acl = one_of(
-        "--acl",
-        &args.acl,
-        &[
-            "private",
-            "public-read",
-            "public-read-write",
-            "authenticated-read",
-            "aws-exec-read",
-            "bucket-owner-read",
-            "bucket-owner-full-control",
-        ],
-    )?;
+    let storage_class = one_of("--storage-class", &args.storage_class, STORAGE_CLASSES)?;
+    let acl = one_of("--acl", &args.acl, CANNED_ACLS)?;
     let sse = one_of("--sse", &args.sse, &["AES256", "aws:kms", "aws:kms:dsse"])?;
     if args.sse_kms_key_id.is_some() && !sse.as_deref().is_some_and(|s| s.starts_with("aws:kms")) {
         return Err(CliError::usage(
@@ -530,6 +485,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     };
     super::selection::apply(selection, args, &mut config);
     super::reliability::apply(limits, &mut config);
+    super::scripts::load(scripts, &mut config)?;
     Ok(config)
 }
 

@@ -2,10 +2,23 @@
 
 use super::Run;
 use super::stats::Stats;
+use crate::callback::{Event, EventKind};
 use crate::s3::ErrorKind;
 use crate::s3::ops::DELETE_BATCH;
 use crate::storage::s3::S3Store;
 use crate::storage::{Entry, Store};
+
+/// Counts and announces the deletion of the target object `entry`.
+fn deleted(run: &Run<'_>, entry: &Entry) {
+    Stats::add(&run.stats.deleted, 1);
+    run.emit(|| Event {
+        target_version_id: entry.version_id.clone(),
+        target_last_modified: Some(entry.last_modified),
+        target_size: Some(entry.size),
+        target_etag: entry.etag.clone(),
+        ..Event::about(EventKind::SyncDelete, &entry.key)
+    });
+}
 
 /// Deletes `entries` (as the target listing showed them) from the run's target, counting
 /// successes and failures.
@@ -14,7 +27,7 @@ pub(crate) fn delete_entries(run: &Run<'_>, entries: &[Entry]) {
     if run.config.dry_run {
         for entry in entries {
             log::info!(key = entry.key.as_str(); "[dry-run] delete completed.");
-            Stats::add(&stats.deleted, 1);
+            deleted(run, entry);
         }
         return;
     }
@@ -29,10 +42,10 @@ pub(crate) fn delete_entries(run: &Run<'_>, entries: &[Entry]) {
                             log::error!(key = key.as_str(), code = code.as_str(); "delete failed: {message}");
                             Stats::add(&stats.errors, 1);
                         }
-                        for key in &full {
+                        for (key, entry) in full.iter().zip(batch) {
                             if !result.errors.iter().any(|(k, _, _)| k == key) {
                                 log::info!(key = key.as_str(); "delete completed.");
-                                Stats::add(&stats.deleted, 1);
+                                deleted(run, entry);
                             }
                         }
                     }
@@ -49,7 +62,7 @@ pub(crate) fn delete_entries(run: &Run<'_>, entries: &[Entry]) {
                 match std::fs::remove_file(&path) {
                     Ok(()) => {
                         log::info!(key = entry.key.as_str(); "delete completed.");
-                        Stats::add(&stats.deleted, 1);
+                        deleted(run, entry);
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                         log::debug!("{} was already gone", path.display());
@@ -80,7 +93,7 @@ fn delete_if_unchanged(run: &Run<'_>, s3: &S3Store, entries: &[Entry]) {
         {
             Ok(()) => {
                 log::info!(key = full_key.as_str(); "delete completed.");
-                Stats::add(&run.stats.deleted, 1);
+                deleted(run, entry);
             }
             Err(e) if e.kind == ErrorKind::Precondition => run.object_problem(
                 &full_key,

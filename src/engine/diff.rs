@@ -129,6 +129,8 @@ mod tests {
             last_modified: Timestamp { secs, nanos: 0 },
             etag: None,
             version_id: None,
+            checksum_algorithm: None,
+            checksum_type: None,
         }
     }
 

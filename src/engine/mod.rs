@@ -18,8 +18,9 @@
 //!
 //! Versioned sources: with `--point-in-time` the source lister emits each key's version of
 //! that time and everything else is as above; `--enable-versioning` replaces the pipeline
-//! with one that joins all versions key by key ([`versioning`]).
+//! with one that joins all versions key by key (`versioning`).
 
+mod callbacks;
 mod compare;
 pub mod delete;
 pub mod diff;
@@ -39,6 +40,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, bounded};
 
+use crate::callback::{Event, EventKind, EventStats};
 use crate::config::{Config, Location, UpdateCheck};
 use crate::s3::Client;
 use crate::storage::local::LocalStore;
@@ -101,19 +103,23 @@ impl Run<'_> {
             log::error!(key = key; "{message}");
             Stats::add(&self.stats.errors, 1);
         } else {
-            log::warn!(key = key; "{message}");
-            Stats::add(&self.stats.warnings, 1);
+            self.warning(Some(key), message);
         }
     }
 
     /// Records the error that stops the run (the first one wins) and cancels everything.
     pub(crate) fn fail(&self, message: String) {
-        if let Ok(mut f) = self.fatal.lock()
-            && f.is_none()
-        {
-            *f = Some(message);
-        }
+        let first = match self.fatal.lock() {
+            Ok(mut f) if f.is_none() => {
+                *f = Some(message.clone());
+                true
+            }
+            _ => false,
+        };
         self.cancel.store(true, Ordering::Relaxed);
+        if first {
+            self.emit(|| Event::new(EventKind::PipelineError).with_message(message));
+        }
     }
 }
 
@@ -196,6 +202,7 @@ pub fn run_cancellable(config: &Config, stop: &AtomicBool) -> Report {
             .rate_limit_objects
             .map(|n| RateLimiter::new(u64::from(n))),
     };
+    run.emit(|| Event::new(EventKind::PipelineStart));
     let progress = progress::Progress::start(&config.output);
     let finished = AtomicBool::new(false);
     std::thread::scope(|scope| {
@@ -223,6 +230,14 @@ pub fn run_cancellable(config: &Config, stop: &AtomicBool) -> Report {
         } else {
             pipeline(&run);
         }
+    });
+    run.emit(|| Event::new(EventKind::PipelineEnd));
+    run.emit(|| Event {
+        stats: Some(EventStats {
+            counters: run.stats.snapshot(),
+            elapsed: started.elapsed(),
+        }),
+        ..Event::new(EventKind::StatsReport)
     });
     let fatal = run.fatal.lock().ok().and_then(|f| f.clone());
     let report = Report {
@@ -425,8 +440,7 @@ fn decide(run: &Run<'_>, pair: Pair, to_delete: &mut Vec<Entry>) -> Option<Job> 
     match filter::by_listing(&config.filters, &source) {
         Ok(None) => {}
         Ok(Some(option)) => {
-            log::debug!(key = source.key.as_str(), name = option; "object filtered.");
-            Stats::add(&run.stats.skipped, 1);
+            run.filtered(&source.key, &format!("filtered by {option}"));
             return None;
         }
         Err(message) => {
@@ -434,6 +448,9 @@ fn decide(run: &Run<'_>, pair: Pair, to_delete: &mut Vec<Entry>) -> Option<Job> 
             Stats::add(&run.stats.skipped, 1);
             return None;
         }
+    }
+    if !run.keeps(|| callbacks::object_info(&source)) {
+        return None;
     }
     if config.report.is_some() {
         // A report looks at every object, whatever its time.
@@ -487,8 +504,7 @@ pub(crate) fn update_check(run: &Run<'_>, source: Entry, target: Option<Entry>) 
             ..Job::transfer(source, Some(target))
         }),
         Verdict::Skip(reason) => {
-            log::debug!(key = source.key.as_str(); "object filtered: {reason}.");
-            Stats::add(&run.stats.skipped, 1);
+            run.filtered(&source.key, reason);
             None
         }
     }
@@ -499,28 +515,34 @@ fn delete_phase(run: &Run<'_>, to_delete: &[Entry], source_incomplete: bool, sou
     let config = run.config;
     if source_objects == 0 {
         // A mistyped prefix or an unmounted directory looks exactly like this.
-        log::warn!(
-            "the source has no objects: refusing to delete the {} objects of the target \
-             (to empty a target, delete its objects directly)",
-            to_delete.len()
+        run.warning(
+            None,
+            &format!(
+                "the source has no objects: refusing to delete the {} objects of the target \
+                 (to empty a target, delete its objects directly)",
+                to_delete.len()
+            ),
         );
-        Stats::add(&run.stats.warnings, 1);
         return;
     }
     if run.cancelled() || run.stats.snapshot().errors > 0 {
-        log::warn!(
-            "{} deletions skipped because the run was stopped or had errors",
-            to_delete.len()
+        run.warning(
+            None,
+            &format!(
+                "{} deletions skipped because the run was stopped or had errors",
+                to_delete.len()
+            ),
         );
-        Stats::add(&run.stats.warnings, 1);
         return;
     }
     if source_incomplete {
-        log::warn!(
-            "{} deletions skipped because parts of the source could not be listed",
-            to_delete.len()
+        run.warning(
+            None,
+            &format!(
+                "{} deletions skipped because parts of the source could not be listed",
+                to_delete.len()
+            ),
         );
-        Stats::add(&run.stats.warnings, 1);
         return;
     }
     let limit = config
@@ -528,10 +550,12 @@ fn delete_phase(run: &Run<'_>, to_delete: &[Entry], source_incomplete: bool, sou
         .map_or(to_delete.len(), |m| m.min(to_delete.len() as u64) as usize);
     delete::delete_entries(run, &to_delete[..limit]);
     if limit < to_delete.len() {
-        log::warn!(
-            "--max-delete {limit} reached: {} more objects were not deleted",
-            to_delete.len() - limit
+        run.warning(
+            None,
+            &format!(
+                "--max-delete {limit} reached: {} more objects were not deleted",
+                to_delete.len() - limit
+            ),
         );
-        Stats::add(&run.stats.warnings, 1);
     }
 }

@@ -42,7 +42,8 @@ use super::filter;
 use super::parts::{self, PartQueue};
 use super::stats::Stats;
 use super::transfer::{self, Ctx, ORIGIN_VERSION_ID, TransferError};
-use super::{Run, worker};
+use super::{Run, callbacks, worker};
+use crate::callback::{Event, EventKind};
 use crate::s3::ops::versions::VersionListRequest;
 use crate::storage::s3::S3Store;
 use crate::storage::versions::KeyVersions;
@@ -98,6 +99,8 @@ pub(crate) fn check_buckets(run: &Run<'_>) -> bool {
 struct KeyJob {
     source: KeyVersions,
     target: Option<KeyVersions>,
+    /// Source versions (and delete markers) the filter callback left out.
+    filtered: HashSet<String>,
 }
 
 /// Lists `store`'s versions key by key into a bounded channel, on its own thread.
@@ -193,8 +196,7 @@ pub(crate) fn replicate<'a>(run: &'a Run<'a>) {
                 match filter::by_key(&config.filters, key) {
                     Ok(None) => {}
                     Ok(Some(option)) => {
-                        log::debug!(key = key, name = option; "object filtered.");
-                        Stats::add(&run.stats.skipped, 1);
+                        run.filtered(key, &format!("filtered by {option}"));
                         continue;
                     }
                     Err(message) => {
@@ -202,16 +204,19 @@ pub(crate) fn replicate<'a>(run: &'a Run<'a>) {
                         continue;
                     }
                 }
-                let job = match pair {
-                    Pair::SourceOnly(source) => KeyJob {
-                        source,
-                        target: None,
-                    },
-                    Pair::Both(source, target) => KeyJob {
-                        source,
-                        target: Some(target),
-                    },
+                let (source, target) = match pair {
+                    Pair::SourceOnly(source) => (source, None),
+                    Pair::Both(source, target) => (source, Some(target)),
                     Pair::TargetOnly(_) => continue,
+                };
+                let filtered = filter_versions(run, &source);
+                if run.cancelled() {
+                    break;
+                }
+                let job = KeyJob {
+                    source,
+                    target,
+                    filtered,
                 };
                 if job_tx.send(job).is_err() {
                     break;
@@ -220,6 +225,20 @@ pub(crate) fn replicate<'a>(run: &'a Run<'a>) {
         });
         drop(parts);
     });
+}
+
+/// The versions of `source` (delete markers included) the filter callback leaves out, each
+/// counted as skipped. A failing callback stops the run.
+fn filter_versions(run: &Run<'_>, source: &KeyVersions) -> HashSet<String> {
+    if run.config.callbacks.filter.is_none() {
+        return HashSet::new();
+    }
+    source
+        .versions
+        .iter()
+        .filter(|v| !run.cancelled() && !run.keeps(|| callbacks::version_info(&source.key, v)))
+        .map(|v| v.version_id.clone())
+        .collect()
 }
 
 /// The source version ids the target versions of `job` are copies of. Stops asking once
@@ -283,9 +302,13 @@ fn replicate_key<'a>(
         if run.cancelled() {
             return;
         }
+        if job.filtered.contains(&version.version_id) {
+            // Counted when the filter callback left it out.
+            continue;
+        }
         if synced.contains(&version.version_id) {
-            log::debug!(key = key, source_version_id = version.version_id.as_str(); "object filtered: this version is already on the target.");
-            Stats::add(&run.stats.skipped, 1);
+            log::debug!(key = key, source_version_id = version.version_id.as_str(); "this version is already on the target");
+            run.filtered(key, "this version is already on the target");
             continue;
         }
         let entry = job.source.entry(version);
@@ -295,7 +318,11 @@ fn replicate_key<'a>(
             Next::Stop => return,
         }
     }
-    let Some(latest) = job.source.latest().filter(|v| v.delete_marker) else {
+    let Some(latest) = job
+        .source
+        .latest()
+        .filter(|v| v.delete_marker && !job.filtered.contains(&v.version_id))
+    else {
         return;
     };
     let target_live = job
@@ -304,8 +331,7 @@ fn replicate_key<'a>(
         .and_then(KeyVersions::latest)
         .is_some_and(|v| !v.delete_marker);
     if copied == 0 && !target_live {
-        log::debug!(key = key; "object filtered: the target is already deleted.");
-        Stats::add(&run.stats.skipped, 1);
+        run.filtered(key, "the target is already deleted");
         return;
     }
     replicate_delete_marker(run, target, key, &latest.version_id);
@@ -327,6 +353,7 @@ fn copy_version<'a>(
         );
         Stats::add(&run.stats.transferred_objects, 1);
         Stats::add(&run.stats.transferred_bytes, entry.size);
+        run.emit(|| callbacks::about(EventKind::SyncComplete, entry));
         return Next::Copied;
     }
     let result = worker::retry_corrupt(
@@ -349,11 +376,20 @@ fn copy_version<'a>(
     }
 }
 
+/// The event of a replicated delete marker.
+fn marker_event(key: &str, marker: &str) -> Event {
+    Event {
+        source_version_id: Some(marker.to_string()),
+        ..Event::about(EventKind::SyncDelete, key)
+    }
+}
+
 /// Gives the target a delete marker, as the source's newest entry is one.
 fn replicate_delete_marker(run: &Run<'_>, target: &S3Store, key: &str, marker: &str) {
     if run.config.dry_run {
         log::info!(key = key, source_version_id = marker; "[dry-run] delete completed.");
         Stats::add(&run.stats.deleted, 1);
+        run.emit(|| marker_event(key, marker));
         return;
     }
     let full_key = target.full_key(key);
@@ -361,6 +397,7 @@ fn replicate_delete_marker(run: &Run<'_>, target: &S3Store, key: &str, marker: &
         Ok(()) => {
             log::info!(key = key, source_version_id = marker, target_key = full_key.as_str(); "delete completed.");
             Stats::add(&run.stats.deleted, 1);
+            run.emit(|| marker_event(key, marker));
         }
         Err(e) => worker::handle_error(run, key, TransferError::S3(e)),
     }

@@ -3,11 +3,13 @@
 
 use crossbeam_channel::Receiver;
 
+use super::callbacks;
 use super::compare::{self, Same};
 use super::filter::{self, Content};
 use super::stats::Stats;
-use super::transfer::{self, Conditions, Ctx, Outcome, TransferError};
+use super::transfer::{self, Conditions, Corruption, Ctx, Outcome, TransferError};
 use super::{Job, Run};
+use crate::callback::{Event, EventKind, SourceObject};
 use crate::s3::ops::ObjectMeta;
 use crate::storage::{Entry, Store, mime};
 use crate::util::time::Timestamp;
@@ -23,8 +25,13 @@ pub(crate) fn worker<'a>(run: &'a Run<'a>, jobs: Receiver<Job>, ctx: &Ctx<'_, 'a
     }
 }
 
-/// Metadata headers for an upload of a local file.
-fn local_upload_headers(run: &Run<'_>, entry: &Entry) -> Vec<(String, String)> {
+/// Metadata headers for an upload of a local file to `target_key`, after the preprocess
+/// callback.
+fn local_upload_headers(
+    run: &Run<'_>,
+    entry: &Entry,
+    target_key: &str,
+) -> Result<Vec<(String, String)>, TransferError> {
     let options = &run.config.metadata;
     let guessed = if options.guess_mime_type {
         mime::guess(&entry.key)
@@ -36,7 +43,17 @@ fn local_upload_headers(run: &Run<'_>, entry: &Entry) -> Vec<(String, String)> {
         ..ObjectMeta::default()
     };
     let meta = transfer::target_meta(options, &source, entry.last_modified);
-    transfer::write_headers(options, &meta, None, None)
+    let mut upload = transfer::upload_metadata(options, meta, None, None);
+    let source_object = || SourceObject {
+        key: target_key.to_string(),
+        source_key: entry.key.clone(),
+        size: entry.size,
+        last_modified: Some(entry.last_modified),
+        meta: source,
+        ..SourceObject::default()
+    };
+    transfer::preprocess(run.config, source_object, &mut upload)?;
+    Ok(transfer::upload_headers(options, &upload))
 }
 
 /// `--sync-latest-tagging` for an object whose data is up to date: makes the target's tags
@@ -84,6 +101,8 @@ fn target_now(run: &Run<'_>, key: &str) -> Result<Option<Entry>, TransferError> 
                 last_modified: head.last_modified.unwrap_or_default(),
                 etag: head.etag,
                 version_id: None,
+                checksum_algorithm: None,
+                checksum_type: None,
             })),
         Store::Local(dst) => {
             let path = dst.path_of(key);
@@ -97,6 +116,8 @@ fn target_now(run: &Run<'_>, key: &str) -> Result<Option<Entry>, TransferError> 
                         .unwrap_or_default(),
                     etag: None,
                     version_id: None,
+                    checksum_algorithm: None,
+                    checksum_type: None,
                 })),
                 Ok(_) => Ok(None),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -147,14 +168,13 @@ fn passes_content_filters(run: &Run<'_>, entry: &Entry) -> bool {
     let verdict = content_of(run, entry).map(|c| filter::by_content(&run.config.filters, &c));
     match verdict {
         Ok(Ok(None)) => return true,
-        Ok(Ok(Some(option))) => log::debug!(key = key, name = option; "object filtered."),
-        Ok(Err(message)) => run.object_problem(key, &format!("{message}; skipped")),
-        Err(e) => {
-            handle_error(run, key, e);
-            return false;
+        Ok(Ok(Some(option))) => run.filtered(key, &format!("filtered by {option}")),
+        Ok(Err(message)) => {
+            run.object_problem(key, &format!("{message}; skipped"));
+            Stats::add(&run.stats.skipped, 1);
         }
+        Err(e) => handle_error(run, key, e),
     }
-    Stats::add(&run.stats.skipped, 1);
     false
 }
 
@@ -212,7 +232,7 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
                 log::info!(key = key; "{dry}sync(tagging only) completed.");
                 Stats::add(&stats.transferred_objects, 1);
             }
-            Ok(false) => Stats::add(&stats.skipped, 1),
+            Ok(false) => run.filtered(key, "the tags are the same"),
             Err(e) => handle_error(run, key, e),
         }
         return;
@@ -229,12 +249,11 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
                 return process(run, tags_job, ctx, buf);
             }
             Ok(Same::Yes) => {
-                Stats::add(&stats.skipped, 1);
+                run.filtered(key, "the contents are the same");
                 return;
             }
             Ok(Same::Unknown(why)) => {
-                log::warn!(key = key; "{why}");
-                Stats::add(&stats.warnings, 1);
+                run.warning(Some(key), &why);
                 Stats::add(&stats.skipped, 1);
                 return;
             }
@@ -253,6 +272,7 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
         );
         Stats::add(&stats.transferred_objects, 1);
         Stats::add(&stats.transferred_bytes, job.source.size);
+        run.emit(|| callbacks::about(EventKind::SyncComplete, &job.source));
         return;
     }
     if key.ends_with('/')
@@ -260,10 +280,10 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
         && let (Store::S3(_), Store::Local(dst)) = (run.source, run.target)
         && dst.path_of(key).is_dir()
     {
-        // A directory marker whose directory exists: nothing to do.
-        Stats::add(&stats.skipped, 1);
+        run.filtered(key, "the directory exists");
         return;
     }
+    run.emit(|| callbacks::about(EventKind::SyncStart, &job.source));
     let ctx = &Ctx {
         config: ctx.config,
         parts: ctx.parts,
@@ -288,12 +308,13 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
                     && !run.cancelled() =>
             {
                 force_retries += 1;
-                log::warn!(
-                    key = key;
-                    "{e}; retrying the whole object ({force_retries} of {})",
-                    run.config.force_retry_count
+                run.warning(
+                    Some(key),
+                    &format!(
+                        "{e}; retrying the whole object ({force_retries} of {})",
+                        run.config.force_retry_count
+                    ),
                 );
-                Stats::add(&stats.warnings, 1);
                 std::thread::sleep(run.config.force_retry_interval);
             }
             other => break other,
@@ -317,16 +338,58 @@ pub(crate) fn retry_corrupt(
     let mut attempt = 1;
     loop {
         match once() {
-            Err(TransferError::Corrupt(m))
+            Err(TransferError::Corrupt(kind, m))
                 if attempt < transfer::VERIFY_ATTEMPTS && !run.cancelled() =>
             {
+                mismatch(run, key, kind, &m);
                 attempt += 1;
-                log::warn!(key = key; "{m}; transferring it again (attempt {attempt} of {})", transfer::VERIFY_ATTEMPTS);
-                Stats::add(&run.stats.warnings, 1);
+                run.warning(
+                    Some(key),
+                    &format!(
+                        "{m}; transferring it again (attempt {attempt} of {})",
+                        transfer::VERIFY_ATTEMPTS
+                    ),
+                );
             }
-            Err(TransferError::Corrupt(m)) => return Err(TransferError::Corrupt(remove(m))),
+            Err(TransferError::Corrupt(kind, m)) => {
+                mismatch(run, key, kind, &m);
+                return Err(TransferError::Corrupt(kind, remove(m)));
+            }
             other => return other,
         }
+    }
+}
+
+/// Announces that what landed for `key` does not match its source.
+fn mismatch(run: &Run<'_>, key: &str, kind: Corruption, message: &str) {
+    let kind = match kind {
+        Corruption::Etag => EventKind::SyncEtagMismatch,
+        Corruption::Checksum => EventKind::SyncChecksumMismatch,
+    };
+    run.emit(|| Event::about(kind, key).with_message(message));
+}
+
+/// Announces a finished transfer of `source` and what it proved.
+fn announce_transfer(run: &Run<'_>, source: &Entry, outcome: &Outcome) {
+    run.emit(|| Event {
+        byte_written: Some(source.size),
+        ..callbacks::about(EventKind::SyncWrite, source)
+    });
+    run.emit(|| callbacks::about(EventKind::SyncComplete, source));
+    if let Some((source_etag, target_etag)) = &outcome.etag_verified {
+        run.emit(|| Event {
+            source_etag: Some(source_etag.clone()),
+            target_etag: Some(target_etag.clone()),
+            ..callbacks::about(EventKind::SyncEtagVerified, source)
+        });
+    }
+    if let Some((algorithm, source_sum, target_sum)) = &outcome.checksum_verified {
+        run.emit(|| Event {
+            checksum_algorithm: Some(algorithm.name().to_string()),
+            source_checksum: Some(source_sum.clone()),
+            target_checksum: Some(target_sum.clone()),
+            ..callbacks::about(EventKind::SyncChecksumVerified, source)
+        });
     }
 }
 
@@ -349,8 +412,7 @@ pub(crate) fn record_transfer(run: &Run<'_>, source: &Entry, outcome: &Outcome) 
         );
     }
     if let Some(warning) = &outcome.warning {
-        log::warn!(key = key; "{warning}");
-        Stats::add(&stats.warnings, 1);
+        run.warning(Some(key), warning);
     }
     let source_last_modified = source.last_modified.rfc3339_millis();
     let source_version_id = source.version_id.as_deref().unwrap_or_default();
@@ -373,6 +435,7 @@ pub(crate) fn record_transfer(run: &Run<'_>, source: &Entry, outcome: &Outcome) 
     }
     Stats::add(&stats.transferred_objects, 1);
     Stats::add(&stats.transferred_bytes, source.size);
+    announce_transfer(run, source, outcome);
 }
 
 /// A written object failed verification on every attempt: it must not stay under its name
@@ -401,7 +464,7 @@ fn transfer_once<'a>(
     let key = job.source.key.as_str();
     match (run.source, run.target) {
         (Store::Local(src), Store::S3(dst)) => {
-            let headers = local_upload_headers(run, &job.source);
+            let headers = local_upload_headers(run, &job.source, &dst.full_key(key))?;
             transfer::upload::upload_file(
                 ctx,
                 dst,
@@ -439,6 +502,14 @@ pub(crate) fn handle_error(run: &Run<'_>, key: &str, e: TransferError) {
     }
     match e {
         TransferError::Cancelled => {}
+        TransferError::Declined => {
+            log::info!(key = key; "skipped by the preprocess callback.");
+            Stats::add(&run.stats.skipped, 1);
+            run.emit(|| {
+                Event::about(EventKind::SyncCancel, key)
+                    .with_message("skipped by the preprocess callback")
+            });
+        }
         TransferError::SourceGone(m) => {
             run.object_problem(key, &format!("object not found, skipped: {m}"));
         }

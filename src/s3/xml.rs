@@ -214,6 +214,8 @@ pub struct ListedObject {
     pub etag: Option<String>,
     pub storage_class: Option<String>,
     pub checksum_algorithm: Option<String>,
+    /// `FULL_OBJECT` or `COMPOSITE`, where the store reports it.
+    pub checksum_type: Option<String>,
 }
 
 /// One ListObjectsV2 page.
@@ -279,6 +281,7 @@ pub fn parse_list_objects_v2(body: &str) -> Result<ListPage, XmlError> {
                 .map(str::to_string),
             storage_class: entry.text_of("StorageClass").map(str::to_string),
             checksum_algorithm: entry.text_of("ChecksumAlgorithm").map(str::to_string),
+            checksum_type: entry.text_of("ChecksumType").map(str::to_string),
         });
     }
     for cp in root.children_named("CommonPrefixes") {

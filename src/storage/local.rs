@@ -296,6 +296,8 @@ fn entry(key: String, meta: &Metadata) -> Entry {
         last_modified,
         etag: None,
         version_id: None,
+        checksum_algorithm: None,
+        checksum_type: None,
     }
 }
 

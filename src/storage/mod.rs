@@ -24,6 +24,10 @@ pub struct Entry {
     /// (`--point-in-time`, `--enable-versioning`): reads must ask for exactly that version.
     /// `None` for plain listings (the current version) and local files.
     pub version_id: Option<String>,
+    /// The additional checksum algorithm an S3 listing reports for the object.
+    pub checksum_algorithm: Option<String>,
+    /// `FULL_OBJECT` or `COMPOSITE`, where the listing reports it.
+    pub checksum_type: Option<String>,
 }
 
 /// Something a listing met that is worth telling the user but does not stop the run.

@@ -196,6 +196,8 @@ impl S3Store {
                 last_modified: obj.last_modified,
                 etag: obj.etag,
                 version_id: None,
+                checksum_algorithm: obj.checksum_algorithm,
+                checksum_type: obj.checksum_type,
             };
             last_key = Some(obj.key);
             Ok(emit(ListItem::Entry(entry)))

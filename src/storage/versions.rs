@@ -62,6 +62,8 @@ impl KeyVersions {
             last_modified: version.last_modified,
             etag: version.etag.clone(),
             version_id: Some(version.version_id.clone()),
+            checksum_algorithm: None,
+            checksum_type: None,
         }
     }
 }

@@ -104,6 +104,29 @@ pub fn percent_decode(input: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Parses tags written as a URL query, as S3's `x-amz-tagging` header takes them:
+/// `key1=value1&key2=value2`, keys and values URL-encoded (`+` is a space). `Err` says what is
+/// wrong: a malformed or empty key, a key given twice, more than S3's 10 tags.
+pub fn parse_tag_query(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut tags: Vec<(String, String)> = Vec::new();
+    for item in text.split('&').filter(|i| !i.is_empty()) {
+        let (k, v) = item.split_once('=').unwrap_or((item, ""));
+        let malformed = || "expected URL-encoded key=value pairs joined by '&'".to_string();
+        let key = percent_decode(&k.replace('+', " "))
+            .filter(|k| !k.is_empty())
+            .ok_or_else(malformed)?;
+        let value = percent_decode(&v.replace('+', " ")).ok_or_else(malformed)?;
+        if tags.iter().any(|(existing, _)| *existing == key) {
+            return Err(format!("tag '{key}' is given twice"));
+        }
+        tags.push((key, value));
+    }
+    if tags.len() > 10 {
+        return Err("S3 allows at most 10 tags per object".to_string());
+    }
+    Ok(tags)
+}
+
 /// Escapes a string for a JSON string literal (without the surrounding quotes).
 pub fn json_escape(input: &str, out: &mut String) {
     for c in input.chars() {

@@ -123,6 +123,22 @@ impl Timestamp {
         )
     }
 
+    /// `2024-06-15T01:02:27Z`, or `2024-06-15T01:02:27.123Z` when there are milliseconds:
+    /// the form the reference's Lua callbacks are given.
+    pub fn rfc3339_z(self) -> String {
+        let c = self.civil();
+        let millis = c.nanos / 1_000_000;
+        let fraction = if millis > 0 {
+            format!(".{millis:03}")
+        } else {
+            String::new()
+        };
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{fraction}Z",
+            c.year, c.month, c.day, c.hour, c.minute, c.second
+        )
+    }
+
     /// `2025-01-01T00:00:00+00:00`: whole seconds, as the reference writes origin metadata.
     pub fn rfc3339_seconds(self) -> String {
         let c = self.civil();
@@ -294,6 +310,15 @@ mod tests {
         assert_eq!(t.amz_date(), "20240615T010227Z");
         assert_eq!(t.rfc3339_millis(), "2024-06-15T01:02:27.123+00:00");
         assert_eq!(t.rfc3339_micros_z(), "2024-06-15T01:02:27.123456Z");
+        assert_eq!(t.rfc3339_z(), "2024-06-15T01:02:27.123Z");
+        assert_eq!(
+            Timestamp {
+                secs: 0,
+                nanos: 999
+            }
+            .rfc3339_z(),
+            "1970-01-01T00:00:00Z"
+        );
         assert_eq!(
             Timestamp { secs: 0, nanos: 0 }.amz_date(),
             "19700101T000000Z"

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use super::multipart::{self, PartSource};
 use super::streams::{ReGet, Trailer};
 use super::{
-    Ctx, Outcome, TransferError, checks_checksum, is_md5_etag, mark_origin, parts_of, target_meta,
-    verify_checksum_write, verify_write, write_headers,
+    Corruption, Ctx, Outcome, TransferError, checks_checksum, is_md5_etag, mark_origin, parts_of,
+    preprocess, target_meta, upload_headers, upload_metadata, verify_checksum_write, verify_write,
 };
+use crate::callback::SourceObject;
 use crate::integrity::checksum::{self, ChecksumSpec};
 use crate::integrity::digest::Parts;
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
@@ -70,14 +71,18 @@ fn compare(
              were verified part by part"
         )));
     }
-    Err(TransferError::Corrupt(format!(
-        "ETag mismatch copying {full_key}: source {source_etag}, target {target_etag}; the target may be corrupt"
-    )))
+    Err(TransferError::Corrupt(
+        Corruption::Etag,
+        format!(
+            "ETag mismatch copying {full_key}: source {source_etag}, target {target_etag}; the target may be corrupt"
+        ),
+    ))
 }
 
 /// The target's headers for a copy of the object `head` describes: its metadata and storage
 /// class, and its tags (fetched only when the object reports some and they are wanted).
-/// With `--enable-versioning` the copy of a version also names its origin.
+/// The preprocess callback, when there is one, may change all that; with
+/// `--enable-versioning` the copy of a version then names its origin.
 fn headers_for(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
@@ -96,16 +101,39 @@ fn headers_for(
     } else {
         None
     };
-    let mut meta = target_meta(options, &head.meta, keys.last_modified);
-    if let (true, Some(version)) = (ctx.config.enable_versioning, keys.version) {
-        mark_origin(&mut meta, version, keys.last_modified);
-    }
-    Ok(write_headers(
+    let meta = target_meta(options, &head.meta, keys.last_modified);
+    let mut upload = upload_metadata(
         options,
-        &meta,
+        meta,
         tags.as_deref(),
         head.storage_class.as_deref(),
-    ))
+    );
+    let source_object = || SourceObject {
+        key: keys.dst.to_string(),
+        source_key: keys
+            .src
+            .strip_prefix(source.prefix())
+            .unwrap_or(keys.src)
+            .to_string(),
+        size: head.size,
+        last_modified: head.last_modified,
+        e_tag: head.etag.clone(),
+        version_id: keys.version.map(str::to_string),
+        meta: head.meta.clone(),
+        storage_class: head.storage_class.clone(),
+        tag_count: head.tag_count,
+        checksum: head.checksum.clone(),
+        checksum_type: head.checksum_type.clone(),
+        parts_count: head.parts_count,
+        server_side_encryption: head.sse.clone(),
+        sse_customer_algorithm: head.sse_customer_algorithm.clone(),
+    };
+    preprocess(ctx.config, source_object, &mut upload)?;
+    if let (true, Some(version)) = (ctx.config.enable_versioning, keys.version) {
+        // After the callback: later runs recognise the copy by these, whatever it did.
+        mark_origin(&mut upload.meta, version, keys.last_modified);
+    }
+    Ok(upload_headers(options, &upload))
 }
 
 /// HeadObject of the source (of its version `version` when named), which must still exist.
@@ -278,9 +306,12 @@ fn checksum_outcome(
                     .unwrap_or_else(|| sent.clone());
                 outcome.checksum_verified = Some((*algorithm, source.clone(), stored));
             } else {
-                return Err(TransferError::Corrupt(format!(
-                    "{algorithm} checksum mismatch copying {dst_key}: the source says {source}, the bytes read give {sent}"
-                )));
+                return Err(TransferError::Corrupt(
+                    Corruption::Checksum,
+                    format!(
+                        "{algorithm} checksum mismatch copying {dst_key}: the source says {source}, the bytes read give {sent}"
+                    ),
+                ));
             }
         }
         _ => {

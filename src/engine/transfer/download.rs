@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::unbounded;
 
-use super::{Ctx, Outcome, STREAM_BUFFER, TransferError, io_err, parts_of, retry_body};
+use super::{Corruption, Ctx, Outcome, STREAM_BUFFER, TransferError, io_err, parts_of, retry_body};
 use crate::config::Config;
 use crate::integrity::checksum::{self, ChecksumSpec};
 use crate::integrity::digest::{self, Digester, Digests, PartDigest, PartHasher, Parts};
@@ -337,10 +337,13 @@ fn verify(config: &Config, got: &Received, full_key: &str) -> Result<Outcome, Tr
                     config.layout.chunk_size, got.computed.etag
                 ));
             } else {
-                return Err(TransferError::Corrupt(format!(
-                    "ETag mismatch downloading {full_key}: S3 says {etag}, the bytes received give {}",
-                    got.computed.etag
-                )));
+                return Err(TransferError::Corrupt(
+                    Corruption::Etag,
+                    format!(
+                        "ETag mismatch downloading {full_key}: S3 says {etag}, the bytes received give {}",
+                        got.computed.etag
+                    ),
+                ));
             }
         }
     }
@@ -365,9 +368,12 @@ fn verify(config: &Config, got: &Received, full_key: &str) -> Result<Outcome, Tr
                  report the part sizes it was uploaded with"
             )));
         } else {
-            return Err(TransferError::Corrupt(format!(
-                "{algorithm} checksum mismatch downloading {full_key}: S3 says {stored}, the bytes received give {computed}"
-            )));
+            return Err(TransferError::Corrupt(
+                Corruption::Checksum,
+                format!(
+                    "{algorithm} checksum mismatch downloading {full_key}: S3 says {stored}, the bytes received give {computed}"
+                ),
+            ));
         }
     }
     Ok(outcome)

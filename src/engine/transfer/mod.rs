@@ -5,10 +5,16 @@
 
 pub mod copy;
 pub mod download;
+mod headers;
 pub mod local;
 pub mod multipart;
 pub mod streams;
 pub mod upload;
+
+pub use headers::{
+    ORIGIN_LAST_MODIFIED, ORIGIN_VERSION_ID, mark_origin, preprocess, target_meta, upload_headers,
+    upload_metadata, write_headers,
+};
 
 use std::fs::File;
 use std::io;
@@ -16,14 +22,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::parts::PartQueue;
-use crate::config::{Config, MetadataOptions};
+use crate::config::Config;
 use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
 use crate::integrity::digest::{PartDigest, Parts};
-use crate::s3::ops::ObjectMeta;
 use crate::s3::{ErrorKind, S3Error};
 use crate::storage::s3::S3Store;
 use crate::util::encoding::base64;
-use crate::util::time::Timestamp;
 
 pub(crate) const STREAM_BUFFER: usize = 256 << 10;
 
@@ -41,7 +45,7 @@ pub enum TransferError {
     Mismatch(String),
     /// What landed does not match what was read: the object written is corrupt. Another
     /// attempt may succeed; if none does, the bad object must not stay under its name.
-    Corrupt(String),
+    Corrupt(Corruption, String),
     /// The object cannot be represented on the target (e.g. a key that would escape the
     /// target directory); skipped with a warning.
     Refused(String),
@@ -49,6 +53,17 @@ pub enum TransferError {
     Network(String),
     /// The run was cancelled mid-transfer.
     Cancelled,
+    /// The preprocess callback failed: the run stops.
+    Callback(String),
+    /// The preprocess callback chose not to write the object.
+    Declined,
+}
+
+/// Which comparison showed a written object to be corrupt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Corruption {
+    Etag,
+    Checksum,
 }
 
 impl TransferError {
@@ -56,6 +71,7 @@ impl TransferError {
     /// missing bucket), so the run should stop.
     pub fn is_fatal(&self) -> bool {
         match self {
+            TransferError::Callback(_) => true,
             TransferError::S3(e) => {
                 e.kind == ErrorKind::WrongRegion
                     || matches!(
@@ -126,11 +142,13 @@ impl std::fmt::Display for TransferError {
             TransferError::SourceGone(m)
             | TransferError::Io(m)
             | TransferError::Mismatch(m)
-            | TransferError::Corrupt(m)
+            | TransferError::Corrupt(_, m)
             | TransferError::Refused(m)
             | TransferError::Network(m) => f.write_str(m),
             TransferError::S3(e) => write!(f, "{e}"),
             TransferError::Cancelled => f.write_str("cancelled"),
+            TransferError::Callback(m) => write!(f, "preprocess callback failed: {m}"),
+            TransferError::Declined => f.write_str("skipped by the preprocess callback"),
         }
     }
 }
@@ -236,9 +254,12 @@ pub fn verify_checksum_write(
     match &written.checksum {
         Some((alg, stored)) if *alg == spec.algorithm => {
             if stored != expected {
-                return Err(TransferError::Corrupt(format!(
-                    "{alg} checksum mismatch writing {full_key}: sent {expected}, S3 stored {stored}"
-                )));
+                return Err(TransferError::Corrupt(
+                    Corruption::Checksum,
+                    format!(
+                        "{alg} checksum mismatch writing {full_key}: sent {expected}, S3 stored {stored}"
+                    ),
+                ));
             }
             Ok(Outcome {
                 checksum_verified: Some((*alg, expected.to_string(), stored.clone())),
@@ -403,9 +424,12 @@ pub fn verify_write(
         return Ok(Outcome::unverified());
     };
     if expected != stored {
-        return Err(TransferError::Corrupt(format!(
-            "ETag mismatch writing {full_key}: sent {expected}, S3 stored {stored}; the object may be corrupt"
-        )));
+        return Err(TransferError::Corrupt(
+            Corruption::Etag,
+            format!(
+                "ETag mismatch writing {full_key}: sent {expected}, S3 stored {stored}; the object may be corrupt"
+            ),
+        ));
     }
     Ok(Outcome::verified(expected, stored))
 }
@@ -429,191 +453,14 @@ pub fn is_md5_etag(etag: &str) -> bool {
     e.len() == 32 && e.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// User metadata key recording the source's LastModified (`--put-last-modified-metadata`).
-pub const ORIGIN_LAST_MODIFIED: &str = "s3sync_origin_last_modified";
-
-/// User metadata key recording the source version a target version was copied from
-/// (`--enable-versioning`); later runs recognise copied versions by it.
-pub const ORIGIN_VERSION_ID: &str = "s3sync_origin_version_id";
-
-/// Marks `meta` as the copy of source version `version_id`, last modified at
-/// `last_modified`: both origin keys are set, replacing any the source carried (a source
-/// that is itself a copy names its own origin, not ours).
-pub fn mark_origin(meta: &mut ObjectMeta, version_id: &str, last_modified: Timestamp) {
-    meta.user
-        .retain(|(k, _)| k != ORIGIN_VERSION_ID && k != ORIGIN_LAST_MODIFIED);
-    meta.user
-        .push((ORIGIN_VERSION_ID.into(), version_id.to_string()));
-    meta.user
-        .push((ORIGIN_LAST_MODIFIED.into(), last_modified.rfc3339_seconds()));
-    meta.user.sort();
-}
-
-/// The metadata to give the target object: the source's, minus what the user said not to
-/// sync, plus the user's overrides. `last_modified` is the source object's.
-pub fn target_meta(
-    options: &MetadataOptions,
-    source: &ObjectMeta,
-    last_modified: Timestamp,
-) -> ObjectMeta {
-    let mut meta = source.clone();
-    if options.no_sync_system {
-        meta = ObjectMeta {
-            user: std::mem::take(&mut meta.user),
-            ..ObjectMeta::default()
-        };
-    }
-    if options.no_sync_user {
-        meta.user.clear();
-    }
-    let set = |slot: &mut Option<String>, value: &Option<String>| {
-        if value.is_some() {
-            slot.clone_from(value);
-        }
-    };
-    set(&mut meta.content_type, &options.content_type);
-    set(&mut meta.content_encoding, &options.content_encoding);
-    set(&mut meta.cache_control, &options.cache_control);
-    set(&mut meta.content_disposition, &options.content_disposition);
-    set(&mut meta.content_language, &options.content_language);
-    set(&mut meta.expires, &options.expires);
-    set(&mut meta.website_redirect, &options.website_redirect);
-    if let Some(user) = &options.metadata {
-        meta.user = user.clone();
-    }
-    if options.put_last_modified {
-        meta.user.retain(|(k, _)| k != ORIGIN_LAST_MODIFIED);
-        meta.user
-            .push((ORIGIN_LAST_MODIFIED.into(), last_modified.rfc3339_seconds()));
-        meta.user.sort();
-    }
-    meta
-}
-
-/// All headers that shape a new target object: its metadata, storage class (the user's, or
-/// the source's when it has one), ACL, encryption and tags (the user's, or the source's
-/// unless tagging is disabled).
-pub fn write_headers(
-    options: &MetadataOptions,
-    meta: &ObjectMeta,
-    source_tags: Option<&[(String, String)]>,
-    source_storage_class: Option<&str>,
-) -> Vec<(String, String)> {
-    let mut out = meta.to_headers();
-    let mut push = |name: &str, value: Option<&str>| {
-        if let Some(v) = value {
-            out.push((name.to_string(), v.to_string()));
-        }
-    };
-    push(
-        "x-amz-storage-class",
-        options.storage_class.as_deref().or(source_storage_class),
-    );
-    push("x-amz-acl", options.acl.as_deref());
-    push("x-amz-server-side-encryption", options.sse.as_deref());
-    push(
-        "x-amz-server-side-encryption-aws-kms-key-id",
-        options.sse_kms_key_id.as_deref(),
-    );
-    let tags = match (&options.tagging, options.disable_tagging) {
-        (Some(t), _) => Some(t.as_slice()),
-        (None, false) => source_tags,
-        (None, true) => None,
-    };
-    if let Some(tags) = tags.filter(|t| !t.is_empty()) {
-        out.push(("x-amz-tagging".into(), crate::s3::ops::tagging_header(tags)));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn write_headers_prefer_the_users_values() {
-        let tags = vec![("src".to_string(), "1".to_string())];
-        let opts = MetadataOptions {
-            acl: Some("private".into()),
-            ..Default::default()
-        };
-        let h = write_headers(&opts, &ObjectMeta::default(), Some(&tags), Some("GLACIER"));
-        assert!(h.contains(&("x-amz-storage-class".into(), "GLACIER".into())));
-        assert!(h.contains(&("x-amz-acl".into(), "private".into())));
-        assert!(h.contains(&("x-amz-tagging".into(), "src=1".into())));
-        let opts = MetadataOptions {
-            storage_class: Some("STANDARD_IA".into()),
-            tagging: Some(vec![("a b".into(), "c&d".into())]),
-            ..Default::default()
-        };
-        let h = write_headers(&opts, &ObjectMeta::default(), Some(&tags), Some("GLACIER"));
-        assert!(h.contains(&("x-amz-storage-class".into(), "STANDARD_IA".into())));
-        assert!(h.contains(&("x-amz-tagging".into(), "a%20b=c%26d".into())));
-        let opts = MetadataOptions {
-            disable_tagging: true,
-            ..Default::default()
-        };
-        let h = write_headers(&opts, &ObjectMeta::default(), Some(&tags), None);
-        assert!(!h.iter().any(|(k, _)| k == "x-amz-tagging"));
-    }
 
     #[test]
     fn md5_etags_are_recognised() {
         assert!(is_md5_etag("\"9b2cf535f27731c974343645a3985328\""));
         assert!(!is_md5_etag("\"9b2cf535f27731c974343645a3985328-2\""));
         assert!(!is_md5_etag("abc"));
-    }
-
-    #[test]
-    fn overrides_and_exclusions_apply_in_order() {
-        let source = ObjectMeta {
-            content_type: Some("text/plain".into()),
-            cache_control: Some("max-age=1".into()),
-            user: vec![("a".into(), "1".into())],
-            ..ObjectMeta::default()
-        };
-        let opts = MetadataOptions {
-            no_sync_system: true,
-            content_language: Some("en".into()),
-            ..Default::default()
-        };
-        let m = target_meta(&opts, &source, Timestamp::default());
-        assert_eq!(m.content_type, None);
-        assert_eq!(m.cache_control, None);
-        assert_eq!(m.content_language.as_deref(), Some("en"));
-        assert_eq!(m.user, vec![("a".to_string(), "1".to_string())]);
-        let opts = MetadataOptions {
-            no_sync_user: true,
-            content_type: Some("image/png".into()),
-            ..Default::default()
-        };
-        let m = target_meta(&opts, &source, Timestamp::default());
-        assert!(m.user.is_empty());
-        assert_eq!(m.content_type.as_deref(), Some("image/png"));
-        assert_eq!(m.cache_control.as_deref(), Some("max-age=1"));
-        let opts = MetadataOptions {
-            metadata: Some(vec![("k".into(), "v".into())]),
-            ..Default::default()
-        };
-        assert_eq!(
-            target_meta(&opts, &source, Timestamp::default()).user,
-            vec![("k".to_string(), "v".to_string())]
-        );
-        let opts = MetadataOptions {
-            put_last_modified: true,
-            ..Default::default()
-        };
-        let m = target_meta(
-            &opts,
-            &source,
-            Timestamp {
-                secs: 1_735_689_600,
-                nanos: 7,
-            },
-        );
-        assert!(m.user.contains(&(
-            ORIGIN_LAST_MODIFIED.to_string(),
-            "2025-01-01T00:00:00+00:00".to_string()
-        )));
     }
 }
