@@ -495,3 +495,58 @@ fn an_empty_source_never_empties_the_target() {
     assert_eq!(run.summary("deleted"), 0);
     assert_eq!(w.list("t/").len(), 2);
 }
+
+#[test]
+fn a_file_rewritten_during_its_upload_is_sent_again_never_mixed() {
+    let w = World::new(Kind::Moto);
+    let src = w.path("src");
+    let first = data(15 << 20, 31);
+    let second = data(15 << 20, 32);
+    write_file(&src.join("moving"), &first);
+    let log = w.path("run.log");
+    let mut args = w.target_args();
+    args.extend(
+        [
+            "--json-tracing",
+            "--multipart-threshold",
+            "5MiB",
+            "--multipart-chunksize",
+            "5MiB",
+            "--rate-limit-bandwidth",
+            "4MiB",
+            "--force-retry-interval-milliseconds",
+            "10",
+            &s(&src),
+            &w.url("k/"),
+        ]
+        .map(String::from),
+    );
+    let out = std::fs::File::create(&log).expect("log file");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_s3sync"))
+        .env_clear()
+        .args(&args)
+        .stdout(out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start s3sync");
+    wait_until(
+        "the multipart upload to start",
+        Duration::from_secs(60),
+        || open_uploads(&w, "k/") > 0,
+    );
+    // Same size, other bytes, a later mtime: parts already sent no longer match the file.
+    write_file(&src.join("moving"), &second);
+    common::touch(&src.join("moving"), 5);
+    let status = child.wait().expect("wait");
+    let stdout = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(status.code(), Some(3), "{stdout}");
+    // Seen either when a part is read mid-rewrite or by the check before completing.
+    assert!(
+        stdout.contains("changed while it was being uploaded")
+            || stdout.contains("shrank while it was being read"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("retrying the whole object"), "{stdout}");
+    assert_eq!(md5_hex(&w.get("k/moving")), md5_hex(&second));
+    assert_eq!(open_uploads(&w, "k/"), 0);
+}

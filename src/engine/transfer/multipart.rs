@@ -299,7 +299,14 @@ fn send_part(
                     }
                 },
             )
-            .map_err(|e| TransferError::Io(format!("cannot read {name} (did it shrink?): {e}")))?;
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    // Being rewritten: worth another try once the writer is done.
+                    TransferError::Mismatch(format!("{name} shrank while it was being read"))
+                } else {
+                    TransferError::Io(format!("cannot read {name}: {e}"))
+                }
+            })?;
             let digest = hasher.finish();
             let open = || -> std::io::Result<Box<dyn Read>> {
                 Ok(Box::new(RangeReader::new(Arc::clone(file), offset, len)))

@@ -119,7 +119,9 @@ fn upload_single(
     let client = store.client();
     let file = open_source(path)?;
     let mut hasher = PartHasher::new(spec);
-    let changed = || TransferError::Io(format!("{} changed size while being read", path.display()));
+    // A file being rewritten: worth another try (a whole-object retry) once the writer is done.
+    let changed =
+        || TransferError::Mismatch(format!("{} changed size while being read", path.display()));
     if size <= INLINE_LIMIT {
         inline_buf.clear();
         let read = file
