@@ -132,6 +132,8 @@ pub fn classify(status: u16, code: &str) -> ErrorKind {
         | "AllAccessDisabled"
         | "AccountProblem" => return ErrorKind::AccessDenied,
         "PreconditionFailed" | "ConditionalRequestConflict" => return ErrorKind::Precondition,
+        // The store lacks the operation or feature: asking again cannot help.
+        "NotImplemented" => return ErrorKind::Fatal,
         "PermanentRedirect"
         | "AuthorizationHeaderMalformed"
         | "IllegalLocationConstraintException" => {
@@ -140,6 +142,7 @@ pub fn classify(status: u16, code: &str) -> ErrorKind {
         _ => {}
     }
     match status {
+        501 | 505 => ErrorKind::Fatal,
         500..=599 | 429 | 408 => ErrorKind::Retryable,
         404 => ErrorKind::NotFound,
         401 | 403 => ErrorKind::AccessDenied,
@@ -193,6 +196,11 @@ mod tests {
             ErrorKind::AccessDenied
         );
         assert_eq!(classify(412, ""), ErrorKind::Precondition);
+        // An operation the store does not have is not retried (it cost 35 s of backoff per
+        // multipart upload to s3s-fs, which has no ListMultipartUploads).
+        assert_eq!(classify(501, "NotImplemented"), ErrorKind::Fatal);
+        assert_eq!(classify(501, ""), ErrorKind::Fatal);
+        assert_eq!(classify(503, ""), ErrorKind::Retryable);
         assert_eq!(classify(400, "InvalidArgument"), ErrorKind::Fatal);
         assert_eq!(classify(502, ""), ErrorKind::Retryable);
     }
