@@ -4,27 +4,8 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
-use common::{Kind, RecordingProxy, World, data, md5_hex, touch, write_file};
+use common::{Kind, RecordingProxy, World, data, keys, md5_hex, s, touch, write_file};
 use s3sync::util::time::Timestamp;
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
-}
-
-/// Keys and sizes under `prefix`, the prefix removed.
-fn listed(w: &World, prefix: &str) -> BTreeMap<String, u64> {
-    w.list(prefix)
-        .into_iter()
-        .map(|(k, v)| (k[prefix.len()..].to_string(), v))
-        .collect()
-}
-
-fn keys(w: &World, prefix: &str) -> Vec<String> {
-    listed(w, prefix).into_keys().collect()
-}
 
 #[test]
 fn key_and_size_filters_choose_what_is_uploaded() {

@@ -3,27 +3,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Kind, World, data, md5_hex, touch, write_file};
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
-}
-
-/// Keys and sizes under `prefix`, the prefix removed.
-fn listed(w: &World, prefix: &str) -> BTreeMap<String, u64> {
-    w.list(prefix)
-        .into_iter()
-        .map(|(k, v)| (k[prefix.len()..].to_string(), v))
-        .collect()
-}
-
-fn keys(w: &World, prefix: &str) -> Vec<String> {
-    listed(w, prefix).into_keys().collect()
-}
+use common::{Kind, World, data, keys, md5_hex, s, touch, write_file};
 
 /// Writes a script into the world's directory and returns its path.
 fn script(w: &World, name: &str, text: &str) -> String {

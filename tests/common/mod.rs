@@ -471,6 +471,19 @@ pub fn run(args: &[String], env: &[(&str, &str)]) -> Run {
     }
 }
 
+/// A path as a command-line argument.
+pub fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// The keys under `prefix` in `w`'s bucket, the prefix removed, in order.
+pub fn keys(w: &World, prefix: &str) -> Vec<String> {
+    w.list(prefix)
+        .into_keys()
+        .map(|k| k[prefix.len()..].to_string())
+        .collect()
+}
+
 /// Writes a file (creating parents) and returns its path.
 pub fn write_file(path: &Path, data: &[u8]) -> PathBuf {
     if let Some(parent) = path.parent() {
