@@ -218,13 +218,13 @@ fn checksums(
     algorithm: Algorithm,
 ) -> Result<Comparison, TransferError> {
     let key = source.key.as_str();
-    let mut exact = true;
     let missing = |side: &str| {
         Comparison::of(Same::Unknown(format!(
             "object filtered: the {side} has no {algorithm} checksum"
         )))
     };
-    let (source_sum, target_sum) = match (run.source, run.target) {
+    // `exact`: whether a composite value was recomputed in part sizes learnt from the store.
+    let (source_sum, target_sum, exact) = match (run.source, run.target) {
         (Store::S3(s), Store::S3(t)) => {
             let Some(a) = s3_checksum(s, source, algorithm)? else {
                 return Ok(missing("source"));
@@ -232,23 +232,21 @@ fn checksums(
             let Some(b) = s3_checksum(t, target, algorithm)? else {
                 return Ok(missing("target"));
             };
-            (a, b)
+            (a, b, true)
         }
         (Store::Local(l), Store::S3(t)) => {
             let Some(b) = s3_checksum(t, target, algorithm)? else {
                 return Ok(missing("target"));
             };
-            let (a, learnt) = local_checksum(run, l, source, t, target, algorithm, &b)?;
-            exact = learnt;
-            (a, b)
+            let (a, exact) = local_checksum(run, l, source, t, target, algorithm, &b)?;
+            (a, b, exact)
         }
         (Store::S3(s), Store::Local(l)) => {
             let Some(a) = s3_checksum(s, source, algorithm)? else {
                 return Ok(missing("source"));
             };
-            let (b, learnt) = local_checksum(run, l, target, s, source, algorithm, &a)?;
-            exact = learnt;
-            (a, b)
+            let (b, exact) = local_checksum(run, l, target, s, source, algorithm, &a)?;
+            (a, b, exact)
         }
         (Store::Local(a), Store::Local(b)) => {
             let spec = Some(ChecksumSpec::new(algorithm, true));
@@ -256,7 +254,7 @@ fn checksums(
                 transfer::local::local_digests(&l.path_of(&e.key), Parts::Single, spec)
                     .map(|d| d.checksum.unwrap_or_default())
             };
-            (sum(a, source)?, sum(b, target)?)
+            (sum(a, source)?, sum(b, target)?, true)
         }
     };
     let compared = |same: Same| Comparison {

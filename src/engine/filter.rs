@@ -175,15 +175,7 @@ mod tests {
     use crate::util::time::Timestamp;
 
     fn entry(key: &str, secs: i64, size: u64) -> Entry {
-        Entry {
-            key: key.into(),
-            size,
-            last_modified: Timestamp { secs, nanos: 0 },
-            etag: None,
-            version_id: None,
-            checksum_algorithm: None,
-            checksum_type: None,
-        }
+        Entry::new(key, size, Timestamp { secs, nanos: 0 })
     }
 
     fn p(text: &str) -> Option<Pattern> {

@@ -12,7 +12,6 @@ use super::{Job, Run};
 use crate::callback::{Event, EventKind, SourceObject};
 use crate::s3::ops::ObjectMeta;
 use crate::storage::{Entry, Store, mime};
-use crate::util::time::Timestamp;
 
 pub(crate) fn worker<'a>(run: &'a Run<'a>, jobs: Receiver<Job>, ctx: &Ctx<'_, 'a>) {
     let mut buf = Vec::new();
@@ -96,34 +95,12 @@ fn target_now(run: &Run<'_>, key: &str) -> Result<Option<Entry>, TransferError> 
             .client()
             .head_object(dst.bucket(), &dst.full_key(key))?
             .map(|head| Entry {
-                key: key.to_string(),
-                size: head.size,
-                last_modified: head.last_modified.unwrap_or_default(),
                 etag: head.etag,
-                version_id: None,
-                checksum_algorithm: None,
-                checksum_type: None,
+                ..Entry::new(key, head.size, head.last_modified.unwrap_or_default())
             })),
-        Store::Local(dst) => {
-            let path = dst.path_of(key);
-            match std::fs::metadata(&path) {
-                Ok(meta) if meta.is_file() => Ok(Some(Entry {
-                    key: key.to_string(),
-                    size: meta.len(),
-                    last_modified: meta
-                        .modified()
-                        .map(Timestamp::from_system)
-                        .unwrap_or_default(),
-                    etag: None,
-                    version_id: None,
-                    checksum_algorithm: None,
-                    checksum_type: None,
-                })),
-                Ok(_) => Ok(None),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(transfer::io_err("cannot read", &path, e)),
-            }
-        }
+        Store::Local(dst) => dst
+            .stat(key)
+            .map_err(|e| transfer::io_err("cannot read", &dst.path_of(key), e)),
     }
 }
 

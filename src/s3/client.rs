@@ -325,6 +325,11 @@ impl Client {
         &self.cfg
     }
 
+    /// Whether the run this client serves was told to stop (`Limits::cancel`).
+    pub fn stopped(&self) -> bool {
+        cancelled(&self.cfg.limits.cancel)
+    }
+
     /// Sends `req`, retrying retryable failures, and returns the successful response.
     pub fn send(&self, req: &Request<'_>) -> Result<Response, S3Error> {
         let payload_hash = self.payload_hash(&req.payload);

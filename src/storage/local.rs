@@ -75,6 +75,17 @@ impl LocalStore {
         &self.root
     }
 
+    /// The entry of `key` as a listing would show it now; `None` when there is no regular
+    /// file under that name.
+    pub fn stat(&self, key: &str) -> io::Result<Option<Entry>> {
+        match fs::metadata(self.path_of(key)) {
+            Ok(meta) if meta.is_file() => Ok(Some(entry(key.to_string(), &meta))),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     pub fn is_single_file(&self) -> bool {
         self.single_file.is_some()
     }
@@ -290,15 +301,7 @@ fn entry(key: String, meta: &Metadata) -> Entry {
         .modified()
         .map(Timestamp::from_system)
         .unwrap_or_default();
-    Entry {
-        key,
-        size: meta.len(),
-        last_modified,
-        etag: None,
-        version_id: None,
-        checksum_algorithm: None,
-        checksum_type: None,
-    }
+    Entry::new(key, meta.len(), last_modified)
 }
 
 #[cfg(unix)]

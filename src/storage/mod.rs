@@ -30,6 +30,21 @@ pub struct Entry {
     pub checksum_type: Option<String>,
 }
 
+impl Entry {
+    /// An entry known only by key, size and time (no ETag, version or checksum).
+    pub fn new(key: impl Into<String>, size: u64, last_modified: Timestamp) -> Entry {
+        Entry {
+            key: key.into(),
+            size,
+            last_modified,
+            etag: None,
+            version_id: None,
+            checksum_algorithm: None,
+            checksum_type: None,
+        }
+    }
+}
+
 /// Something a listing met that is worth telling the user but does not stop the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListWarning {

@@ -380,18 +380,10 @@ pub fn retry_body<T>(
     mut attempt: impl FnMut() -> Result<T, TransferError>,
 ) -> Result<T, TransferError> {
     let attempts = client.config().max_attempts.max(1);
-    let stopped = || {
-        client
-            .config()
-            .limits
-            .cancel
-            .as_ref()
-            .is_some_and(|c| c.load(Ordering::Relaxed))
-    };
     let mut n = 1;
     loop {
         match attempt() {
-            Err(_) if stopped() => return Err(TransferError::Cancelled),
+            Err(_) if client.stopped() => return Err(TransferError::Cancelled),
             Err(TransferError::Network(m)) if n < attempts => {
                 let pause = crate::s3::client::backoff(client.config().initial_backoff, n);
                 log::debug!("{m}; attempt {n} of {attempts}, retrying in {pause:?}");
