@@ -1,5 +1,6 @@
-//! Log output: `log` records formatted as compact text or JSON lines, filtered with
-//! `env_logger` (so `RUST_LOG` works), written to stdout (or stderr) like the reference tool.
+//! Log output: `log` records formatted as compact text or JSON lines, filtered by the
+//! `-v`/`-q` level or by `RUST_LOG` (read the way env_logger reads it), written to stdout
+//! (or stderr) like the reference tool.
 //!
 //! Text: `2025-07-11T00:48:43.946290Z  INFO sync completed. key="a" size=3`
 //! JSON: `{"timestamp":"...","level":"INFO","fields":{"message":"sync completed.","key":"a","size":3}}`
@@ -99,58 +100,212 @@ pub fn format_record(record: &log::Record<'_>, json: bool, now: Timestamp) -> St
     }
 }
 
-/// The most verbose level `spec` could enable for `module` (a coarse reading of the directives).
-fn max_level(spec: &str, module: &str) -> log::LevelFilter {
-    let mut level = log::LevelFilter::Off;
-    for directive in spec.split(',').map(str::trim) {
-        let (name, lvl) = match directive.split_once('=') {
-            Some((n, l)) => (Some(n), l),
-            None if directive.parse::<log::LevelFilter>().is_ok() => (None, directive),
-            None => continue,
-        };
-        if name.is_none_or(|n| module.starts_with(n)) {
-            level = level.max(lvl.parse().unwrap_or(log::LevelFilter::Off));
-        }
-    }
-    level
+/// One `RUST_LOG` directive: records whose target starts with `module` (all records when
+/// `None`) pass up to `level`.
+#[derive(Debug, Clone, PartialEq)]
+struct Directive {
+    module: Option<String>,
+    level: log::LevelFilter,
 }
 
-/// Installs the logger. `rust_log` (the `RUST_LOG` value) replaces the level filter.
-pub fn init(output: &OutputConfig, rust_log: Option<&str>) {
-    let mut builder = env_logger::Builder::new();
-    let filters = match rust_log.filter(|v| !v.trim().is_empty()) {
-        Some(spec) => spec.to_string(),
-        None => format!("s3sync={}", level_name(output.level)),
+/// A parsed `RUST_LOG` value, read as env_logger reads it: comma-separated `level`,
+/// `module`, or `module=level` directives, the longest matching module deciding, and an
+/// optional `/text` suffix that keeps only messages containing `text`. Unknown levels are
+/// ignored rather than fatal: a typo must not stop a sync.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Filter {
+    directives: Vec<Directive>,
+    contains: Option<String>,
+}
+
+impl Filter {
+    fn parse(spec: &str) -> Filter {
+        let (spec, contains) = match spec.split_once('/') {
+            Some((s, text)) => (s, Some(text.to_string()).filter(|t| !t.is_empty())),
+            None => (spec, None),
+        };
+        let mut directives = Vec::new();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let directive = match part.split_once('=') {
+                Some((module, level)) => level.trim().parse().ok().map(|level| Directive {
+                    module: Some(module.trim().to_string()).filter(|m| !m.is_empty()),
+                    level,
+                }),
+                None => Some(match part.parse::<log::LevelFilter>() {
+                    Ok(level) => Directive {
+                        module: None,
+                        level,
+                    },
+                    Err(_) => Directive {
+                        module: Some(part.to_string()),
+                        level: log::LevelFilter::Trace,
+                    },
+                }),
+            };
+            directives.extend(directive);
+        }
+        Filter {
+            directives,
+            contains,
+        }
+    }
+
+    /// Adds (or replaces) the directive for `module`.
+    fn set(&mut self, module: &str, level: log::LevelFilter) {
+        self.directives
+            .retain(|d| d.module.as_deref() != Some(module));
+        self.directives.push(Directive {
+            module: Some(module.to_string()),
+            level,
+        });
+    }
+
+    /// The level for records of `target`: the directive with the longest matching module.
+    fn level_for(&self, target: &str) -> log::LevelFilter {
+        self.directives
+            .iter()
+            .filter(|d| d.module.as_deref().is_none_or(|m| target.starts_with(m)))
+            .max_by_key(|d| d.module.as_deref().map_or(0, |m| m.len() + 1))
+            .map_or(log::LevelFilter::Off, |d| d.level)
+    }
+
+    fn max_level(&self) -> log::LevelFilter {
+        self.directives
+            .iter()
+            .map(|d| d.level)
+            .max()
+            .unwrap_or(log::LevelFilter::Off)
+    }
+}
+
+/// The installed logger: one line per record, written whole under the stream's lock.
+struct Logger {
+    filter: Filter,
+    json: bool,
+    to_stderr: bool,
+}
+
+impl log::Log for Logger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= self.filter.level_for(metadata.target())
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        if let Some(text) = &self.filter.contains
+            && !record.args().to_string().contains(text.as_str())
+        {
+            return;
+        }
+        let mut line = format_record(record, self.json, Timestamp::now());
+        line.push('\n');
+        // A closed pipe (`s3sync ... | head`) must not turn logging into a panic.
+        let _ = if self.to_stderr {
+            std::io::stderr().lock().write_all(line.as_bytes())
+        } else {
+            std::io::stdout().lock().write_all(line.as_bytes())
+        };
+    }
+
+    fn flush(&self) {
+        let _ = if self.to_stderr {
+            std::io::stderr().flush()
+        } else {
+            std::io::stdout().flush()
+        };
+    }
+}
+
+/// The filter `init` installs: `RUST_LOG` when set, else the `-v`/`-q` level for s3sync.
+fn filter_for(output: &OutputConfig, rust_log: Option<&str>) -> Filter {
+    let mut filter = match rust_log.filter(|v| !v.trim().is_empty()) {
+        Some(spec) => Filter::parse(spec),
+        None => Filter::parse(&format!("s3sync={}", level_name(output.level))),
     };
-    builder.parse_filters(&filters);
     // The closing summary record is part of the JSON contract, whatever the verbosity.
     if output.json && output.level > 0 {
-        builder.filter_module(SUMMARY_TARGET, log::LevelFilter::Info);
+        filter.set(SUMMARY_TARGET, log::LevelFilter::Info);
     }
     // The HTTP layers log raw request heads (signatures, tokens, SSE-C keys) at debug and
     // trace; whatever RUST_LOG says, they stay at info at most.
     for module in ["ureq", "ureq_proto", "rustls"] {
-        builder.filter_module(
-            module,
-            log::LevelFilter::Info.min(max_level(&filters, module)),
-        );
+        let level = log::LevelFilter::Info.min(filter.level_for(module));
+        filter.set(module, level);
     }
-    let json = output.json;
-    builder.format(move |buf, record| {
-        let line = format_record(record, json, Timestamp::now());
-        writeln!(buf, "{line}")
-    });
-    builder.target(if output.log_to_stderr {
-        env_logger::Target::Stderr
-    } else {
-        env_logger::Target::Stdout
-    });
-    let _ = builder.try_init();
+    filter
+}
+
+/// Installs the logger. `rust_log` (the `RUST_LOG` value) replaces the level filter.
+pub fn init(output: &OutputConfig, rust_log: Option<&str>) {
+    let filter = filter_for(output, rust_log);
+    let max = filter.max_level();
+    let logger = Logger {
+        filter,
+        json: output.json,
+        to_stderr: output.log_to_stderr,
+    };
+    if log::set_boxed_logger(Box::new(logger)).is_ok() {
+        log::set_max_level(max);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn levels(filter: &Filter, targets: &[&str]) -> Vec<log::LevelFilter> {
+        targets.iter().map(|t| filter.level_for(t)).collect()
+    }
+
+    #[test]
+    fn reads_rust_log_like_env_logger() {
+        use log::LevelFilter::*;
+        let f = Filter::parse("warn,s3sync=debug,s3sync::engine=trace,quick_xml");
+        assert_eq!(
+            levels(
+                &f,
+                &[
+                    "s3sync",
+                    "s3sync::engine::worker",
+                    "s3sync::s3",
+                    "other",
+                    "quick_xml::de"
+                ]
+            ),
+            [Debug, Trace, Debug, Warn, Trace]
+        );
+        assert_eq!(f.max_level(), Trace);
+        // No default directive: other targets are off; bad levels are ignored.
+        let f = Filter::parse("s3sync=info, x=loud ,");
+        assert_eq!(levels(&f, &["s3sync::cli", "x", "y"]), [Info, Off, Off]);
+        assert_eq!(
+            Filter::parse("info/completed").contains.as_deref(),
+            Some("completed")
+        );
+        assert_eq!(Filter::parse("").max_level(), Off);
+    }
+
+    #[test]
+    fn http_layers_never_log_below_info() {
+        use log::LevelFilter::*;
+        let output = OutputConfig {
+            level: 5,
+            ..OutputConfig::default()
+        };
+        for spec in [Some("trace"), Some("ureq=trace,rustls=debug"), None] {
+            let f = filter_for(&output, spec);
+            for module in ["ureq", "ureq_proto::client", "rustls::conn"] {
+                assert!(f.level_for(module) <= Info, "{spec:?} {module}");
+            }
+        }
+        assert_eq!(filter_for(&output, None).level_for("s3sync::engine"), Trace);
+        assert_eq!(
+            filter_for(&output, Some("s3sync=warn")).level_for("s3sync"),
+            Warn
+        );
+    }
 
     #[test]
     fn formats_json_and_text() {

@@ -465,3 +465,61 @@ fn check_zsh_specs(script: &str) {
     }
     assert!(seen >= flags.len(), "{seen} specs of long flags found");
 }
+
+/// `RUST_LOG` replaces the `-v`/`-q` level, read as env_logger reads it, and never lets the
+/// HTTP layers log request heads.
+#[test]
+fn rust_log_sets_the_log_level() {
+    let root = std::env::temp_dir().join(common::unique("rustlog"));
+    let src = root.join("src");
+    common::write_file(&src.join("a.txt"), b"alpha");
+    common::write_file(&src.join("b/c.txt"), b"gamma");
+    let sync = |dest: &str, env: &[(&str, &str)], extra: &[&str]| {
+        let mut a = args(extra);
+        a.push(common::s(&src));
+        a.push(common::s(&root.join(dest)));
+        run(&a, env)
+    };
+    // Default level (warnings): no per-object record.
+    let quiet = sync("t1", &[], &[]);
+    quiet.assert_code(0);
+    assert!(
+        !quiet.stdout.contains("sync completed."),
+        "{}",
+        quiet.stdout
+    );
+    // RUST_LOG=s3sync=info: one record per file, on stdout.
+    let info = sync("t2", &[("RUST_LOG", "s3sync=info")], &[]);
+    info.assert_code(0);
+    assert_eq!(
+        info.stdout.matches("sync completed.").count(),
+        2,
+        "{}",
+        info.stdout
+    );
+    assert!(info.stdout.contains("key=\"b/c.txt\""), "{}", info.stdout);
+    // It overrides -vv, and a directive for another module leaves ours off.
+    let other = sync("t3", &[("RUST_LOG", "quick_xml=trace")], &["-vv"]);
+    other.assert_code(0);
+    assert!(!other.stdout.contains("INFO"), "{}", other.stdout);
+    // The `/text` suffix keeps only matching messages.
+    let only = sync("t4", &[("RUST_LOG", "debug/sync completed")], &[]);
+    only.assert_code(0);
+    assert_eq!(only.stdout.lines().count(), 2, "{}", only.stdout);
+    assert!(
+        only.stdout
+            .lines()
+            .all(|l| l.contains(" INFO sync completed. key=")),
+        "{}",
+        only.stdout
+    );
+    for dest in ["t1", "t2", "t3", "t4"] {
+        assert_eq!(
+            std::fs::read(root.join(dest).join("b/c.txt"))
+                .ok()
+                .as_deref(),
+            Some(&b"gamma"[..])
+        );
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
