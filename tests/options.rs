@@ -121,6 +121,37 @@ fn multipart_verification_can_be_turned_off() {
     ]);
     run.assert_code(0);
     assert_eq!(run.summary("warning"), 0);
+    assert_eq!(run.summary("etag_verified"), 0);
+    assert_eq!(
+        std::fs::read(w.path("down2/big")).map(|d| md5_hex(&d)).ok(),
+        Some(md5_hex(&big))
+    );
+    // Without the ETag check the download skips the MD5, but still verifies a checksum.
+    let small = data(300 << 10, 83);
+    write_file(&w.path("up2/small"), &small);
+    let up2 = w.path("up2").display().to_string();
+    let sum = w.path("sum").display().to_string();
+    w.sync(&[
+        "--additional-checksum-algorithm",
+        "CRC32C",
+        &up2,
+        &w.url("sum/"),
+    ])
+    .assert_code(0);
+    let run = w.sync_from(&[
+        "--json-tracing",
+        "--disable-etag-verify",
+        "--enable-additional-checksum",
+        &w.url("sum/"),
+        &sum,
+    ]);
+    run.assert_code(0);
+    assert_eq!(run.summary("etag_verified"), 0);
+    assert_eq!(run.summary("checksum_verified"), 1, "{}", run.stdout);
+    assert_eq!(
+        std::fs::read(w.path("sum/small")).map(|d| md5_hex(&d)).ok(),
+        Some(md5_hex(&small))
+    );
 }
 
 #[test]

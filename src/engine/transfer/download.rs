@@ -203,7 +203,12 @@ fn download_stream(
             .get_object_version(source.bucket(), full_key, version, None)?;
         let head = ObjectHead::from_headers(&resp.headers);
         let (parts, parts_known) = plan_parts(ctx, source, full_key, version, &head)?;
-        let mut digester = Digester::new(parts, download_spec(ctx.config, &head));
+        let spec = download_spec(ctx.config, &head);
+        let mut digester = if checks_etag(ctx.config, &head) {
+            Digester::new(parts, spec)
+        } else {
+            Digester::checksum_only(parts, spec)
+        };
         stream_into(
             &mut resp.into_reader(),
             file,
@@ -240,6 +245,7 @@ fn download_parts<'a>(
     let size = head.size;
     let (parts, parts_known) = plan_parts(ctx, source, full_key, version, &head)?;
     let spec = download_spec(ctx.config, &head);
+    let md5 = checks_etag(ctx.config, &head);
     let file = temp.file().map_err(|e| io_err("cannot write", dest, e))?;
     file.set_len(size)
         .map_err(|e| io_err("cannot size", dest, e))?;
@@ -277,7 +283,7 @@ fn download_parts<'a>(
                         got.etag.as_deref().unwrap_or("none")
                     )));
                 }
-                let mut hasher = PartHasher::new(spec);
+                let mut hasher = if md5 { PartHasher::new(spec) } else { PartHasher::checksum_only(spec) };
                 let what = format!("bytes {offset}-{} of {key}", offset + len - 1);
                 stream_into(&mut resp.into_reader(), &file, offset, len, &what, &mut |c| {
                     hasher.update(c)
@@ -313,21 +319,29 @@ fn download_parts<'a>(
     })
 }
 
+/// Whether the ETag of the object `head` describes is compared with the bytes received: not
+/// when the user turned that off, nor when it is no MD5 (SSE-C and SSE-KMS objects). When
+/// it is not, the download skips the MD5.
+fn checks_etag(config: &Config, head: &ObjectHead) -> bool {
+    let encrypted = head.sse_customer_algorithm.is_some()
+        || head
+            .sse
+            .as_deref()
+            .is_some_and(|s| s.starts_with("aws:kms"));
+    head.etag.as_deref().map(strip_quotes).is_some_and(|etag| {
+        config.verify_etag && !encrypted && (!is_multipart_etag(etag) || config.verify_multipart)
+    })
+}
+
 /// Compares the digests of the bytes written with the object's ETag and (when asked for)
 /// its additional checksum. A difference is corruption, except for a multipart value the
 /// parts of which could not be learnt: then it proves nothing and is reported as a warning.
 fn verify(config: &Config, got: &Received, full_key: &str) -> Result<Outcome, TransferError> {
     let head = &got.head;
     let mut outcome = Outcome::unverified();
-    let encrypted = head.sse_customer_algorithm.is_some()
-        || head
-            .sse
-            .as_deref()
-            .is_some_and(|s| s.starts_with("aws:kms"));
     if let Some(etag) = head.etag.as_deref().map(strip_quotes) {
         let multipart = is_multipart_etag(etag);
-        let enabled = config.verify_etag && !encrypted && (!multipart || config.verify_multipart);
-        if enabled {
+        if checks_etag(config, head) {
             if etag == got.computed.etag {
                 outcome.etag_verified = Some((got.computed.etag.clone(), etag.to_string()));
             } else if multipart && !got.parts_known {

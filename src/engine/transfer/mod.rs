@@ -281,8 +281,8 @@ pub fn digest_headers(
     spec: Option<ChecksumSpec>,
 ) -> Vec<(String, String)> {
     let mut headers = Vec::with_capacity(2);
-    if content_md5 {
-        headers.push(("content-md5".into(), base64(&part.md5)));
+    if let (true, Some(md5)) = (content_md5, &part.md5) {
+        headers.push(("content-md5".into(), base64(md5)));
     }
     if let (Some(spec), Some(raw)) = (spec, &part.checksum) {
         headers.push((spec.algorithm.header().into(), checksum::encode(raw)));

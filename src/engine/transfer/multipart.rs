@@ -370,7 +370,7 @@ fn send_part(
             Ok(SentPart {
                 etag: written.etag.unwrap_or_default(),
                 digest: Some(PartDigest {
-                    md5,
+                    md5: Some(md5),
                     checksum: trailer.and_then(|t| t.raw()),
                     len,
                 }),
