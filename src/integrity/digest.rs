@@ -233,6 +233,21 @@ mod tests {
         assert_eq!(empty.etag, "d41d8cd98f00b204e9800998ecf8427e");
     }
 
+    #[test]
+    fn checksum_only_skips_the_etag_not_the_checksum() {
+        let data: Vec<u8> = (0..(12 * MIB + 7)).map(|i| (i % 251) as u8).collect();
+        let spec = ChecksumSpec::new(Algorithm::Crc32c, false);
+        let parts = || Parts::Uniform(5 * MIB);
+        let mut only = Digester::checksum_only(parts(), Some(spec));
+        only.update(&data);
+        let only = only.finish();
+        let full = digests_of(&data, parts(), Some(spec));
+        assert_eq!(only.etag, "");
+        assert!(full.etag.ends_with("-3"), "{}", full.etag);
+        assert_eq!(only.checksum, full.checksum);
+        assert!(only.checksum.is_some());
+    }
+
     /// The reference documents this value for a 30 MiB file of zeros with 8 MiB parts.
     #[test]
     fn thirty_mib_of_zeros_matches_the_documented_etag() {
@@ -260,7 +275,7 @@ mod tests {
                     let mut h = Hasher::new(spec.algorithm);
                     h.update(c);
                     PartDigest {
-                        md5: Md5::digest(c).into(),
+                        md5: Some(Md5::digest(c).into()),
                         checksum: Some(h.finish_reset()),
                         len: c.len() as u64,
                     }
