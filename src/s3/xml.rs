@@ -5,6 +5,11 @@
 //! parser a handful of lines and tolerant of element order and of extra elements. Element
 //! names are matched without namespace prefixes. Input is untrusted: nesting depth and node
 //! count are capped, and every failure is an [`XmlError`], never a panic (see `fuzz/`).
+//!
+//! Listing pages are read with [`read_document`], which hands each child of the root to the
+//! parser as soon as it is complete: the tree of a 1000-entry page (several times the size of
+//! its text) is never built whole. Up to `--max-parallel-listings` pages are parsed and held
+//! at once, so this is what keeps a large sync's memory low.
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
@@ -84,6 +89,16 @@ fn resolve_entity(name: &str) -> Option<char> {
 
 /// Parses a document into its root element.
 pub fn parse_tree(body: &str) -> Result<Node, XmlError> {
+    read_document(body, &mut |child| Ok(Some(child)))
+}
+
+/// What a visitor of [`read_document`] does with a complete child of the root: keep it in
+/// the root (`Some`) or drop it, having taken what it needs (`None`).
+type Visit<'a> = &'a mut dyn FnMut(Node) -> Result<Option<Node>, XmlError>;
+
+/// Parses a document, handing each child of the root element to `visit` once it is
+/// complete; returns the root with the children `visit` kept.
+pub fn read_document(body: &str, visit: Visit<'_>) -> Result<Node, XmlError> {
     let mut reader = Reader::from_str(body);
     let mut stack: Vec<Node> = Vec::new();
     let mut root: Option<Node> = None;
@@ -117,7 +132,9 @@ pub fn parse_tree(body: &str) -> Result<Node, XmlError> {
                     name: local_name(e.name().as_ref()),
                     ..Node::default()
                 };
+                let depth = stack.len();
                 match stack.last_mut() {
+                    Some(parent) if depth == 1 => parent.children.extend(visit(node)?),
                     Some(parent) => parent.children.push(node),
                     None => root = Some(node),
                 }
@@ -126,7 +143,9 @@ pub fn parse_tree(body: &str) -> Result<Node, XmlError> {
                 let node = stack
                     .pop()
                     .ok_or_else(|| XmlError("unbalanced end tag".into()))?;
+                let depth = stack.len();
                 match stack.last_mut() {
+                    Some(parent) if depth == 1 => parent.children.extend(visit(node)?),
                     Some(parent) => parent.children.push(node),
                     None => root = Some(node),
                 }
@@ -190,12 +209,25 @@ pub struct ErrorBody {
     pub region: Option<String>,
 }
 
-/// Parses an error document; `None` when the body is not one.
+/// The local name of a document's root element, read without parsing the rest.
+fn root_name(body: &str) -> Option<String> {
+    let mut reader = Reader::from_str(body);
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) | Event::Empty(e) => return Some(local_name(e.name().as_ref())),
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
+/// Parses an error document; `None` when the body is not one. Every response body is asked
+/// (S3 can answer 200 with an error), so other documents are told apart by their root alone.
 pub fn parse_error(body: &str) -> Option<ErrorBody> {
-    let root = parse_tree(body).ok()?;
-    if root.name != "Error" {
+    if root_name(body)? != "Error" {
         return None;
     }
+    let root = parse_tree(body).ok()?;
     Some(ErrorBody {
         code: root.text_of("Code").unwrap_or_default().to_string(),
         message: root.text_of("Message").unwrap_or_default().to_string(),
@@ -250,9 +282,35 @@ fn decode_url_key(text: &str) -> Result<String, XmlError> {
 
 /// Parses a `ListBucketResult` (ListObjectsV2).
 pub fn parse_list_objects_v2(body: &str) -> Result<ListPage, XmlError> {
-    let root = expect_root(body, "ListBucketResult")?;
+    // Entries are taken out as they are read; their keys are decoded at the end, once the
+    // root's EncodingType (wherever it stands) is known.
+    let mut objects = Vec::new();
+    let mut prefixes = Vec::new();
+    let root = read_document(body, &mut |child| {
+        match child.name.as_str() {
+            "Contents" => objects.push(listed_object(child)?),
+            "CommonPrefixes" => prefixes.extend(
+                child
+                    .children
+                    .into_iter()
+                    .find(|c| c.name == "Prefix")
+                    .map(|p| p.text),
+            ),
+            _ => return Ok(Some(child)),
+        }
+        Ok(None)
+    })?;
+    if root.name != "ListBucketResult" {
+        return Err(XmlError(format!(
+            "expected <ListBucketResult>, found <{}>",
+            root.name
+        )));
+    }
     let decode = key_decoder(&root);
-    let mut page = ListPage {
+    for obj in &mut objects {
+        obj.key = decode(&obj.key)?;
+    }
+    let page = ListPage {
         is_truncated: root
             .text_of("IsTruncated")
             .is_some_and(|t| t.trim() == "true"),
@@ -260,41 +318,53 @@ pub fn parse_list_objects_v2(body: &str) -> Result<ListPage, XmlError> {
             .text_of("NextContinuationToken")
             .filter(|t| !t.is_empty())
             .map(str::to_string),
-        ..ListPage::default()
+        objects,
+        common_prefixes: prefixes
+            .iter()
+            .map(|p| decode(p))
+            .collect::<Result<_, _>>()?,
     };
-    for entry in root.children_named("Contents") {
-        let key = decode(
-            entry
-                .text_of("Key")
-                .ok_or_else(|| XmlError("<Contents> without <Key>".into()))?,
-        )?;
-        let lm = entry.text_of("LastModified").unwrap_or_default();
-        let last_modified = Timestamp::parse_rfc3339(lm.trim())
-            .ok_or_else(|| XmlError(format!("bad <LastModified> {lm:?}")))?;
-        page.objects.push(ListedObject {
-            key,
-            size: parse_u64(entry, "Size")?,
-            last_modified,
-            etag: entry
-                .text_of("ETag")
-                .filter(|t| !t.is_empty())
-                .map(str::to_string),
-            storage_class: entry.text_of("StorageClass").map(str::to_string),
-            checksum_algorithm: entry.text_of("ChecksumAlgorithm").map(str::to_string),
-            checksum_type: entry.text_of("ChecksumType").map(str::to_string),
-        });
-    }
-    for cp in root.children_named("CommonPrefixes") {
-        if let Some(p) = cp.text_of("Prefix") {
-            page.common_prefixes.push(decode(p)?);
-        }
-    }
     if page.is_truncated && page.next_continuation_token.is_none() {
         return Err(XmlError(
             "truncated listing without a continuation token".into(),
         ));
     }
     Ok(page)
+}
+
+/// One `<Contents>` element as a [`ListedObject`], its key not yet decoded.
+fn listed_object(entry: Node) -> Result<ListedObject, XmlError> {
+    let size = parse_u64(&entry, "Size")?;
+    let mut obj = ListedObject {
+        key: String::new(),
+        size,
+        last_modified: Timestamp::default(),
+        etag: None,
+        storage_class: None,
+        checksum_algorithm: None,
+        checksum_type: None,
+    };
+    let mut key = None;
+    let mut modified = None;
+    // The first of repeated fields counts, as `Node::text_of` reads them.
+    for field in entry.children {
+        let slot = match field.name.as_str() {
+            "Key" => &mut key,
+            "LastModified" => &mut modified,
+            "ETag" => &mut obj.etag,
+            "StorageClass" => &mut obj.storage_class,
+            "ChecksumAlgorithm" => &mut obj.checksum_algorithm,
+            "ChecksumType" => &mut obj.checksum_type,
+            _ => continue,
+        };
+        slot.get_or_insert(field.text);
+    }
+    obj.etag = obj.etag.filter(|t| !t.is_empty());
+    obj.key = key.ok_or_else(|| XmlError("<Contents> without <Key>".into()))?;
+    let lm = modified.unwrap_or_default();
+    obj.last_modified = Timestamp::parse_rfc3339(lm.trim())
+        .ok_or_else(|| XmlError(format!("bad <LastModified> {lm:?}")))?;
+    Ok(obj)
 }
 
 /// `UploadId` of an `InitiateMultipartUploadResult`.
@@ -489,6 +559,47 @@ mod tests {
         let page = parse_list_objects_v2(body).unwrap_or_default();
         assert_eq!(page.objects[0].key, "a+b%20");
         assert!(!page.is_truncated);
+    }
+
+    /// Entries are parsed before the root's EncodingType is known; it may come last.
+    #[test]
+    fn listing_fields_in_any_order() {
+        let body = "<ListBucketResult><Contents><Size>3</Size><ETag></ETag><Key>a%2Bb</Key>\
+            <LastModified>2024-06-15T01:02:27Z</LastModified><Key>ignored</Key></Contents>\
+            <CommonPrefixes><Prefix>d%20e/</Prefix></CommonPrefixes><IsTruncated>false</IsTruncated>\
+            <EncodingType>url</EncodingType></ListBucketResult>";
+        let page = parse_list_objects_v2(body).unwrap_or_default();
+        assert_eq!(page.objects.len(), 1);
+        assert_eq!(page.objects[0].key, "a+b");
+        assert_eq!(page.objects[0].size, 3);
+        assert_eq!(page.objects[0].etag, None);
+        assert_eq!(page.common_prefixes, vec!["d e/".to_string()]);
+        assert!(
+            parse_list_objects_v2(
+                "<ListBucketResult><Contents><Size>1</Size></Contents></ListBucketResult>"
+            )
+            .is_err()
+        );
+        assert!(parse_list_objects_v2("<Other><IsTruncated>false</IsTruncated></Other>").is_err());
+    }
+
+    #[test]
+    fn read_document_keeps_only_what_the_visitor_returns() {
+        let mut seen = Vec::new();
+        let root = read_document("<r><a>1</a><b><c>2</c></b><a>3</a></r>", &mut |child| {
+            if child.name == "a" {
+                seen.push(child.text);
+                return Ok(None);
+            }
+            Ok(Some(child))
+        })
+        .unwrap_or_default();
+        assert_eq!(seen, ["1", "3"]);
+        assert_eq!(root.children.len(), 1);
+        assert_eq!(root.text_of("b"), Some(""));
+        assert_eq!(root.child("b").and_then(|b| b.text_of("c")), Some("2"));
+        assert_eq!(parse_error(LIST), None);
+        assert_eq!(parse_error("not xml <"), None);
     }
 
     #[test]
