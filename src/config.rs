@@ -226,8 +226,13 @@ pub struct Config {
     pub object_listing_queue_size: usize,
     /// List directory buckets (`--x-s3`) in parallel too.
     pub allow_parallel_listings_in_express_one_zone: bool,
-    /// S3 → S3 by CopyObject / UploadPartCopy instead of streaming the bytes.
+    /// S3 → S3 by CopyObject / UploadPartCopy instead of streaming the bytes: asked for
+    /// (`--server-side-copy`), or chosen because both sides are one endpoint and one
+    /// identity (then `server_side_copy_auto` is set too).
     pub server_side_copy: bool,
+    /// The server-side copy was chosen, not asked for: an object the server refuses to copy
+    /// (an operation it lacks, a policy that denies it) is streamed through s3sync instead.
+    pub server_side_copy_auto: bool,
     /// S3 → S3: for objects whose data is up to date, bring the target's tags up to date.
     pub sync_latest_tagging: bool,
     /// S3 → S3, both buckets versioned: copy every source version not yet on the target,
@@ -296,6 +301,7 @@ impl Config {
             object_listing_queue_size: 1000,
             allow_parallel_listings_in_express_one_zone: false,
             server_side_copy: false,
+            server_side_copy_auto: false,
             sync_latest_tagging: false,
             enable_versioning: false,
             point_in_time: None,

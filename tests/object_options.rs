@@ -30,8 +30,12 @@ fn tags_are_carried_replaced_disabled_and_resynced() {
         &[("x-amz-tagging", "team=blue&note=two%20words")],
     );
     src.put("t/plain", b"no tags");
-    src.sync_to(&dst, &[&src.url("t/"), &dst.url("a/")])
-        .assert_code(0);
+    // Streamed here (one endpoint would be copied by the server), server-side below.
+    src.sync_to(
+        &dst,
+        &["--client-side-copy", &src.url("t/"), &dst.url("a/")],
+    )
+    .assert_code(0);
     assert_eq!(
         tags(&dst, "a/obj"),
         vec![pair("note", "two words"), pair("team", "blue")]

@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::chaos::{ChaosProxy, Fault};
 use common::{Kind, World, data, md5_hex, multipart_etag, write_file};
 
 const MIB: usize = 1 << 20;
@@ -32,8 +33,15 @@ fn streams_across_servers_and_verifies() {
     assert_eq!(again.summary("transferred_object"), 0);
 }
 
+/// Metadata on the same server: copied by the server (the default there) and streamed.
 #[test]
 fn metadata_is_carried_and_overridden() {
+    // --json-tracing only changes the log format: it stands for "no option" here.
+    metadata_case("--json-tracing");
+    metadata_case("--client-side-copy");
+}
+
+fn metadata_case(mode: &str) {
     let src = World::new(Kind::Moto);
     let dst = World::new(Kind::Moto);
     src.put_with(
@@ -49,7 +57,7 @@ fn metadata_is_carried_and_overridden() {
             ("x-amz-website-redirect-location", "/other"),
         ],
     );
-    src.sync_to(&dst, &[&src.url("m/"), &dst.url("a/")])
+    src.sync_to(&dst, &[mode, &src.url("m/"), &dst.url("a/")])
         .assert_code(0);
     let head = dst.head("a/doc");
     assert_eq!(head.meta.content_type.as_deref(), Some("text/html"));
@@ -66,6 +74,7 @@ fn metadata_is_carried_and_overridden() {
     src.sync_to(
         &dst,
         &[
+            mode,
             "--content-type",
             "text/plain",
             "--metadata",
@@ -85,6 +94,7 @@ fn metadata_is_carried_and_overridden() {
     src.sync_to(
         &dst,
         &[
+            mode,
             "--no-sync-user-defined-metadata",
             "--no-sync-system-metadata",
             &src.url("m/"),
@@ -178,4 +188,195 @@ fn local_uploads_guess_content_type() {
     let head = w.head("n/img.png");
     assert_ne!(head.meta.content_type.as_deref(), Some("image/png"));
     assert_eq!(head.meta.cache_control.as_deref(), Some("no-cache"));
+}
+
+/// Runs an S3 → S3 sync between two buckets of `src`'s server, both sides through one
+/// recording proxy; returns the run and every request sent.
+fn one_endpoint(src: &World, dst: &World, extra: &[&str]) -> (common::Run, String) {
+    one_endpoint_as(src, dst, None, extra)
+}
+
+/// Like `one_endpoint`, the target side signing with `target_key` when given.
+fn one_endpoint_as(
+    src: &World,
+    dst: &World,
+    target_key: Option<&str>,
+    extra: &[&str],
+) -> (common::Run, String) {
+    let proxy = common::RecordingProxy::start(common::server(src.kind).port());
+    let mut args = src.source_args();
+    args[1] = proxy.endpoint();
+    let mut target = dst.target_args();
+    target[1] = proxy.endpoint();
+    if let Some(key) = target_key {
+        target[3] = key.to_string();
+    }
+    args.extend(target);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let run = common::run(&args, &[]);
+    (run, proxy.sent().to_ascii_lowercase())
+}
+
+/// The objects of `src/` on `w`: a small one with a Content-Type and an 11 MiB one uploaded
+/// in 5 MiB parts.
+fn copy_sources(w: &World) -> (Vec<u8>, Vec<u8>) {
+    let small = data(1000, 43);
+    let big = data(11 * MIB, 44);
+    w.put_with(
+        "src/small",
+        &small,
+        &[
+            ("content-type", "application/x-test"),
+            ("x-amz-meta-k", "v"),
+        ],
+    );
+    write_file(&w.path("up/big"), &big);
+    w.sync(&[
+        "--multipart-chunksize",
+        "5MiB",
+        "--multipart-threshold",
+        "5MiB",
+        &w.path("up").display().to_string(),
+        &w.url("src/"),
+    ])
+    .assert_code(0);
+    (small, big)
+}
+
+/// One endpoint and one identity: the server copies by default (as aws-cli, rclone and s5cmd
+/// do), keeping part sizes, so the ETags still verify; no object body crosses the wire.
+#[test]
+fn one_endpoint_is_copied_by_the_server_by_default() {
+    let w = World::new(Kind::Moto);
+    let other = World::new(Kind::Moto);
+    let (small, big) = copy_sources(&w);
+    let (run, sent) = one_endpoint(
+        &w,
+        &other,
+        &["--json-tracing", &w.url("src/"), &other.url("dst/")],
+    );
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), 2);
+    assert_eq!(run.summary("etag_verified"), 2);
+    assert!(
+        sent.contains("x-amz-copy-source:"),
+        "no server-side copy was asked for"
+    );
+    let body_get = format!("get /{}/src/", w.bucket);
+    assert!(
+        !sent.contains(&body_get),
+        "an object was read through s3sync"
+    );
+    assert_eq!(other.etag("dst/big"), w.etag("src/big"));
+    assert_eq!(md5_hex(&other.get("dst/big")), md5_hex(&big));
+    assert_eq!(other.get("dst/small"), small);
+    let head = other.head("dst/small");
+    assert_eq!(
+        head.meta.content_type.as_deref(),
+        Some("application/x-test")
+    );
+    assert_eq!(head.meta.user, vec![("k".to_string(), "v".to_string())]);
+    // Up to date now: nothing is copied again.
+    let (again, _) = one_endpoint(
+        &w,
+        &other,
+        &["--json-tracing", &w.url("src/"), &other.url("dst/")],
+    );
+    again.assert_code(0);
+    assert_eq!(again.summary("transferred_object"), 0);
+}
+
+/// `--client-side-copy`, a checksum option or other credentials keep the bytes streaming
+/// through s3sync.
+#[test]
+fn streaming_is_kept_where_asked_for_or_needed() {
+    let w = World::new(Kind::Moto);
+    let (small, big) = copy_sources(&w);
+    // moto does not check keys: another access key is another identity to s3sync.
+    let cases: &[(Option<&str>, &[&str])] = &[
+        (None, &["--client-side-copy"]),
+        (None, &["--enable-additional-checksum"]),
+        (Some("someone-else"), &[]),
+    ];
+    for (key, extra) in cases {
+        let other = World::new(Kind::Moto);
+        let mut args = vec!["--json-tracing"];
+        args.extend_from_slice(extra);
+        let (src, dst) = (w.url("src/"), other.url("dst/"));
+        args.extend([src.as_str(), dst.as_str()]);
+        let (run, sent) = one_endpoint_as(&w, &other, *key, &args);
+        run.assert_code(0);
+        assert_eq!(run.summary("transferred_object"), 2, "{extra:?}");
+        assert_eq!(run.summary("etag_verified"), 2, "{extra:?}");
+        assert!(
+            !sent.contains("x-amz-copy-source:"),
+            "{extra:?}: copied by the server"
+        );
+        assert_eq!(md5_hex(&other.get("dst/big")), md5_hex(&big), "{extra:?}");
+        assert_eq!(other.get("dst/small"), small, "{extra:?}");
+    }
+    let other = World::new(Kind::Moto);
+    let run = w.sync_to(
+        &other,
+        &[
+            "--client-side-copy",
+            "--server-side-copy",
+            &w.url("src/"),
+            &other.url("dst/"),
+        ],
+    );
+    run.assert_code(2);
+    assert!(run.stderr.contains("--client-side-copy"), "{}", run.stderr);
+}
+
+/// A store without UploadPartCopy (the proxy answers 501 NotImplemented to it): the
+/// multipart object is streamed instead, the small one still copied by the server, and both
+/// verify.
+#[test]
+fn an_object_the_server_will_not_copy_is_streamed() {
+    let w = World::new(Kind::Moto);
+    let other = World::new(Kind::Moto);
+    let (small, big) = copy_sources(&w);
+    fn no_part_copy(_n: u32, head: &str) -> Option<Fault> {
+        let head = head.to_ascii_lowercase();
+        (head.contains("partnumber=") && head.contains("x-amz-copy-source:"))
+            .then_some(Fault::NotImplemented)
+    }
+    let chaos = ChaosProxy::start(common::server(w.kind).port(), no_part_copy);
+    let proxy = common::RecordingProxy::start(chaos.port);
+    let mut args = w.source_args();
+    args[1] = proxy.endpoint();
+    let mut target = other.target_args();
+    target[1] = proxy.endpoint();
+    args.extend(target);
+    args.extend(["--json-tracing", "-v", &w.url("src/"), &other.url("dst/")].map(String::from));
+    let run = common::run(&args, &[]);
+    run.assert_code(0);
+    let sent = proxy.sent().to_ascii_lowercase();
+    assert_eq!(run.summary("transferred_object"), 2);
+    assert_eq!(run.summary("etag_verified"), 2);
+    assert_eq!(run.summary("warning"), 0);
+    assert!(chaos.injected() >= 1, "no UploadPartCopy was tried");
+    assert!(
+        run.stdout.contains("passes through s3sync instead"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        sent.contains(&format!("get /{}/src/big", w.bucket)),
+        "the big object was not streamed"
+    );
+    assert!(
+        !sent.contains(&format!("get /{}/src/small", w.bucket)),
+        "the small object was streamed"
+    );
+    assert_eq!(md5_hex(&other.get("dst/big")), md5_hex(&big));
+    assert_eq!(other.etag("dst/big"), w.etag("src/big"));
+    assert_eq!(other.get("dst/small"), small);
+    // The refused multipart copy was aborted, not left open.
+    let open = other
+        .client
+        .list_multipart_uploads(&other.bucket, "dst/")
+        .unwrap_or_else(|e| panic!("ListMultipartUploads: {e}"));
+    assert!(open.is_empty(), "{open:?}");
 }

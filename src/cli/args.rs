@@ -42,6 +42,10 @@ pub struct Args {
     /// S3 to S3 by server-side copy (CopyObject/UploadPartCopy); both sides on one endpoint
     #[argh(switch)]
     pub server_side_copy: bool,
+    /// S3 to S3 through s3sync even where both sides are one endpoint and identity (there
+    /// the server copies by default)
+    #[argh(switch)]
+    pub client_side_copy: bool,
     /// print a completion script for SHELL on stdout and exit: bash, zsh, fish, powershell or
     /// elvish
     #[argh(option, arg_name = "SHELL")]

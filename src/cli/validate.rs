@@ -391,6 +391,15 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     {
         t.credentials = s.credentials.clone();
     }
+    if args.server_side_copy && args.client_side_copy {
+        return Err(CliError::usage(
+            "--client-side-copy and --server-side-copy contradict each other: give one",
+        ));
+    }
+    let auto_server_copy = !args.client_side_copy
+        && !args.server_side_copy
+        && server_can_copy(args, &source_location, &target_location)
+        && source_side.same_credentials(&target_side);
     if args.server_side_copy {
         match (&source_location, &target_location) {
             (Location::S3 { client: s, .. }, Location::S3 { client: t, .. }) => {
@@ -435,7 +444,8 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     config.object_listing_queue_size = args.object_listing_queue_size as usize;
     config.allow_parallel_listings_in_express_one_zone =
         args.allow_parallel_listings_in_express_one_zone;
-    config.server_side_copy = args.server_side_copy;
+    config.server_side_copy = args.server_side_copy || auto_server_copy;
+    config.server_side_copy_auto = auto_server_copy;
     config.metadata = MetadataOptions {
         no_sync_system: args.no_sync_system_metadata,
         no_sync_user: args.no_sync_user_defined_metadata,
@@ -487,6 +497,36 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     super::reliability::apply(limits, &mut config);
     super::scripts::load(scripts, &mut config)?;
     Ok(config)
+}
+
+/// Whether an S3 → S3 sync can leave the copying to the server without changing its result,
+/// as aws-cli, rclone and s5cmd do within one endpoint: both sides on one endpoint, region
+/// and requester-pays setting (the caller also checks the credentials), no checksum asked
+/// for (those need the bytes to pass through s3sync), no SSE-C key on either side, no
+/// conditional write (not every store honours the conditions on CopyObject) and no
+/// directory bucket as the target (it gets a CRC64NVME computed here by default).
+fn server_can_copy(args: &Args, source: &Location, target: &Location) -> bool {
+    let (
+        Location::S3 { client: s, .. },
+        Location::S3 {
+            client: t,
+            bucket: target_bucket,
+            ..
+        },
+    ) = (source, target)
+    else {
+        return false;
+    };
+    s.endpoint == t.endpoint
+        && s.region == t.region
+        && s.request_payer == t.request_payer
+        && !target_bucket.ends_with("--x-s3")
+        && args.additional_checksum_algorithm.is_none()
+        && !args.enable_additional_checksum
+        && args.source_sse_c.is_none()
+        && args.target_sse_c.is_none()
+        && !args.if_match
+        && !args.if_none_match
 }
 
 #[cfg(test)]

@@ -187,6 +187,12 @@ pub fn run(config: &Config) -> Report {
 /// no deletion runs.
 pub fn run_cancellable(config: &Config, stop: &AtomicBool) -> Report {
     let started = Instant::now();
+    if config.server_side_copy_auto {
+        log::info!(
+            "source and target are one endpoint and one identity: the server copies the objects \
+             (--client-side-copy passes them through s3sync instead)"
+        );
+    }
     let cancel = Arc::new(AtomicBool::new(false));
     let source = open_store(&config.source, config, config.point_in_time, &cancel);
     let target = open_store(&config.target, config, None, &cancel);

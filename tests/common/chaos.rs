@@ -25,10 +25,12 @@ pub enum Fault {
     Stall(Duration),
     /// Answer 403 RequestTimeTooSkewed with a `Date` this many seconds from now.
     Skewed(i64),
+    /// Answer 501 NotImplemented without forwarding: a store lacking the operation.
+    NotImplemented,
 }
 
 /// Decides the fate of the n-th request (counting from 0, across all connections), given
-/// its request line (`PUT /bucket/key HTTP/1.1`).
+/// its head: the request line (`PUT /bucket/key HTTP/1.1`) and the headers as sent.
 pub type Plan = fn(u32, &str) -> Option<Fault>;
 
 pub struct ChaosProxy {
@@ -161,11 +163,7 @@ fn serve(
     while let Some(head) = read_head(&mut reader)? {
         let body = read_body(&mut reader, &head, false)?;
         let is_head = head.starts_with(b"HEAD ");
-        let line = String::from_utf8_lossy(&head)
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let line = String::from_utf8_lossy(&head).into_owned();
         let fault = plan(count.fetch_add(1, Ordering::SeqCst), &line);
         if fault.is_some() {
             faults.fetch_add(1, Ordering::SeqCst);
@@ -181,6 +179,10 @@ fn serve(
             }
             Some(Fault::InternalError) => {
                 writer.write_all(&canned("500 Internal Server Error", "InternalError"))?;
+                continue;
+            }
+            Some(Fault::NotImplemented) => {
+                writer.write_all(&canned("501 Not Implemented", "NotImplemented"))?;
                 continue;
             }
             Some(Fault::Skewed(offset)) => {

@@ -1,5 +1,6 @@
 //! S3 → S3: streamed through this program (each side with its own endpoint and
-//! credentials), or copied by the server with `--server-side-copy`.
+//! credentials), or copied by the server: with `--server-side-copy`, and by default when
+//! both sides are one endpoint and one identity (`--client-side-copy` turns that off).
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use crate::callback::SourceObject;
 use crate::integrity::checksum::{self, ChecksumSpec};
 use crate::integrity::digest::Parts;
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
+use crate::s3::error::{ErrorKind, S3Error};
 use crate::s3::ops::{CopySource, ObjectHead, Written};
 use crate::storage::Entry;
 use crate::storage::s3::S3Store;
@@ -176,7 +178,16 @@ pub fn copy_object<'a>(
         last_modified: entry.last_modified,
     };
     if server_side {
-        return server_copy(ctx, source, target, &keys);
+        if !ctx.config.server_side_copy_auto {
+            return server_copy(ctx, source, target, &keys);
+        }
+        match server_copy(ctx, source, target, &keys) {
+            Err(TransferError::S3(e)) if refused_copy(&e) => log::info!(
+                key = dst_key.as_str();
+                "the server would not copy this object itself ({e}); it passes through s3sync instead"
+            ),
+            other => return other,
+        }
     }
     let listed_multipart = entry.etag.as_deref().is_some_and(is_multipart_etag);
     if entry.size < ctx.config.layout.threshold && !listed_multipart {
@@ -382,8 +393,16 @@ fn stream_multipart<'a>(
     )?))
 }
 
-/// `--server-side-copy`: CopyObject for single-part objects below 5 GiB, UploadPartCopy in
-/// parts of the configured size otherwise.
+/// Whether a failed server-side copy may be done again through s3sync: the store lacks the
+/// copy operation (or one of its forms), or a policy denies it while plain reads and writes
+/// may still be allowed. Not for errors a streamed copy would meet as well.
+fn refused_copy(e: &S3Error) -> bool {
+    matches!(e.op, "CopyObject" | "UploadPartCopy")
+        && matches!(e.kind, ErrorKind::Fatal | ErrorKind::AccessDenied)
+}
+
+/// `--server-side-copy` (or chosen for one endpoint and identity): CopyObject for
+/// single-part objects below 5 GiB, UploadPartCopy in the source's parts otherwise.
 fn server_copy<'a>(
     ctx: &Ctx<'_, 'a>,
     source: &'a S3Store,
