@@ -380,3 +380,46 @@ fn an_object_the_server_will_not_copy_is_streamed() {
         .unwrap_or_else(|e| panic!("ListMultipartUploads: {e}"));
     assert!(open.is_empty(), "{open:?}");
 }
+
+/// A streamed copy reads each source body to its end, so the GET's connection goes back to
+/// the pool: 200 copies (400 requests) on a handful of connections, not one per object.
+#[test]
+fn streamed_copies_reuse_connections() {
+    let w = World::new(Kind::S3sFs);
+    let other = World::new(Kind::S3sFs);
+    let src = w.path("src");
+    for i in 0..200 {
+        write_file(&src.join(format!("f{i:03}")), &data(100, i));
+    }
+    w.sync(&[&src.display().to_string(), &w.url("s/")])
+        .assert_code(0);
+    let proxy = common::RecordingProxy::start(common::server(Kind::S3sFs).port());
+    let mut args = w.source_args();
+    args[1] = proxy.endpoint();
+    let mut target = other.target_args();
+    target[1] = proxy.endpoint();
+    args.extend(target);
+    let (s, t) = (w.url("s/"), other.url("t/"));
+    args.extend(
+        [
+            "--json-tracing",
+            "--client-side-copy",
+            "--worker-size",
+            "4",
+            &s,
+            &t,
+        ]
+        .map(String::from),
+    );
+    let run = common::run(&args, &[]);
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), 200);
+    assert_eq!(run.summary("etag_verified"), 200);
+    assert_eq!(other.get("t/f007"), data(100, 7));
+    // Per side: one connection per worker, the listers and some slack; before the fix, 200+.
+    let connections = proxy.connections();
+    assert!(
+        connections <= 2 * (4 + 16 + 2),
+        "{connections} TCP connections for 400 copies' requests"
+    );
+}

@@ -100,6 +100,33 @@ impl<R: Read> Read for Cancellable<R> {
     }
 }
 
+/// A request body of `left` bytes that reads its source once more after the last byte. The
+/// HTTP layer stops at Content-Length; without that last read a source that is itself a
+/// response body (an S3 → S3 copy streams a GET into a PUT) never sees its end, and its
+/// connection is dropped instead of going back to the pool: one new TCP connection (and
+/// its buffers) per object copied. Bytes beyond `left` are not sent.
+struct Announced<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Announced<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Ok(0);
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        if self.left == 0 && n > 0 {
+            let _ = self.inner.read(&mut [0u8; 1]);
+        }
+        Ok(n)
+    }
+}
+
 /// An SSE-C key: AES256, base64 of 32 bytes, with the base64 MD5 of the raw key. `Debug`
 /// never shows the key.
 #[derive(Clone, PartialEq, Eq)]
@@ -546,7 +573,10 @@ impl Client {
                     request_id: String::new(),
                 })?;
                 let reader = Cancellable {
-                    inner: reader,
+                    inner: Announced {
+                        inner: reader,
+                        left: *len,
+                    },
                     cancel: self.cfg.limits.cancel.clone(),
                 };
                 let mut reader: Box<dyn Read + '_> = match bandwidth {
