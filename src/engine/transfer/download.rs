@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::unbounded;
 
-use super::{Corruption, Ctx, Outcome, STREAM_BUFFER, TransferError, io_err, parts_of, retry_body};
+use super::{Corruption, Ctx, Outcome, TransferError, io_err, parts_of, retry_body, stream_buffer};
 use crate::config::Config;
 use crate::integrity::checksum::{self, ChecksumSpec};
 use crate::integrity::digest::{self, Digester, Digests, PartDigest, PartHasher, Parts};
@@ -71,7 +71,7 @@ fn stream_into(
     what: &str,
     observe: &mut dyn FnMut(&[u8]),
 ) -> Result<(), TransferError> {
-    let mut buf = vec![0u8; STREAM_BUFFER];
+    let mut buf = stream_buffer(expected);
     let mut pos = offset;
     loop {
         let n = match reader.read(&mut buf) {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use md5::{Digest, Md5};
 
-use super::{STREAM_BUFFER, TransferError, io_err, open_source};
+use super::{STREAM_BUFFER, TransferError, io_err, open_source, stream_buffer};
 use crate::integrity::checksum::ChecksumSpec;
 use crate::integrity::digest::{Digester, Digests, Parts};
 use crate::storage::local::{TempFile, copy_observed};
@@ -55,7 +55,7 @@ pub fn local_digests(
         .map_err(|e| io_err("cannot stat", path, e))?
         .len();
     let mut builder = Digester::new(parts, spec);
-    let mut buf = vec![0u8; STREAM_BUFFER];
+    let mut buf = stream_buffer(size);
     copy_observed(&mut file.take(size), &mut io::sink(), &mut buf, &mut |c| {
         builder.update(c)
     })

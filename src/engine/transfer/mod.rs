@@ -31,6 +31,14 @@ use crate::util::encoding::base64;
 
 pub(crate) const STREAM_BUFFER: usize = 256 << 10;
 
+/// A buffer for streaming `size` bytes: `STREAM_BUFFER` at most, and no larger than the
+/// data (4 KiB at least). A 256 KiB buffer per 10 KiB object is an mmap, a zeroing and an
+/// munmap (with its TLB shootdown) per object under musl's allocator.
+pub(crate) fn stream_buffer(size: u64) -> Vec<u8> {
+    let len = usize::try_from(size).unwrap_or(STREAM_BUFFER);
+    vec![0u8; len.clamp(4 << 10, STREAM_BUFFER)]
+}
+
 /// Why a transfer failed.
 #[derive(Debug)]
 pub enum TransferError {

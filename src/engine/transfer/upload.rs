@@ -10,7 +10,7 @@ use sha2::Sha256;
 
 use super::multipart::{self, PartSource};
 use super::{
-    Ctx, Outcome, STREAM_BUFFER, TransferError, digest_headers, io_err, open_source,
+    Ctx, Outcome, TransferError, digest_headers, io_err, open_source, stream_buffer,
     verify_checksum_write, verify_write,
 };
 use crate::integrity::checksum::ChecksumSpec;
@@ -146,7 +146,7 @@ fn upload_single(
     // changes in between, S3 rejects the digest (or the ETag check catches it).
     let signed = !client.config().unsigned_payload;
     let mut sha = Sha256::new();
-    let mut buf = vec![0u8; STREAM_BUFFER];
+    let mut buf = stream_buffer(size);
     let read = copy_observed(
         &mut file.take(size),
         &mut io::sink(),
