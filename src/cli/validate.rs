@@ -503,8 +503,9 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
 /// as aws-cli, rclone and s5cmd do within one endpoint: both sides on one endpoint, region
 /// and requester-pays setting (the caller also checks the credentials), no checksum asked
 /// for (those need the bytes to pass through s3sync), no SSE-C key on either side, no
-/// conditional write (not every store honours the conditions on CopyObject) and no
-/// directory bucket as the target (it gets a CRC64NVME computed here by default).
+/// conditional write (not every store honours the conditions on CopyObject), no transfer
+/// acceleration (asked for to speed up the client's own transfers) and no directory bucket
+/// as the target (it gets a CRC64NVME computed here by default).
 fn server_can_copy(args: &Args, source: &Location, target: &Location) -> bool {
     let (
         Location::S3 { client: s, .. },
@@ -527,6 +528,8 @@ fn server_can_copy(args: &Args, source: &Location, target: &Location) -> bool {
         && args.target_sse_c.is_none()
         && !args.if_match
         && !args.if_none_match
+        && !args.source_accelerate
+        && !args.target_accelerate
 }
 
 #[cfg(test)]
@@ -557,5 +560,68 @@ mod tests {
         assert!(parse_place("s3://", "T").is_err());
         assert!(parse_place("http://x/y", "T").is_err());
         assert!(parse_place("", "T").is_err());
+    }
+
+    /// Which S3 → S3 runs the server copies without being asked: one endpoint, region and
+    /// identity, and nothing that needs the bytes to pass through s3sync.
+    #[test]
+    fn server_copies_only_within_one_endpoint_and_identity() {
+        let env = |name: &str| match name {
+            "AWS_ACCESS_KEY_ID" => Some("a".to_string()),
+            "AWS_SECRET_ACCESS_KEY" => Some("b".to_string()),
+            "AWS_REGION" => Some("us-east-1".to_string()),
+            _ => None,
+        };
+        let auto = |extra: &[&str]| -> Option<(bool, bool)> {
+            let mut raw: Vec<std::ffi::OsString> = extra.iter().map(|a| a.into()).collect();
+            raw.extend(["s3://src/p/".into(), "s3://dst/q/".into()]);
+            match super::super::parse(raw, &env) {
+                Ok(super::super::Command::Run(c, _)) => {
+                    Some((c.server_side_copy, c.server_side_copy_auto))
+                }
+                _ => None,
+            }
+        };
+        let url = "http://127.0.0.1:9000";
+        let same = ["--source-endpoint-url", url, "--target-endpoint-url", url];
+        let with = |more: &[&'static str]| -> Vec<&str> {
+            same.iter().chain(more.iter()).copied().collect()
+        };
+        assert_eq!(
+            auto(&[]),
+            Some((true, true)),
+            "default AWS endpoint, both sides"
+        );
+        assert_eq!(auto(&same), Some((true, true)));
+        assert_eq!(auto(&with(&["--server-side-copy"])), Some((true, false)));
+        for off in [
+            &["--client-side-copy"][..],
+            &["--enable-additional-checksum"],
+            &["--additional-checksum-algorithm", "CRC32"],
+            &["--if-none-match"],
+            &[
+                "--target-access-key",
+                "other",
+                "--target-secret-access-key",
+                "x",
+            ],
+            &["--target-region", "eu-west-1"],
+        ] {
+            assert_eq!(auto(&with(off)), Some((false, false)), "{off:?}");
+        }
+        assert_eq!(auto(&["--target-accelerate"]), Some((false, false)));
+        assert_eq!(
+            auto(&[
+                "--source-endpoint-url",
+                url,
+                "--target-endpoint-url",
+                "http://127.0.0.1:9001"
+            ]),
+            Some((false, false))
+        );
+        assert_eq!(
+            auto(&with(&["--client-side-copy", "--server-side-copy"])),
+            None
+        );
     }
 }
