@@ -116,11 +116,7 @@ fn copy_source_if_match_guards_server_side_copies() {
     w.put("s/one", b"one");
     let etag = format!("\"{}\"", w.etag("s/one"));
     let proxy = RecordingProxy::start(common::server(w.kind).port());
-    let mut args = w.source_args();
-    args[1] = proxy.endpoint();
-    let mut target = w.target_args();
-    target[1] = proxy.endpoint();
-    args.extend(target);
+    let mut args = w.copy_args_at(&w, &proxy.endpoint());
     args.extend(
         [
             "--json-tracing",

@@ -4,7 +4,8 @@
 mod common;
 
 use common::{
-    Direction, FaultProxy, Kind, World, client, data, md5_hex, multipart_etag, server, write_file,
+    Direction, FaultProxy, Kind, PARTS_5MIB, World, client, data, md5_hex, multipart_etag, server,
+    write_file,
 };
 use md5::Digest;
 use s3sync::s3::Payload;
@@ -43,14 +44,6 @@ fn expected_checksum(algorithm: &str, bytes: &[u8]) -> String {
         other => panic!("unknown algorithm {other}"),
     }
 }
-
-/// Options that upload in 5 MiB parts.
-const PARTS_5MIB: [&str; 4] = [
-    "--multipart-threshold",
-    "5MiB",
-    "--multipart-chunksize",
-    "5MiB",
-];
 
 /// `args` (a world's endpoint options) pointed at `endpoint` (a proxy) instead of the server.
 fn via(args: Vec<String>, w: &World, endpoint: &str) -> Vec<String> {

@@ -268,11 +268,7 @@ fn request_payer_and_copy_source_keys_are_sent() {
     ]);
     up.assert_code(0);
     let proxy = common::RecordingProxy::start(common::server(Kind::Moto).port());
-    let mut args = w.source_args();
-    args[1] = proxy.endpoint();
-    let mut target = other.target_args();
-    target[1] = proxy.endpoint();
-    args.extend(target);
+    let mut args = w.copy_args_at(&other, &proxy.endpoint());
     let (from, to) = (w.url("enc/"), other.url("dec/"));
     args.extend(
         [

@@ -88,15 +88,7 @@ fn multipart_verification_can_be_turned_off() {
     let big = data(11 << 20, 82);
     write_file(&w.path("up/big"), &big);
     let up = w.path("up").display().to_string();
-    w.sync(&[
-        "--multipart-chunksize",
-        "5MiB",
-        "--multipart-threshold",
-        "5MiB",
-        &up,
-        &w.url(""),
-    ])
-    .assert_code(0);
+    w.sync_in_parts(&[&up, &w.url("")]).assert_code(0);
     // Default part size cannot reproduce the 5 MiB-part ETag: a warning, unless turned off.
     let down = w.path("down").display().to_string();
     let run = w.sync_from(&[

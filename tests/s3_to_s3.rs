@@ -111,23 +111,7 @@ fn metadata_case(mode: &str) {
 fn server_side_copy_small_and_multipart() {
     let w = World::new(Kind::Moto);
     let other = World::new(Kind::Moto);
-    let small = data(1000, 41);
-    let big = data(11 * MIB, 42);
-    w.put_with(
-        "src/small",
-        &small,
-        &[("content-type", "application/x-test")],
-    );
-    write_file(&w.path("up/big"), &big);
-    w.sync(&[
-        "--multipart-chunksize",
-        "5MiB",
-        "--multipart-threshold",
-        "5MiB",
-        &w.path("up").display().to_string(),
-        &w.url("src/"),
-    ])
-    .assert_code(0);
+    let (small, big) = copy_sources(&w);
     let run = w.sync_to(
         &other,
         &[
@@ -204,14 +188,12 @@ fn one_endpoint_as(
     extra: &[&str],
 ) -> (common::Run, String) {
     let proxy = common::RecordingProxy::start(common::server(src.kind).port());
-    let mut args = src.source_args();
-    args[1] = proxy.endpoint();
-    let mut target = dst.target_args();
-    target[1] = proxy.endpoint();
-    if let Some(key) = target_key {
-        target[3] = key.to_string();
+    let mut args = src.copy_args_at(dst, &proxy.endpoint());
+    if let Some(key) = target_key
+        && let Some(at) = args.iter().position(|a| a == "--target-access-key")
+    {
+        args[at + 1] = key.to_string();
     }
-    args.extend(target);
     args.extend(extra.iter().map(|s| s.to_string()));
     let run = common::run(&args, &[]);
     (run, proxy.sent().to_ascii_lowercase())
@@ -231,15 +213,8 @@ fn copy_sources(w: &World) -> (Vec<u8>, Vec<u8>) {
         ],
     );
     write_file(&w.path("up/big"), &big);
-    w.sync(&[
-        "--multipart-chunksize",
-        "5MiB",
-        "--multipart-threshold",
-        "5MiB",
-        &w.path("up").display().to_string(),
-        &w.url("src/"),
-    ])
-    .assert_code(0);
+    w.sync_in_parts(&[&w.path("up").display().to_string(), &w.url("src/")])
+        .assert_code(0);
     (small, big)
 }
 
@@ -344,11 +319,7 @@ fn an_object_the_server_will_not_copy_is_streamed() {
     }
     let chaos = ChaosProxy::start(common::server(w.kind).port(), no_part_copy);
     let proxy = common::RecordingProxy::start(chaos.port);
-    let mut args = w.source_args();
-    args[1] = proxy.endpoint();
-    let mut target = other.target_args();
-    target[1] = proxy.endpoint();
-    args.extend(target);
+    let mut args = w.copy_args_at(&other, &proxy.endpoint());
     args.extend(["--json-tracing", "-v", &w.url("src/"), &other.url("dst/")].map(String::from));
     let run = common::run(&args, &[]);
     run.assert_code(0);
@@ -394,11 +365,7 @@ fn streamed_copies_reuse_connections() {
     w.sync(&[&src.display().to_string(), &w.url("s/")])
         .assert_code(0);
     let proxy = common::RecordingProxy::start(common::server(Kind::S3sFs).port());
-    let mut args = w.source_args();
-    args[1] = proxy.endpoint();
-    let mut target = other.target_args();
-    target[1] = proxy.endpoint();
-    args.extend(target);
+    let mut args = w.copy_args_at(&other, &proxy.endpoint());
     let (s, t) = (w.url("s/"), other.url("t/"));
     args.extend(
         [

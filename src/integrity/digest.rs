@@ -83,7 +83,7 @@ impl Parts {
 /// The ETag and checksum an object has, as computed from its bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Digests {
-    /// Unquoted ETag; empty when the MD5 was not computed (see [`PartHasher::checksum_only`]).
+    /// Unquoted ETag; empty when the MD5 was not computed (see [`PartHasher::with_md5`]).
     pub etag: String,
     pub checksum: Option<String>,
 }
@@ -125,19 +125,16 @@ pub struct PartHasher {
 
 impl PartHasher {
     pub fn new(spec: Option<ChecksumSpec>) -> PartHasher {
-        PartHasher {
-            md5: Some(Md5::new()),
-            sum: spec.map(|s| Hasher::new(s.algorithm)),
-            len: 0,
-        }
+        PartHasher::with_md5(true, spec)
     }
 
-    /// A hasher that skips the MD5: for downloads whose ETag will not be compared. The MD5
-    /// is most of the CPU a download costs (about 1.6 s per GiB here).
-    pub fn checksum_only(spec: Option<ChecksumSpec>) -> PartHasher {
+    /// Like `new`, skipping the MD5 unless `md5`: for downloads whose ETag will not be
+    /// compared. The MD5 is most of the CPU a download costs (about 1.6 s per GiB here).
+    pub fn with_md5(md5: bool, spec: Option<ChecksumSpec>) -> PartHasher {
         PartHasher {
-            md5: None,
-            ..PartHasher::new(spec)
+            md5: md5.then(Md5::new),
+            sum: spec.map(|s| Hasher::new(s.algorithm)),
+            len: 0,
         }
     }
 
@@ -172,19 +169,15 @@ pub struct Digester {
 
 impl Digester {
     pub fn new(parts: Parts, spec: Option<ChecksumSpec>) -> Digester {
-        Digester::with(parts, PartHasher::new(spec), spec)
+        Digester::with_md5(parts, true, spec)
     }
 
-    /// Like `new`, without the MD5 (the ETag comes out empty).
-    pub fn checksum_only(parts: Parts, spec: Option<ChecksumSpec>) -> Digester {
-        Digester::with(parts, PartHasher::checksum_only(spec), spec)
-    }
-
-    fn with(parts: Parts, part: PartHasher, spec: Option<ChecksumSpec>) -> Digester {
+    /// Like `new`, skipping the MD5 unless `md5` (the ETag then comes out empty).
+    pub fn with_md5(parts: Parts, md5: bool, spec: Option<ChecksumSpec>) -> Digester {
         Digester {
             parts,
             spec,
-            part,
+            part: PartHasher::with_md5(md5, spec),
             done: Vec::new(),
         }
     }
@@ -234,11 +227,11 @@ mod tests {
     }
 
     #[test]
-    fn checksum_only_skips_the_etag_not_the_checksum() {
+    fn without_md5_the_etag_is_skipped_not_the_checksum() {
         let data: Vec<u8> = (0..(12 * MIB + 7)).map(|i| (i % 251) as u8).collect();
         let spec = ChecksumSpec::new(Algorithm::Crc32c, false);
         let parts = || Parts::Uniform(5 * MIB);
-        let mut only = Digester::checksum_only(parts(), Some(spec));
+        let mut only = Digester::with_md5(parts(), false, Some(spec));
         only.update(&data);
         let only = only.finish();
         let full = digests_of(&data, parts(), Some(spec));

@@ -127,6 +127,15 @@ fn checksum_header(headers: &HeaderMap) -> Option<(Algorithm, String)> {
 }
 
 impl ObjectHead {
+    /// Encrypted with SSE-C or SSE-KMS: then the ETag is not the MD5 of the bytes.
+    pub fn encrypted(&self) -> bool {
+        self.sse_customer_algorithm.is_some()
+            || self
+                .sse
+                .as_deref()
+                .is_some_and(|s| s.starts_with("aws:kms"))
+    }
+
     /// Reads a HEAD or GET answer. For a ranged GET the size is the whole object's, taken
     /// from `Content-Range`.
     pub fn from_headers(headers: &HeaderMap) -> ObjectHead {

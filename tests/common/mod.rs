@@ -210,6 +210,14 @@ pub fn client(kind: Kind) -> Client {
     })
 }
 
+/// Options that upload in 5 MiB parts.
+pub const PARTS_5MIB: [&str; 4] = [
+    "--multipart-threshold",
+    "5MiB",
+    "--multipart-chunksize",
+    "5MiB",
+];
+
 /// One test's world: a bucket on a server and a scratch directory.
 pub struct World {
     pub kind: Kind,
@@ -268,6 +276,22 @@ impl World {
             .into_iter()
             .map(|a| a.replacen("--target-", "--source-", 1))
             .collect()
+    }
+
+    /// The options of an S3 → S3 run from this world's server to `target`'s, both sides
+    /// reached at `endpoint` (a proxy in front of the server) instead.
+    pub fn copy_args_at(&self, target: &World, endpoint: &str) -> Vec<String> {
+        let mut args = self.source_args();
+        args[1] = endpoint.to_string();
+        let mut to = target.target_args();
+        to[1] = endpoint.to_string();
+        args.extend(to);
+        args
+    }
+
+    /// Runs `s3sync` with this world's server as the target, uploading in 5 MiB parts.
+    pub fn sync_in_parts(&self, args: &[&str]) -> Run {
+        self.sync(&[&PARTS_5MIB[..], args].concat())
     }
 
     /// Runs `s3sync` from this world's server (source) to `target`'s (both S3).

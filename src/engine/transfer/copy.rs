@@ -31,14 +31,6 @@ fn hex_to_bytes(hex: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn encrypted(head: &ObjectHead) -> bool {
-    head.sse_customer_algorithm.is_some()
-        || head
-            .sse
-            .as_deref()
-            .is_some_and(|s| s.starts_with("aws:kms"))
-}
-
 /// Compares the source's ETag with the target's. `same_parts`: the target was cut exactly
 /// as the source, so even multipart ETags must be equal.
 fn compare(
@@ -56,7 +48,7 @@ fn compare(
         return Ok(Outcome::unverified());
     };
     let multipart = is_multipart_etag(source_etag) || is_multipart_etag(target_etag);
-    if !ctx.config.verify_etag || encrypted(head) || (multipart && !ctx.config.verify_multipart) {
+    if !ctx.config.verify_etag || head.encrypted() || (multipart && !ctx.config.verify_multipart) {
         return Ok(Outcome::unverified());
     }
     if source_etag == target_etag {
@@ -214,7 +206,7 @@ fn stream_single(
     let source_md5 = head
         .etag
         .as_deref()
-        .filter(|e| is_md5_etag(e) && !encrypted(&head))
+        .filter(|e| is_md5_etag(e) && !head.encrypted())
         .map(strip_quotes);
     if let (true, Some(md5)) = (ctx.config.content_md5, source_md5.and_then(hex_to_bytes)) {
         headers.push(("content-md5".into(), base64(&md5)));

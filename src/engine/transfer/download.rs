@@ -204,11 +204,7 @@ fn download_stream(
         let head = ObjectHead::from_headers(&resp.headers);
         let (parts, parts_known) = plan_parts(ctx, source, full_key, version, &head)?;
         let spec = download_spec(ctx.config, &head);
-        let mut digester = if checks_etag(ctx.config, &head) {
-            Digester::new(parts, spec)
-        } else {
-            Digester::checksum_only(parts, spec)
-        };
+        let mut digester = Digester::with_md5(parts, checks_etag(ctx.config, &head), spec);
         stream_into(
             &mut resp.into_reader(),
             file,
@@ -283,7 +279,7 @@ fn download_parts<'a>(
                         got.etag.as_deref().unwrap_or("none")
                     )));
                 }
-                let mut hasher = if md5 { PartHasher::new(spec) } else { PartHasher::checksum_only(spec) };
+                let mut hasher = PartHasher::with_md5(md5, spec);
                 let what = format!("bytes {offset}-{} of {key}", offset + len - 1);
                 stream_into(&mut resp.into_reader(), &file, offset, len, &what, &mut |c| {
                     hasher.update(c)
@@ -323,13 +319,10 @@ fn download_parts<'a>(
 /// when the user turned that off, nor when it is no MD5 (SSE-C and SSE-KMS objects). When
 /// it is not, the download skips the MD5.
 fn checks_etag(config: &Config, head: &ObjectHead) -> bool {
-    let encrypted = head.sse_customer_algorithm.is_some()
-        || head
-            .sse
-            .as_deref()
-            .is_some_and(|s| s.starts_with("aws:kms"));
     head.etag.as_deref().map(strip_quotes).is_some_and(|etag| {
-        config.verify_etag && !encrypted && (!is_multipart_etag(etag) || config.verify_multipart)
+        config.verify_etag
+            && !head.encrypted()
+            && (!is_multipart_etag(etag) || config.verify_multipart)
     })
 }
 
