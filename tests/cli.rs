@@ -466,8 +466,8 @@ fn check_zsh_specs(script: &str) {
     assert!(seen >= flags.len(), "{seen} specs of long flags found");
 }
 
-/// `RUST_LOG` replaces the `-v`/`-q` level, read as env_logger reads it, and never lets the
-/// HTTP layers log request heads.
+/// `RUST_LOG` replaces the `-v`/`-q` level, read as env_logger reads it. (That the HTTP
+/// layers never log below info is a unit test in `logging.rs`.)
 #[test]
 fn rust_log_sets_the_log_level() {
     let root = std::env::temp_dir().join(common::unique("rustlog"));

@@ -4,13 +4,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{Kind, RecordingProxy, World, data, md5_hex, touch, write_file};
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
-}
+use common::{Kind, RecordingProxy, World, data, md5_hex, s, touch, write_file};
 
 #[test]
 fn if_none_match_never_replaces_an_existing_object() {

@@ -4,24 +4,11 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{Kind, World, data, md5_hex, write_file};
+use common::{Kind, World, data, keys, md5_hex, s, write_file};
 use s3sync::s3::ops::ObjectHead;
 use s3sync::s3::ops::versions::VersionListRequest;
 
 const MIB: usize = 1 << 20;
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
-}
-
-fn keys(w: &World, prefix: &str) -> Vec<String> {
-    w.list(prefix)
-        .into_keys()
-        .map(|k| k[prefix.len()..].to_string())
-        .collect()
-}
 
 fn script(w: &World, name: &str, text: &str) -> String {
     s(&write_file(

@@ -10,11 +10,7 @@ use std::process::Child;
 use std::time::Duration;
 
 use common::chaos::{ChaosProxy, Fault};
-use common::{Kind, World, data, md5_hex, spawn, wait_until, write_file};
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
-}
+use common::{Kind, World, data, md5_hex, s, spawn, wait_until, write_file};
 
 /// About one request in six fails: every kind of fault, spread out.
 fn plan(n: u32, _request: &str) -> Option<Fault> {
@@ -427,9 +423,16 @@ fn operation_and_attempt_timeouts() {
         ]
         .map(String::from),
     );
+    let started = std::time::Instant::now();
     let run = common::run(&args, &[]);
     run.assert_code(0);
     assert_eq!(w.get("a/obj"), b"timely");
+    // Without the attempt timeout the stalled answer would arrive after 3 s and succeed too.
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]

@@ -4,13 +4,8 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use common::{Kind, World, data, touch, write_file};
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
-}
+use common::{Kind, World, data, s, touch, write_file};
 
 /// The value of a string or number field in one JSON log line.
 fn field(line: &str, name: &str) -> Option<String> {
