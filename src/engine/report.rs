@@ -105,18 +105,12 @@ pub(crate) fn object(run: &Run<'_>, job: &Job, options: ReportOptions) {
             target_size = target.size;
             ""
         );
-        match status {
-            UNKNOWN => {
-                Stats::add(&tally.checksum_unknown, 1);
-                Stats::add(&run.stats.warnings, 1);
-            }
-            _ => count(
-                run,
-                status,
-                &tally.checksum_matches,
-                &tally.checksum_mismatch,
-            ),
-        }
+        let unmatched = if status == UNKNOWN {
+            &tally.checksum_unknown
+        } else {
+            &tally.checksum_mismatch
+        };
+        count(run, status, &tally.checksum_matches, unmatched);
     } else {
         log::info!(
             "name" = "SYNC_STATUS", "type" = "ETAG", "status" = status, key = key,
@@ -126,13 +120,12 @@ pub(crate) fn object(run: &Run<'_>, job: &Job, options: ReportOptions) {
             target_size = target.size;
             ""
         );
-        match status {
-            UNKNOWN => {
-                Stats::add(&tally.etag_unknown, 1);
-                Stats::add(&run.stats.warnings, 1);
-            }
-            _ => count(run, status, &tally.etag_matches, &tally.etag_mismatch),
-        }
+        let unmatched = if status == UNKNOWN {
+            &tally.etag_unknown
+        } else {
+            &tally.etag_mismatch
+        };
+        count(run, status, &tally.etag_matches, unmatched);
     }
     if options.metadata {
         metadata(run, key);

@@ -121,18 +121,6 @@ pub fn upload_headers(options: &MetadataOptions, upload: &UploadMetadata) -> Vec
     out
 }
 
-/// All headers that shape a new target object (see [`upload_metadata`]), without the
-/// preprocess callback.
-pub fn write_headers(
-    options: &MetadataOptions,
-    meta: &ObjectMeta,
-    source_tags: Option<&[(String, String)]>,
-    source_storage_class: Option<&str>,
-) -> Vec<(String, String)> {
-    let upload = upload_metadata(options, meta.clone(), source_tags, source_storage_class);
-    upload_headers(options, &upload)
-}
-
 /// Lets the preprocess callback (when there is one) see and change `upload`, what the new
 /// object will be given, with the source `source()` describes. `Declined` when the callback
 /// skips the object, `Callback` when it fails or returns something that cannot be sent.
@@ -158,13 +146,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn write_headers_prefer_the_users_values() {
+    fn new_object_headers_prefer_the_users_values() {
         let tags = vec![("src".to_string(), "1".to_string())];
         let opts = MetadataOptions {
             acl: Some("private".into()),
             ..Default::default()
         };
-        let h = write_headers(&opts, &ObjectMeta::default(), Some(&tags), Some("GLACIER"));
+        let h = upload_headers(
+            &opts,
+            &upload_metadata(&opts, ObjectMeta::default(), Some(&tags), Some("GLACIER")),
+        );
         assert!(h.contains(&("x-amz-storage-class".into(), "GLACIER".into())));
         assert!(h.contains(&("x-amz-acl".into(), "private".into())));
         assert!(h.contains(&("x-amz-tagging".into(), "src=1".into())));
@@ -173,14 +164,20 @@ mod tests {
             tagging: Some(vec![("a b".into(), "c&d".into())]),
             ..Default::default()
         };
-        let h = write_headers(&opts, &ObjectMeta::default(), Some(&tags), Some("GLACIER"));
+        let h = upload_headers(
+            &opts,
+            &upload_metadata(&opts, ObjectMeta::default(), Some(&tags), Some("GLACIER")),
+        );
         assert!(h.contains(&("x-amz-storage-class".into(), "STANDARD_IA".into())));
         assert!(h.contains(&("x-amz-tagging".into(), "a%20b=c%26d".into())));
         let opts = MetadataOptions {
             disable_tagging: true,
             ..Default::default()
         };
-        let h = write_headers(&opts, &ObjectMeta::default(), Some(&tags), None);
+        let h = upload_headers(
+            &opts,
+            &upload_metadata(&opts, ObjectMeta::default(), Some(&tags), None),
+        );
         assert!(!h.iter().any(|(k, _)| k == "x-amz-tagging"));
     }
 

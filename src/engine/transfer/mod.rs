@@ -13,7 +13,7 @@ pub mod upload;
 
 pub use headers::{
     ORIGIN_LAST_MODIFIED, ORIGIN_VERSION_ID, mark_origin, preprocess, target_meta, upload_headers,
-    upload_metadata, write_headers,
+    upload_metadata,
 };
 
 use std::fs::File;
@@ -103,7 +103,7 @@ impl TransferError {
             TransferError::S3(e) if e.kind == ErrorKind::Precondition => {
                 Some("precondition (--if-match, --if-none-match or --copy-source-if-match) failed")
             }
-            TransferError::S3(e) if e.code == "InvalidObjectState" => {
+            _ if self.is_archived() => {
                 Some("the object is archived (e.g. Glacier) and cannot be read until restored")
             }
             TransferError::S3(e) if e.kind == ErrorKind::AccessDenied && !self.is_fatal() => {
