@@ -237,16 +237,12 @@ pub struct Response {
 
 /// The body of a [`Response`] as a stream, paced by the bandwidth limit if there is one.
 pub struct BodyReader {
-    inner: ureq::BodyReader<'static>,
+    inner: Cancellable<ureq::BodyReader<'static>>,
     bandwidth: Option<Arc<RateLimiter>>,
-    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Read for BodyReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if cancelled(&self.cancel) {
-            return Err(std::io::Error::other("the run was stopped"));
-        }
         let n = self.inner.read(buf)?;
         if let Some(limiter) = &self.bandwidth {
             limiter.take(n as u64);
@@ -264,9 +260,11 @@ impl Response {
     /// The body as a stream.
     pub fn into_reader(self) -> BodyReader {
         BodyReader {
-            inner: self.body.into_reader(),
+            inner: Cancellable {
+                inner: self.body.into_reader(),
+                cancel: self.cancel,
+            },
             bandwidth: self.bandwidth,
-            cancel: self.cancel,
         }
     }
 
