@@ -189,10 +189,12 @@ pub(crate) fn replicate<'a>(run: &'a Run<'a>) {
                 if run.cancelled() {
                     break;
                 }
-                let key = match &pair {
-                    Pair::SourceOnly(s) | Pair::Both(s, _) => s.key.as_str(),
+                let (source, target) = match pair {
+                    Pair::SourceOnly(source) => (source, None),
+                    Pair::Both(source, target) => (source, Some(target)),
                     Pair::TargetOnly(_) => continue,
                 };
+                let key = source.key.as_str();
                 match filter::by_key(&config.filters, key) {
                     Ok(None) => {}
                     Ok(Some(option)) => {
@@ -204,11 +206,6 @@ pub(crate) fn replicate<'a>(run: &'a Run<'a>) {
                         continue;
                     }
                 }
-                let (source, target) = match pair {
-                    Pair::SourceOnly(source) => (source, None),
-                    Pair::Both(source, target) => (source, Some(target)),
-                    Pair::TargetOnly(_) => continue,
-                };
                 let filtered = filter_versions(run, &source);
                 if run.cancelled() {
                     break;
