@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::{Kind, World, data, md5_hex, multipart_etag, write_file};
+use common::chaos::{ChaosProxy, Fault};
+use common::{Kind, World, data, md5_hex, multipart_etag, s, write_file};
 
 const MIB: usize = 1 << 20;
 
@@ -151,4 +152,60 @@ fn keys_that_escape_the_target_are_refused_and_markers_become_directories() {
     let again = w.sync_from(&["--json-tracing", &w.url(""), &down.display().to_string()]);
     assert_eq!(again.summary("transferred_object"), 0);
     assert_eq!(std::fs::read(down.join("ok")).ok(), Some(b"fine".to_vec()));
+}
+
+/// The listing of `src/b/` fails (500, one attempt).
+fn fail_listing_of_b(_n: u32, head: &str) -> Option<Fault> {
+    let line = head.lines().next().unwrap_or_default();
+    (line.contains("list-type=2") && line.contains("prefix=src%2Fb%2F"))
+        .then_some(Fault::InternalError)
+}
+
+/// `--delete` never runs when part of the source could not be listed: files whose objects
+/// were in the failed listing are not taken for deleted, and neither are any others.
+#[test]
+fn delete_waits_for_a_complete_source_listing() {
+    let w = World::new(Kind::S3sFs);
+    w.put("src/a/one", b"1");
+    w.put("src/b/two", b"2");
+    let down = w.path("down");
+    for (rel, body) in [
+        ("a/one", b"1"),
+        ("b/two", b"2"),
+        ("a/stale", b"x"),
+        ("b/stale", b"y"),
+    ] {
+        write_file(&down.join(rel), body);
+    }
+    let proxy = ChaosProxy::start(common::server(w.kind).port(), fail_listing_of_b);
+    let mut args = w.source_args();
+    args[1] = proxy.endpoint();
+    args.extend(
+        [
+            "--delete",
+            "--aws-max-attempts",
+            "1",
+            &w.url("src/"),
+            &s(&down),
+        ]
+        .map(String::from),
+    );
+    let run = common::run(&args, &[]);
+    run.assert_code(1);
+    assert!(
+        proxy.injected() >= 1,
+        "the listing of src/b/ was never asked for"
+    );
+    assert!(run.stderr.contains("ListObjectsV2"), "{}", run.stderr);
+    for rel in ["a/one", "b/two", "a/stale", "b/stale"] {
+        assert!(down.join(rel).exists(), "{rel} was deleted");
+    }
+    // Listed whole, the same run deletes what the source no longer has.
+    w.sync_from(&["--delete", &w.url("src/"), &s(&down)])
+        .assert_code(0);
+    assert!(!down.join("a/stale").exists() && !down.join("b/stale").exists());
+    assert_eq!(
+        std::fs::read(down.join("b/two")).ok().as_deref(),
+        Some(&b"2"[..])
+    );
 }
