@@ -4,3 +4,4 @@
 pub mod checksum;
 pub mod digest;
 pub mod etag;
+pub mod md5x;
