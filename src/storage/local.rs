@@ -371,7 +371,9 @@ impl TempFile {
                 name.chars().take(40).collect::<String>()
             );
             let path = dir.join(unique);
+            // Readable too: a download reads its parts back to hash them (see md5x).
             match fs::OpenOptions::new()
+                .read(true)
                 .write(true)
                 .create_new(true)
                 .open(&path)

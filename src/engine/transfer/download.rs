@@ -9,11 +9,13 @@ use std::sync::Arc;
 
 use crossbeam_channel::unbounded;
 
+use super::streams::md5_side_by_side;
 use super::{Corruption, Ctx, Outcome, TransferError, io_err, parts_of, retry_body, stream_buffer};
 use crate::config::Config;
 use crate::integrity::checksum::{self, ChecksumSpec};
 use crate::integrity::digest::{self, Digester, Digests, PartDigest, PartHasher, Parts};
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
+use crate::integrity::md5x;
 use crate::s3::ops::ObjectHead;
 use crate::storage::Entry;
 use crate::storage::local::{LocalStore, TempFile};
@@ -133,8 +135,10 @@ pub fn download<'a>(
     let config = ctx.config;
     let full_key = source.full_key(key);
     let version = entry.version_id.as_deref();
-    let listed_multipart = entry.etag.as_deref().is_some_and(is_multipart_etag);
-    let parallel = entry.size >= config.layout.threshold && listed_multipart;
+    // Ranged GETs in parallel for a multipart object; a store whose listings carry no ETag
+    // (s3s-fs, some gateways) is asked by HEAD in `download_parts`.
+    let maybe_multipart = entry.etag.as_deref().is_none_or(is_multipart_etag);
+    let parallel = entry.size >= config.layout.threshold && maybe_multipart;
     let mut temp = TempFile::create(&dest)
         .map_err(|e| io_err("cannot create a temporary file for", &dest, e))?;
     let received = if parallel {
@@ -251,11 +255,23 @@ fn download_parts<'a>(
     );
     let ranges = parts.ranges(size);
     let count = ranges.len();
+    // Parts of one length get their MD5s side by side once written (`md5x`, several times
+    // cheaper than one MD5 per stream); a part of another length (the last) is hashed
+    // while it streams in.
+    let lane_len = ranges.first().map(|r| r.1).unwrap_or_default();
+    let later: Vec<bool> = {
+        let same = ranges.iter().filter(|r| r.1 == lane_len).count();
+        ranges
+            .iter()
+            .map(|r| md5 && same > 1 && r.1 == lane_len)
+            .collect()
+    };
     let key: Arc<str> = Arc::from(full_key);
     let version: Option<Arc<str>> = version.map(Arc::from);
     let expected: Arc<str> = Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default());
     let (done_tx, done_rx) = unbounded::<(usize, Result<PartDigest, TransferError>)>();
-    for (index, (offset, len)) in ranges.into_iter().enumerate() {
+    for (index, &(offset, len)) in ranges.iter().enumerate() {
+        let md5_now = md5 && !later[index];
         let (file, key, version, expected, done) = (
             Arc::clone(&file),
             Arc::clone(&key),
@@ -279,7 +295,7 @@ fn download_parts<'a>(
                         got.etag.as_deref().unwrap_or("none")
                     )));
                 }
-                let mut hasher = PartHasher::with_md5(md5, spec);
+                let mut hasher = PartHasher::with_md5(md5_now, spec);
                 let what = format!("bytes {offset}-{} of {key}", offset + len - 1);
                 stream_into(&mut resp.into_reader(), &file, offset, len, &what, &mut |c| {
                     hasher.update(c)
@@ -292,9 +308,18 @@ fn download_parts<'a>(
     drop(done_tx);
     let mut digests: Vec<Option<PartDigest>> = vec![None; count];
     let mut failure: Option<TransferError> = None;
+    let mut hashing = LaneHashing::new(&file, dest);
     for (index, result) in done_rx.iter() {
         match result {
-            Ok(d) => digests[index] = Some(d),
+            Ok(d) => {
+                digests[index] = Some(d);
+                if later[index]
+                    && failure.is_none()
+                    && let Err(e) = hashing.push(index, ranges[index], &mut digests)
+                {
+                    failure = Some(e);
+                }
+            }
             Err(e) => {
                 if failure.is_none() || matches!(failure, Some(TransferError::Cancelled)) {
                     failure = Some(e);
@@ -305,14 +330,67 @@ fn download_parts<'a>(
     if let Some(f) = failure {
         return Err(f);
     }
+    hashing.flush(&mut digests)?;
     let digests: Vec<PartDigest> = digests.into_iter().collect::<Option<_>>().ok_or_else(|| {
         TransferError::Io(format!("downloading {full_key}: a part never answered"))
     })?;
     Ok(Received {
         head,
-        computed: digest::combine(true, spec, &digests),
+        computed: digest::combine(!matches!(parts, Parts::Single), spec, &digests),
         parts_known,
     })
+}
+
+/// The MD5s of written parts of one length, [`md5x::LANES`] at a time, read back from the
+/// temporary file while later parts still download. Reading back what landed (from the page
+/// cache, as the parts were just written) costs a copy; hashing eight parts side by side
+/// saves several times that.
+struct LaneHashing<'f> {
+    file: &'f File,
+    dest: &'f Path,
+    waiting: Vec<(usize, (u64, u64))>,
+    buffers: Vec<Vec<u8>>,
+}
+
+impl<'f> LaneHashing<'f> {
+    fn new(file: &'f File, dest: &'f Path) -> LaneHashing<'f> {
+        LaneHashing {
+            file,
+            dest,
+            waiting: Vec::new(),
+            buffers: Vec::new(),
+        }
+    }
+
+    /// Part `index`, written at `range` (offset, length), is complete: hashed with the
+    /// next ones of its length once there are enough of them.
+    fn push(
+        &mut self,
+        index: usize,
+        range: (u64, u64),
+        digests: &mut [Option<PartDigest>],
+    ) -> Result<(), TransferError> {
+        self.waiting.push((index, range));
+        if self.waiting.len() == md5x::LANES {
+            self.flush(digests)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Hashes the parts waiting and stores their MD5s in `digests`.
+    fn flush(&mut self, digests: &mut [Option<PartDigest>]) -> Result<(), TransferError> {
+        let batch = std::mem::take(&mut self.waiting);
+        let ranges: Vec<(u64, u64)> = batch.iter().map(|b| b.1).collect();
+        let md5s = md5_side_by_side(self.file, &ranges, &mut self.buffers)
+            .map_err(|e| io_err("cannot read back", self.dest, e))?;
+        for (&(index, _), md5) in batch.iter().zip(md5s) {
+            if let Some(d) = digests.get_mut(index).and_then(Option::as_mut) {
+                d.md5 = Some(md5);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Whether the ETag of the object `head` describes is compared with the bytes received: not
