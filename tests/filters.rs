@@ -214,6 +214,70 @@ fn metadata_and_tag_filters_read_the_source_objects() {
     }
 }
 
+/// The content filters' HEAD and tag request are the copy's too: one HEAD per object, the
+/// tags of a copied object fetched once, and they still land on the copy.
+#[test]
+fn content_filters_read_each_source_object_once() {
+    let src = World::new(Kind::Moto);
+    let dst = World::new(Kind::Moto);
+    src.put("p/a", b"a");
+    src.put_with("p/b", b"b", &[("x-amz-tagging", "team=x&env=prod")]);
+    src.put_with("p/c", b"c", &[("x-amz-tagging", "team=y")]);
+    for (mode, extra) in [
+        ("server-side", None),
+        ("streamed", Some("--client-side-copy")),
+    ] {
+        let proxy = RecordingProxy::start(common::server(Kind::Moto).port());
+        let prefix = format!("{mode}/");
+        let mut args = src.copy_args_at(&dst, &proxy.endpoint());
+        args.extend(extra.map(String::from));
+        args.extend(
+            [
+                "--json-tracing",
+                "--filter-include-tag-regex",
+                "team=x",
+                &src.url("p/"),
+                &dst.url(&prefix),
+            ]
+            .map(String::from),
+        );
+        let run = common::run(&args, &[]);
+        run.assert_code(0);
+        assert_eq!(run.summary("transferred_object"), 1, "{mode}");
+        assert_eq!(run.summary("skipped"), 2, "{mode}");
+        let sent = proxy.sent();
+        let requests: Vec<&str> = sent.lines().filter(|l| l.ends_with(" HTTP/1.1")).collect();
+        let heads = requests.iter().filter(|l| l.starts_with("HEAD ")).count();
+        let tag_reads = requests
+            .iter()
+            .filter(|l| l.starts_with("GET ") && l.contains("tagging"))
+            .count();
+        assert_eq!(
+            heads, 3,
+            "{mode}: one HEAD per source object\n{requests:#?}"
+        );
+        assert_eq!(
+            tag_reads, 2,
+            "{mode}: the tags of b and c, once each\n{requests:#?}"
+        );
+        assert_eq!(keys(&dst, &prefix), vec!["b"], "{mode}");
+        assert_eq!(dst.get(&format!("{prefix}b")), b"b");
+        let mut tags = dst
+            .client
+            .get_object_tagging(&dst.bucket, &format!("{prefix}b"))
+            .unwrap_or_else(|e| panic!("GetObjectTagging: {e}"));
+        tags.sort();
+        assert_eq!(
+            tags,
+            vec![
+                ("env".to_string(), "prod".to_string()),
+                ("team".to_string(), "x".to_string())
+            ],
+            "{mode}"
+        );
+    }
+}
+
 #[test]
 fn head_each_target_asks_the_target_instead_of_listing_it() {
     let w = World::new(Kind::S3sFs);

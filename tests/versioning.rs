@@ -537,3 +537,41 @@ fn conflicting_options_and_local_sides_exit_2() {
         out.stderr
     );
 }
+
+/// A key the backtracking engine gives up on is neither copied nor guessed: a warning, and
+/// the key is counted as skipped, in a versioned sync as in a plain one.
+#[test]
+fn a_pattern_that_gives_up_skips_the_key_in_both_modes() {
+    let src = versioned();
+    let dst = versioned();
+    let hard = "ab".repeat(30);
+    src.put(&format!("v/{hard}"), b"hard");
+    src.put("v/easy", b"easy");
+    for (versioning, prefix) in [(true, "w/"), (false, "p/")] {
+        let (from, to) = (src.url("v/"), dst.url(prefix));
+        // A backreference needs the backtracking engine; (a|b|ab)* explodes on "abab...".
+        let mut args = vec![
+            "--json-tracing",
+            "--filter-exclude-regex",
+            r"((a|b|ab)*)\1c",
+        ];
+        if versioning {
+            args.push("--enable-versioning");
+        }
+        args.extend([from.as_str(), to.as_str()]);
+        let run = src.sync_to(&dst, &args);
+        run.assert_code(3);
+        assert!(run.stdout.contains("gave up"), "{}", run.stdout);
+        assert_eq!(run.summary("warning"), 1, "versioning {versioning}");
+        assert_eq!(run.summary("skipped"), 1, "versioning {versioning}");
+        assert_eq!(
+            run.summary("transferred_object"),
+            1,
+            "versioning {versioning}"
+        );
+        assert_eq!(
+            dst.list(prefix).keys().cloned().collect::<Vec<_>>(),
+            vec![format!("{prefix}easy")]
+        );
+    }
+}

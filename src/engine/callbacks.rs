@@ -4,6 +4,7 @@
 //! ([`transfer::preprocess`](super::transfer::preprocess)).
 
 use super::Run;
+use super::filter::FilteredBy;
 use super::stats::Stats;
 use crate::callback::{Event, EventKind, ObjectInfo};
 use crate::storage::Entry;
@@ -21,6 +22,24 @@ impl Run<'_> {
         if let Err(e) = callback.on_event(&event) {
             log::warn!(event = event.kind.name(); "event callback failed: {e}");
             Stats::add(&self.stats.warnings, 1);
+        }
+    }
+
+    /// Acts on a filter's verdict on the source object `key`: `true` when it passes. One
+    /// left out is [`filtered`](Self::filtered); one a pattern gave up on is a warning and
+    /// is skipped too, never guessed either way.
+    pub(crate) fn passes(&self, key: &str, verdict: Result<Option<FilteredBy>, String>) -> bool {
+        match verdict {
+            Ok(None) => true,
+            Ok(Some(option)) => {
+                self.filtered(key, &format!("filtered by {option}"));
+                false
+            }
+            Err(message) => {
+                self.object_problem(key, &format!("{message}; skipped"));
+                Stats::add(&self.stats.skipped, 1);
+                false
+            }
         }
     }
 

@@ -358,6 +358,7 @@ fn pipeline(run: &Run<'_>) {
             parts: &parts,
             cancel: &run.cancel,
             conditions: transfer::Conditions::default(),
+            known: std::sync::Mutex::new(None),
         };
         std::thread::scope(|inner| {
             let (job_tx, job_rx) = bounded::<Job>(config.worker_size * 2);
@@ -443,17 +444,8 @@ fn decide(run: &Run<'_>, pair: Pair, to_delete: &mut Vec<Entry>) -> Option<Job> 
         Pair::Both(source, target) => (source, Some(target)),
     };
     // A filtered object is left alone on both sides: its target counterpart is not deleted.
-    match filter::by_listing(&config.filters, &source) {
-        Ok(None) => {}
-        Ok(Some(option)) => {
-            run.filtered(&source.key, &format!("filtered by {option}"));
-            return None;
-        }
-        Err(message) => {
-            run.object_problem(&source.key, &format!("{message}; skipped"));
-            Stats::add(&run.stats.skipped, 1);
-            return None;
-        }
+    if !run.passes(&source.key, filter::by_listing(&config.filters, &source)) {
+        return None;
     }
     if !run.keeps(|| callbacks::object_info(&source)) {
         return None;

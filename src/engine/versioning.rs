@@ -160,6 +160,7 @@ pub(crate) fn replicate<'a>(run: &'a Run<'a>) {
             parts: &parts,
             cancel: &run.cancel,
             conditions: crate::engine::transfer::Conditions::default(),
+            known: std::sync::Mutex::new(None),
         };
         std::thread::scope(|inner| {
             let (job_tx, job_rx) = bounded::<KeyJob>(config.worker_size * 2);
@@ -195,16 +196,8 @@ pub(crate) fn replicate<'a>(run: &'a Run<'a>) {
                     Pair::TargetOnly(_) => continue,
                 };
                 let key = source.key.as_str();
-                match filter::by_key(&config.filters, key) {
-                    Ok(None) => {}
-                    Ok(Some(option)) => {
-                        run.filtered(key, &format!("filtered by {option}"));
-                        continue;
-                    }
-                    Err(message) => {
-                        run.object_problem(key, &format!("{message}; skipped"));
-                        continue;
-                    }
+                if !run.passes(key, filter::by_key(&config.filters, key)) {
+                    continue;
                 }
                 let filtered = filter_versions(run, &source);
                 if run.cancelled() {

@@ -1,13 +1,15 @@
 //! A worker: takes one job at a time, finishes the update check where it needs the
 //! contents (ETags), and runs the transfer for the pair of sides.
 
+use std::sync::Mutex;
+
 use crossbeam_channel::Receiver;
 
 use super::callbacks;
 use super::compare::{self, Same};
 use super::filter::{self, Content};
 use super::stats::Stats;
-use super::transfer::{self, Conditions, Corruption, Ctx, Outcome, TransferError};
+use super::transfer::{self, Conditions, Corruption, Ctx, Known, Outcome, TransferError};
 use super::{Job, Run};
 use crate::callback::{Event, EventKind, SourceObject};
 use crate::s3::ops::ObjectMeta;
@@ -106,15 +108,18 @@ fn target_now(run: &Run<'_>, key: &str) -> Result<Option<Entry>, TransferError> 
 
 /// What the content filters look at: the source's Content-Type (guessed from the extension
 /// for a local file), user metadata and tags.
-fn content_of(run: &Run<'_>, entry: &Entry) -> Result<Content, TransferError> {
+fn content_of(run: &Run<'_>, entry: &Entry) -> Result<(Content, Option<Known>), TransferError> {
     let filters = &run.config.filters;
     match run.source {
-        Store::Local(_) => Ok(Content {
-            content_type: run.config.metadata.guess_mime_type.then(|| {
-                mime::guess(&entry.key).unwrap_or_else(|| "application/octet-stream".into())
-            }),
-            ..Content::default()
-        }),
+        Store::Local(_) => Ok((
+            Content {
+                content_type: run.config.metadata.guess_mime_type.then(|| {
+                    mime::guess(&entry.key).unwrap_or_else(|| "application/octet-stream".into())
+                }),
+                ..Content::default()
+            },
+            None,
+        )),
         Store::S3(src) => {
             let full_key = src.full_key(&entry.key);
             let head = src
@@ -122,37 +127,41 @@ fn content_of(run: &Run<'_>, entry: &Entry) -> Result<Content, TransferError> {
                 .head_object(src.bucket(), &full_key)?
                 .ok_or_else(|| TransferError::SourceGone(format!("{full_key} disappeared")))?;
             let tags = if filters.needs_tags() && head.tag_count.unwrap_or(0) > 0 {
-                let tags = src.client().get_object_tagging(src.bucket(), &full_key)?;
-                filter::tags_text(&tags)
+                Some(src.client().get_object_tagging(src.bucket(), &full_key)?)
             } else {
                 None
             };
-            Ok(Content {
+            let content = Content {
                 content_type: head.meta.content_type.clone(),
                 metadata: filter::metadata_text(&head.meta.user),
-                tags,
-            })
+                tags: tags.as_deref().and_then(filter::tags_text),
+            };
+            Ok((content, Some(Known { head, tags })))
         }
     }
 }
 
-/// Filters 9–14. Returns whether the object passes; a filtered one is counted as skipped.
-fn passes_content_filters(run: &Run<'_>, entry: &Entry) -> bool {
+/// Filters 9–14. `None` when the object does not pass (a filtered one is counted as
+/// skipped); else what they read of an S3 source, for the transfer to reuse.
+fn content_filters(run: &Run<'_>, entry: &Entry) -> Option<Option<Known>> {
     if !run.config.filters.needs_content() {
-        return true;
+        return Some(None);
     }
     let key = entry.key.as_str();
-    let verdict = content_of(run, entry).map(|c| filter::by_content(&run.config.filters, &c));
-    match verdict {
-        Ok(Ok(None)) => return true,
-        Ok(Ok(Some(option))) => run.filtered(key, &format!("filtered by {option}")),
-        Ok(Err(message)) => {
-            run.object_problem(key, &format!("{message}; skipped"));
-            Stats::add(&run.stats.skipped, 1);
+    match content_of(run, entry) {
+        Ok((content, known)) => run
+            .passes(key, filter::by_content(&run.config.filters, &content))
+            .then_some(known),
+        Err(e) => {
+            handle_error(run, key, e);
+            None
         }
-        Err(e) => handle_error(run, key, e),
     }
-    false
+}
+
+/// Filters 9–14 alone: whether the object passes.
+fn passes_content_filters(run: &Run<'_>, entry: &Entry) -> bool {
+    content_filters(run, entry).is_some()
 }
 
 /// The conditional headers of the job's writes.
@@ -238,9 +247,9 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
             Err(e) => return handle_error(run, key, e),
         }
     }
-    if !passes_content_filters(run, &job.source) {
+    let Some(known) = content_filters(run, &job.source) else {
         return;
-    }
+    };
     let source_last_modified = job.source.last_modified.rfc3339_millis();
     if run.config.dry_run {
         log::info!(
@@ -266,6 +275,7 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
         parts: ctx.parts,
         cancel: ctx.cancel,
         conditions: conditions_of(run, &job),
+        known: Mutex::new(known),
     };
     if let Some(limiter) = &run.objects {
         limiter.take(1);

@@ -107,6 +107,15 @@ mod tests {
     }
 
     #[test]
+    fn a_backtracking_pattern_that_gives_up_is_an_error_not_a_guess() {
+        let p = Pattern::new(r"((a|b|ab)*)\1c").unwrap();
+        assert!(!p.is_linear());
+        let e = p.is_match(&"ab".repeat(30)).unwrap_err();
+        assert!(e.contains("gave up") && !e.contains('\n'), "{e}");
+        assert!(p.is_match("abc").unwrap());
+    }
+
+    #[test]
     fn bad_patterns_give_one_line_errors() {
         for bad in ["(", "[a-", "(?<=a+)b(?", "a)"] {
             let e = Pattern::new(bad).unwrap_err();

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use super::multipart::{self, PartSource};
 use super::streams::{ReGet, Trailer};
 use super::{
-    Corruption, Ctx, Outcome, TransferError, checks_checksum, is_md5_etag, mark_origin, parts_of,
-    preprocess, target_meta, upload_headers, upload_metadata, verify_checksum_write, verify_write,
+    Corruption, Ctx, Known, Outcome, TransferError, checks_checksum, is_md5_etag, mark_origin,
+    parts_of, preprocess, target_meta, upload_headers, upload_metadata, verify_checksum_write,
+    verify_write,
 };
 use crate::callback::SourceObject;
 use crate::integrity::checksum::{self, ChecksumSpec};
@@ -77,23 +78,25 @@ fn compare(
 /// class, and its tags (fetched only when the object reports some and they are wanted).
 /// The preprocess callback, when there is one, may change all that; with
 /// `--enable-versioning` the copy of a version then names its origin.
+/// `known_tags`: the tags when they were already fetched.
 fn headers_for(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
     keys: &Keys<'_>,
     head: &ObjectHead,
+    known_tags: Option<Vec<(String, String)>>,
 ) -> Result<Vec<(String, String)>, TransferError> {
     let options = &ctx.config.metadata;
     let wants_tags =
         options.tagging.is_none() && !options.disable_tagging && head.tag_count.unwrap_or(0) > 0;
-    let tags = if wants_tags {
-        Some(
-            source
-                .client()
-                .get_object_tagging_version(source.bucket(), keys.src, keys.version)?,
-        )
-    } else {
-        None
+    let tags = match known_tags {
+        Some(tags) if wants_tags => Some(tags),
+        _ if wants_tags => Some(source.client().get_object_tagging_version(
+            source.bucket(),
+            keys.src,
+            keys.version,
+        )?),
+        _ => None,
     };
     let meta = target_meta(options, &head.meta, keys.last_modified);
     let mut upload = upload_metadata(
@@ -130,18 +133,27 @@ fn headers_for(
     Ok(upload_headers(options, &upload))
 }
 
-/// HeadObject of the source (of its version `version` when named), which must still exist.
+/// HeadObject of the source (of its version `version` when named), which must still exist,
+/// and its tags when they were fetched already. The first attempt at an unversioned copy
+/// takes what the content filters read instead of asking again.
 fn head_source(
+    ctx: &Ctx<'_, '_>,
     source: &S3Store,
     src_key: &str,
     version: Option<&str>,
-) -> Result<ObjectHead, TransferError> {
-    source
+) -> Result<Known, TransferError> {
+    if version.is_none()
+        && let Some(known) = ctx.take_known()
+    {
+        return Ok(known);
+    }
+    let head = source
         .client()
         .head_object_version(source.bucket(), src_key, version)?
         .ok_or_else(|| {
             TransferError::SourceGone(format!("{src_key} disappeared before it was copied"))
-        })
+        })?;
+    Ok(Known { head, tags: None })
 }
 
 /// The full keys of one copy, the source's version (when one is named) and its
@@ -202,7 +214,13 @@ fn stream_single(
         .client()
         .get_object_version(source.bucket(), src_key, keys.version, None)?;
     let head = ObjectHead::from_headers(&first.headers);
-    let mut headers = headers_for(ctx, source, keys, &head)?;
+    let known_tags = keys
+        .version
+        .is_none()
+        .then(|| ctx.take_known())
+        .flatten()
+        .and_then(|k| k.tags);
+    let mut headers = headers_for(ctx, source, keys, &head, known_tags)?;
     let source_md5 = head
         .etag
         .as_deref()
@@ -351,14 +369,17 @@ fn stream_multipart<'a>(
     keys: &Keys<'_>,
 ) -> Result<Outcome, TransferError> {
     let (src_key, dst_key) = (keys.src, keys.dst);
-    let head = head_source(source, src_key, keys.version)?;
+    let Known {
+        head,
+        tags: known_tags,
+    } = head_source(ctx, source, src_key, keys.version)?;
     let multipart_source = head.etag.as_deref().is_some_and(is_multipart_etag);
     if head.size < ctx.config.layout.threshold && !multipart_source {
         // Replaced by a smaller object since the listing.
         return stream_single(ctx, source, target, keys);
     }
     let (parts, same_parts) = copy_parts(ctx, source, keys, &head)?;
-    let headers = headers_for(ctx, source, keys, &head)?;
+    let headers = headers_for(ctx, source, keys, &head, known_tags)?;
     let from = PartSource::Object {
         client: source.client(),
         bucket: source.bucket(),
@@ -402,8 +423,11 @@ fn server_copy<'a>(
     keys: &Keys<'_>,
 ) -> Result<Outcome, TransferError> {
     let (src_key, dst_key) = (keys.src, keys.dst);
-    let head = head_source(source, src_key, keys.version)?;
-    let headers = headers_for(ctx, source, keys, &head)?;
+    let Known {
+        head,
+        tags: known_tags,
+    } = head_source(ctx, source, src_key, keys.version)?;
+    let headers = headers_for(ctx, source, keys, &head, known_tags)?;
     let multipart_source = head.etag.as_deref().is_some_and(is_multipart_etag);
     let mut same_parts = !multipart_source;
     let written = if head.size < MAX_COPY_OBJECT && !multipart_source {

@@ -101,11 +101,13 @@ fn stream_into(
 }
 
 /// What a download received: the object's headers, the digests of the bytes written, and
-/// whether those digests were cut at the object's real part boundaries.
+/// whether those digests were cut at the object's real part boundaries, and how they were
+/// cut (for messages).
 struct Received {
     head: ObjectHead,
     computed: Digests,
     parts_known: bool,
+    cut: String,
 }
 
 /// Downloads `entry` (relative key) from `source` into `target`.
@@ -207,6 +209,7 @@ fn download_stream(
             .get_object_version(source.bucket(), full_key, version, None)?;
         let head = ObjectHead::from_headers(&resp.headers);
         let (parts, parts_known) = plan_parts(ctx, source, full_key, version, &head)?;
+        let cut = parts.describe();
         let spec = download_spec(ctx.config, &head);
         let mut digester = Digester::with_md5(parts, checks_etag(ctx.config, &head), spec);
         stream_into(
@@ -221,6 +224,7 @@ fn download_stream(
             head,
             computed: digester.finish(),
             parts_known,
+            cut,
         })
     })
 }
@@ -236,12 +240,16 @@ fn download_parts<'a>(
     temp: &mut TempFile,
     dest: &Path,
 ) -> Result<Received, TransferError> {
-    let head = source
-        .client()
-        .head_object_version(source.bucket(), full_key, version)?
-        .ok_or_else(|| {
-            TransferError::SourceGone(format!("{full_key} disappeared before it was read"))
-        })?;
+    let known = version.is_none().then(|| ctx.take_known()).flatten();
+    let head = match known {
+        Some(known) => known.head,
+        None => source
+            .client()
+            .head_object_version(source.bucket(), full_key, version)?
+            .ok_or_else(|| {
+                TransferError::SourceGone(format!("{full_key} disappeared before it was read"))
+            })?,
+    };
     let size = head.size;
     let (parts, parts_known) = plan_parts(ctx, source, full_key, version, &head)?;
     let spec = download_spec(ctx.config, &head);
@@ -338,6 +346,7 @@ fn download_parts<'a>(
         head,
         computed: digest::combine(!matches!(parts, Parts::Single), spec, &digests),
         parts_known,
+        cut: parts.describe(),
     })
 }
 
@@ -418,8 +427,8 @@ fn verify(config: &Config, got: &Received, full_key: &str) -> Result<Outcome, Tr
             } else if multipart && !got.parts_known {
                 outcome.warning = Some(format!(
                     "ETag of {full_key} ({etag}) could not be verified: the store does not report the part sizes \
-                     it was uploaded with, and parts of {} bytes give {}; the size matches",
-                    config.layout.chunk_size, got.computed.etag
+                     it was uploaded with, and {} give {}; the size matches",
+                    got.cut, got.computed.etag
                 ));
             } else {
                 return Err(TransferError::Corrupt(

@@ -19,12 +19,14 @@ pub use headers::{
 use std::fs::File;
 use std::io;
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::parts::PartQueue;
 use crate::config::Config;
 use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
 use crate::integrity::digest::{PartDigest, Parts};
+use crate::s3::ops::ObjectHead;
 use crate::s3::{ErrorKind, S3Error};
 use crate::storage::s3::S3Store;
 use crate::util::encoding::base64;
@@ -169,12 +171,29 @@ pub struct Ctx<'o, 'a> {
     pub cancel: &'a AtomicBool,
     /// The conditions of the object being transferred (`--if-match` and friends).
     pub conditions: Conditions,
+    /// What the content filters already read of the source object, for the transfer's
+    /// first attempt to use instead of asking again ([`Ctx::take_known`]).
+    pub known: Mutex<Option<Known>>,
 }
 
 impl Ctx<'_, '_> {
     pub fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
     }
+
+    /// What was already read of the current (unversioned) source object, once: a retry
+    /// asks the store again, as the object may have changed since.
+    pub fn take_known(&self) -> Option<Known> {
+        self.known.lock().ok()?.take()
+    }
+}
+
+/// The source object as the content filters read it just before its transfer: its HEAD and,
+/// when they fetched them, its tags.
+#[derive(Debug, Clone)]
+pub struct Known {
+    pub head: ObjectHead,
+    pub tags: Option<Vec<(String, String)>>,
 }
 
 /// The conditional headers of one object's writes.
@@ -304,9 +323,8 @@ pub const VERIFY_ATTEMPTS: u32 = 3;
 
 /// How the multipart object `key` of `store` (its version `version_id` when named; `size`
 /// bytes, whose multipart ETag or composite checksum is `value`) was cut: learnt from the
-/// store (`true`), or, where the store does not tell, assumed to be in parts of the
-/// configured size (`false`: then a multipart value computed with them proves nothing when
-/// it differs).
+/// store (`true`), or, where the store does not tell, assumed ([`assumed_chunk`]; `false`:
+/// then a multipart value computed with them proves nothing when it differs).
 pub fn parts_of(
     config: &Config,
     store: &S3Store,
@@ -318,9 +336,37 @@ pub fn parts_of(
     Ok(
         match learn_parts(store, key, version_id, size, value, config.auto_chunksize)? {
             Some(parts) => (parts, true),
-            None => (Parts::Uniform(config.layout.chunk_size), false),
+            None => (
+                Parts::Uniform(assumed_chunk(config.layout.chunk_size, size, value)),
+                false,
+            ),
         },
     )
+}
+
+/// The part count a multipart ETag or composite checksum declares (`...-N`).
+fn declared_parts(value: &str) -> Option<u64> {
+    crate::integrity::etag::strip_quotes(value)
+        .rsplit_once('-')
+        .and_then(|(_, n)| n.parse::<u64>().ok())
+}
+
+/// The part size to assume for a `size`-byte multipart object (multipart value `value`)
+/// whose store does not tell its part sizes: the configured one when it gives the part
+/// count the value declares, else the first size common among S3 clients that does (5, 8,
+/// 16, 32, 50, 64, 100, 128, 256 or 512 MiB, then the size over the count rounded up to a
+/// MiB). A wrong guess costs nothing: the value is then reported as unverified, as it
+/// would be without the guess.
+fn assumed_chunk(configured: u64, size: u64, value: &str) -> u64 {
+    const MIB: u64 = 1 << 20;
+    let Some(count) = declared_parts(value).filter(|&n| n > 0) else {
+        return configured;
+    };
+    std::iter::once(configured)
+        .chain([5, 8, 16, 32, 50, 64, 100, 128, 256, 512].map(|m| m * MIB))
+        .chain(std::iter::once(size.div_ceil(count).next_multiple_of(MIB)))
+        .find(|&chunk| chunk > 0 && size.div_ceil(chunk) == count)
+        .unwrap_or(configured)
 }
 
 /// Learns how the multipart object `key` (with multipart ETag `etag`, `size` bytes) was cut:
@@ -355,10 +401,7 @@ fn learn_parts(
         }
     };
     // The part count in the ETag (or composite checksum) must agree with the store's.
-    let declared = crate::integrity::etag::strip_quotes(etag)
-        .rsplit_once('-')
-        .and_then(|(_, n)| n.parse::<u64>().ok());
-    if declared.is_some_and(|n| n != count) {
+    if declared_parts(etag).is_some_and(|n| n != count) {
         return Ok(None);
     }
     let uniform = (count - 1) * first.len < size && size <= count * first.len;
@@ -456,6 +499,22 @@ pub fn is_md5_etag(etag: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn assumed_part_sizes_match_the_declared_count() {
+        const MIB: u64 = 1 << 20;
+        // The configured size when it fits.
+        assert_eq!(assumed_chunk(8 * MIB, 256 * MIB, "\"abc-32\""), 8 * MIB);
+        // Else a common client size: 12 MiB in three parts is 5 MiB parts.
+        assert_eq!(assumed_chunk(8 * MIB, 12 * MIB, "abc-3"), 5 * MIB);
+        assert_eq!(assumed_chunk(8 * MIB, 1000 * MIB, "abc-20"), 50 * MIB);
+        // Else the size over the count, rounded up to a MiB: 3 GiB in 10 parts.
+        assert_eq!(assumed_chunk(8 * MIB, 3072 * MIB, "x-10"), 308 * MIB);
+        // No count, or one nothing fits: the configured size.
+        assert_eq!(assumed_chunk(8 * MIB, 12 * MIB, "abc"), 8 * MIB);
+        assert_eq!(assumed_chunk(8 * MIB, 12 * MIB, "abc-0"), 8 * MIB);
+        assert_eq!(assumed_chunk(8 * MIB, 3, "abc-9"), 8 * MIB);
+    }
 
     #[test]
     fn md5_etags_are_recognised() {
