@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command: installs the two S3 test servers when missing (into the
-# ignored build area), then runs lint, every test and the fuzz build.
+# ignored build area) and the shells the completion tests run, then runs lint, every test
+# and the fuzz build.
 #   s3s-fs 0.14.1  -> target/test-tools/cargo/bin/s3s-fs   (cargo install)
 #   moto[server]   -> target/test-tools/venv/bin/moto_server (python venv)
 set -euo pipefail
@@ -16,6 +17,13 @@ if [ ! -x "$tools/venv/bin/moto_server" ]; then
     echo "installing moto[server] 5.2.5 into $tools/venv" >&2
     python3 -m venv "$tools/venv"
     "$tools/venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
+fi
+
+# The shells whose completion scripts tests/cli.rs runs (bash is always there).
+if ! command -v zsh > /dev/null || ! command -v fish > /dev/null || ! command -v elvish > /dev/null; then
+    echo "installing zsh, fish and elvish (Debian packages)" >&2
+    apt-get install -y -qq zsh fish elvish > /dev/null 2>&1 \
+        || { apt-get update -qq > /dev/null && apt-get install -y -qq zsh fish elvish > /dev/null; }
 fi
 
 cargo fmt --all -- --check

@@ -174,14 +174,15 @@ fn script_file(shell: &str, text: &str) -> std::path::PathBuf {
     path
 }
 
-/// Runs a program (outside s3sync's cleared environment), or None when it is not installed.
-fn shell_output(program: &str, args: &[&str]) -> Option<std::process::Output> {
+/// Runs a shell (outside s3sync's cleared environment). A missing one fails the test:
+/// `.ci/test.sh` installs bash, zsh, fish and elvish.
+fn shell_output(program: &str, args: &[&str]) -> std::process::Output {
     match std::process::Command::new(program).args(args).output() {
-        Ok(out) => Some(out),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("{program} is not installed: its check is skipped");
-            None
-        }
+        Ok(out) => out,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+            "{program} is not installed, so its completion script cannot be checked: \
+             run .ci/test.sh, or apt-get install zsh fish elvish"
+        ),
         Err(e) => panic!("cannot run {program}: {e}"),
     }
 }
@@ -244,7 +245,7 @@ fn completion_shell_is_not_read_from_the_environment() {
 fn bash_completion_is_valid_and_completes() {
     let path = script_file("bash", &completion_script("bash"));
     let file = path.display().to_string();
-    let check = shell_output("bash", &["--norc", "-n", &file]).unwrap_or_else(|| panic!("no bash"));
+    let check = shell_output("bash", &["--norc", "-n", &file]);
     assert!(
         check.status.success(),
         "{}",
@@ -269,8 +270,7 @@ t s3sync {switch} -
 t s3sync {value_option} -
 "#
     );
-    let out =
-        shell_output("bash", &["--norc", "-c", &program]).unwrap_or_else(|| panic!("no bash"));
+    let out = shell_output("bash", &["--norc", "-c", &program]);
     let _ = std::fs::remove_file(&path);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -308,7 +308,8 @@ fn zsh_fish_and_elvish_scripts_are_valid() {
     let script = completion_script("zsh");
     check_zsh_specs(&script);
     let zsh = script_file("zsh", &script);
-    if let Some(out) = shell_output("zsh", &["-f", "-n", &zsh.display().to_string()]) {
+    {
+        let out = shell_output("zsh", &["-f", "-n", &zsh.display().to_string()]);
         assert!(
             out.status.success(),
             "{}",
@@ -319,7 +320,8 @@ fn zsh_fish_and_elvish_scripts_are_valid() {
 
     let fish = script_file("fish", &completion_script("fish"));
     let f = fish.display().to_string();
-    if let Some(out) = shell_output("fish", &["--no-config", "-n", &f]) {
+    {
+        let out = shell_output("fish", &["--no-config", "-n", &f]);
         assert!(
             out.status.success(),
             "{}",
@@ -327,8 +329,7 @@ fn zsh_fish_and_elvish_scripts_are_valid() {
         );
         // Every long flag, with its own description intact.
         let program = format!("source '{f}'; complete -C 's3sync --'");
-        let out = shell_output("fish", &["--no-config", "-c", &program])
-            .unwrap_or_else(|| panic!("no fish"));
+        let out = shell_output("fish", &["--no-config", "-c", &program]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         let mut offered: Vec<&str> = stdout.lines().collect();
         offered.sort_unstable();
@@ -341,8 +342,7 @@ fn zsh_fish_and_elvish_scripts_are_valid() {
 
         let program =
             format!("source '{f}'; complete -C 's3sync --worker'; complete -C 's3sync --acl pub'");
-        let out = shell_output("fish", &["--no-config", "-c", &program])
-            .unwrap_or_else(|| panic!("no fish"));
+        let out = shell_output("fish", &["--no-config", "-c", &program]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         let offered: Vec<&str> = stdout
             .lines()
@@ -369,7 +369,8 @@ fn zsh_fish_and_elvish_scripts_are_valid() {
          $completer s3sync --worker\n$completer s3sync --sse aws:\n"
     );
     let elvish = script_file("elvish", &program);
-    if let Some(out) = shell_output("elvish", &["-norc", &elvish.display().to_string()]) {
+    {
+        let out = shell_output("elvish", &["-norc", &elvish.display().to_string()]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
