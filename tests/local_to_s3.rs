@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::{Kind, World, data, md5_hex, multipart_etag, s, touch, write_file};
+use common::chaos::{ChaosProxy, Fault};
+use common::{Kind, PARTS_5MIB, World, data, md5_hex, multipart_etag, s, touch, write_file};
 
 const MIB: usize = 1 << 20;
 
@@ -497,4 +498,55 @@ fn closed_stdout_is_not_an_error() {
     let status = child.wait().unwrap_or_else(|e| panic!("wait: {e}"));
     assert_eq!(status.code(), Some(0));
     assert_eq!(w.list("").len(), 50);
+}
+
+/// Part uploads held back a little, so that parts allowed to overlap do.
+fn stall_parts(_n: u32, head: &str) -> Option<Fault> {
+    head.lines()
+        .next()
+        .is_some_and(|l| l.starts_with("PUT ") && l.contains("partNumber="))
+        .then_some(Fault::Stall(std::time::Duration::from_millis(200)))
+}
+
+/// `--max-parallel-uploads` caps the parts in flight across all files: a proxy sees at most
+/// that many part uploads at once, and what lands is whole.
+#[test]
+fn max_parallel_uploads_caps_the_parts_in_flight() {
+    let w = World::new(Kind::S3sFs);
+    let files = [("a", data(15 * MIB + 1, 61)), ("b", data(15 * MIB + 2, 62))];
+    for (name, body) in &files {
+        write_file(&w.path("src").join(name), body);
+    }
+    for (limit, prefix) in [("1", "one/"), ("3", "three/")] {
+        let proxy = ChaosProxy::start(common::server(w.kind).port(), stall_parts);
+        let mut args = w.target_args();
+        args[1] = proxy.endpoint();
+        args.extend(PARTS_5MIB.map(String::from));
+        args.extend(
+            [
+                "--json-tracing",
+                "--max-parallel-uploads",
+                limit,
+                &s(&w.path("src")),
+                &w.url(prefix),
+            ]
+            .map(String::from),
+        );
+        let run = common::run(&args, &[]);
+        run.assert_code(0);
+        assert_eq!(run.summary("etag_verified"), 2, "limit {limit}");
+        for (name, body) in &files {
+            let key = format!("{prefix}{name}");
+            assert_eq!(w.etag(&key), multipart_etag(body, 5 * MIB), "{key}");
+        }
+        let peak = proxy.parts_peak();
+        if limit == "1" {
+            assert_eq!(peak, 1, "parts overlapped with --max-parallel-uploads 1");
+        } else {
+            assert!(
+                (2..=3).contains(&peak),
+                "{peak} parts at once with a limit of 3"
+            );
+        }
+    }
 }

@@ -35,30 +35,46 @@ pub type Plan = fn(u32, &str) -> Option<Fault>;
 
 pub struct ChaosProxy {
     pub port: u16,
-    requests: Arc<AtomicU32>,
-    injected: Arc<AtomicU32>,
+    counters: Arc<Counters>,
+}
+
+/// What the proxy counts, shared by its connection threads.
+#[derive(Default)]
+struct Counters {
+    requests: AtomicU32,
+    injected: AtomicU32,
+    /// Part requests (`partNumber=` in the request line) being answered right now, and the
+    /// most there ever were at once.
+    parts_in_flight: AtomicU32,
+    parts_peak: AtomicU32,
+}
+
+/// Counts one part request as in flight until it is dropped.
+struct InFlight<'c>(Option<&'c Counters>);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.0 {
+            c.parts_in_flight.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
 }
 
 impl ChaosProxy {
     /// Starts the proxy in front of `upstream_port`; `plan` decides each request's fate.
     pub fn start(upstream_port: u16, plan: Plan) -> ChaosProxy {
         let (listener, port) = super::listen();
-        let requests = Arc::new(AtomicU32::new(0));
-        let injected = Arc::new(AtomicU32::new(0));
-        let (count, faults) = (Arc::clone(&requests), Arc::clone(&injected));
+        let counters = Arc::new(Counters::default());
+        let shared = Arc::clone(&counters);
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                let (count, faults) = (Arc::clone(&count), Arc::clone(&faults));
+                let counters = Arc::clone(&shared);
                 std::thread::spawn(move || {
-                    let _ = serve(client, upstream_port, plan, &count, &faults);
+                    let _ = serve(client, upstream_port, plan, &counters);
                 });
             }
         });
-        ChaosProxy {
-            port,
-            requests,
-            injected,
-        }
+        ChaosProxy { port, counters }
     }
 
     pub fn endpoint(&self) -> String {
@@ -67,12 +83,17 @@ impl ChaosProxy {
 
     /// Requests seen so far.
     pub fn requests(&self) -> u32 {
-        self.requests.load(Ordering::SeqCst)
+        self.counters.requests.load(Ordering::SeqCst)
     }
 
     /// Faults injected so far.
     pub fn injected(&self) -> u32 {
-        self.injected.load(Ordering::SeqCst)
+        self.counters.injected.load(Ordering::SeqCst)
+    }
+
+    /// The most part requests (UploadPart, UploadPartCopy) that were in flight at once.
+    pub fn parts_peak(&self) -> u32 {
+        self.counters.parts_peak.load(Ordering::SeqCst)
     }
 }
 
@@ -155,8 +176,7 @@ fn serve(
     client: TcpStream,
     upstream_port: u16,
     plan: Plan,
-    count: &AtomicU32,
-    faults: &AtomicU32,
+    counters: &Counters,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let mut writer = client;
@@ -164,9 +184,20 @@ fn serve(
         let body = read_body(&mut reader, &head, false)?;
         let is_head = head.starts_with(b"HEAD ");
         let line = String::from_utf8_lossy(&head).into_owned();
-        let fault = plan(count.fetch_add(1, Ordering::SeqCst), &line);
+        let _in_flight = if line
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("partNumber="))
+        {
+            let now = counters.parts_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            counters.parts_peak.fetch_max(now, Ordering::SeqCst);
+            InFlight(Some(counters))
+        } else {
+            InFlight(None)
+        };
+        let fault = plan(counters.requests.fetch_add(1, Ordering::SeqCst), &line);
         if fault.is_some() {
-            faults.fetch_add(1, Ordering::SeqCst);
+            counters.injected.fetch_add(1, Ordering::SeqCst);
         }
         match fault {
             Some(Fault::Reset) => {
