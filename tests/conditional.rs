@@ -131,3 +131,53 @@ fn copy_source_if_match_guards_server_side_copies() {
         "{sent}"
     );
 }
+
+/// `--head-each-target` with `--remove-modified-filter`: nothing is compared and the target
+/// is never listed; each key's HEAD only supplies the ETag for `--if-match`.
+#[test]
+fn head_each_target_without_comparing_supplies_the_if_match_etag() {
+    let w = World::new(Kind::Moto);
+    let src = w.path("src");
+    w.put("h/a", b"old a");
+    let etag_a = format!("\"{}\"", w.etag("h/a"));
+    // Older than the target: only --remove-modified-filter sends it.
+    touch(&write_file(&src.join("a"), b"new a"), -3600);
+    write_file(&src.join("b"), b"new b");
+    let proxy = RecordingProxy::start(common::server(w.kind).port());
+    let mut args = w.target_args();
+    args[1] = proxy.endpoint();
+    args.extend(
+        [
+            "--json-tracing",
+            "--head-each-target",
+            "--remove-modified-filter",
+            "--if-match",
+            &s(&src),
+            &w.url("h/"),
+        ]
+        .map(String::from),
+    );
+    let run = common::run(&args, &[]);
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), 2);
+    assert_eq!(w.get("h/a"), b"new a");
+    assert_eq!(w.get("h/b"), b"new b");
+    let sent = proxy.sent().to_ascii_lowercase();
+    assert!(
+        !sent.contains("list-type=2"),
+        "the target was listed:\n{sent}"
+    );
+    assert_eq!(sent.matches("head /").count(), 2, "{sent}");
+    let put = |key: &str| -> String {
+        sent.split("put /")
+            .find(|r| r.starts_with(&format!("{}/h/{key} ", w.bucket)))
+            .unwrap_or_else(|| panic!("no PUT of h/{key} in:\n{sent}"))
+            .to_string()
+    };
+    assert!(
+        put("a").contains(&format!("if-match: {etag_a}")),
+        "{}",
+        put("a")
+    );
+    assert!(put("b").contains("if-none-match: *"), "{}", put("b"));
+}

@@ -306,7 +306,7 @@ impl Client {
 
     fn agent(cfg: &ClientConfig, proxy: Option<ureq::Proxy>) -> ureq::Agent {
         let pool = cfg.max_connections.max(10);
-        let stall = cfg.limits.stalled_stream_protection.then_some(STALL_WINDOW);
+        let per_io = per_io_timeout(cfg.read_timeout, cfg.limits.stalled_stream_protection);
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -315,8 +315,8 @@ impl Client {
             .timeout_connect(cfg.connect_timeout.or(Some(Duration::from_millis(3100))))
             .timeout_recv_response(cfg.read_timeout.or(Some(DEFAULT_RESPONSE_TIMEOUT)))
             .timeout_recv_body(None)
-            .timeout_per_read(cfg.read_timeout.or(stall))
-            .timeout_per_write(cfg.read_timeout.or(stall))
+            .timeout_per_read(per_io)
+            .timeout_per_write(per_io)
             .user_agent(concat!("s3sync/", env!("CARGO_PKG_VERSION")))
             .proxy(proxy)
             .tls_config(cfg.network.tls_config())
@@ -733,9 +733,24 @@ pub fn backoff(initial: Duration, attempt: u32) -> Duration {
     base.mul_f64(fraction)
 }
 
+/// How long one socket read or write may wait: `--read-timeout-milliseconds` when given,
+/// else the stalled-stream window unless that protection is off.
+fn per_io_timeout(read_timeout: Option<Duration>, stall_protection: bool) -> Option<Duration> {
+    read_timeout.or(stall_protection.then_some(STALL_WINDOW))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stalled_body_fails_after_sixty_seconds_by_default() {
+        assert_eq!(per_io_timeout(None, true), Some(Duration::from_secs(60)));
+        assert_eq!(per_io_timeout(None, false), None);
+        let given = Some(Duration::from_millis(1500));
+        assert_eq!(per_io_timeout(given, true), given);
+        assert_eq!(per_io_timeout(given, false), given);
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {
