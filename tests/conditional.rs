@@ -60,8 +60,7 @@ fn if_match_sends_the_etag_seen_and_guards_new_keys() {
     touch(&write_file(&src.join("a"), b"new a"), 100);
     write_file(&src.join("b"), b"new b");
     let proxy = RecordingProxy::start(common::server(w.kind).port());
-    let mut args = w.target_args();
-    args[1] = proxy.endpoint();
+    let mut args = w.target_args_at(&proxy.endpoint());
     args.extend(
         [
             "--json-tracing",
@@ -144,8 +143,7 @@ fn head_each_target_without_comparing_supplies_the_if_match_etag() {
     touch(&write_file(&src.join("a"), b"new a"), -3600);
     write_file(&src.join("b"), b"new b");
     let proxy = RecordingProxy::start(common::server(w.kind).port());
-    let mut args = w.target_args();
-    args[1] = proxy.endpoint();
+    let mut args = w.target_args_at(&proxy.endpoint());
     args.extend(
         [
             "--json-tracing",

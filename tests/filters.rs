@@ -287,8 +287,7 @@ fn head_each_target_asks_the_target_instead_of_listing_it() {
     }
     w.sync(&[&s(&src), &w.url("h/")]).assert_code(0);
     let proxy = RecordingProxy::start(common::server(w.kind).port());
-    let mut args = w.target_args();
-    args[1] = proxy.endpoint();
+    let args = w.target_args_at(&proxy.endpoint());
     let via_proxy = |extra: &[&str]| {
         let mut all = args.clone();
         all.extend(extra.iter().map(|e| e.to_string()));

@@ -436,8 +436,7 @@ fn connections_are_reused_across_requests() {
         write_file(&src.join(format!("f{i:03}")), &data(100, i));
     }
     let proxy = common::RecordingProxy::start(common::server(Kind::S3sFs).port());
-    let mut args = w.target_args();
-    args[1] = proxy.endpoint();
+    let mut args = w.target_args_at(&proxy.endpoint());
     let (s, t) = (src.display().to_string(), w.url("c/"));
     args.extend(["--json-tracing", "--worker-size", "4", &s, &t].map(String::from));
     let run = common::run(&args, &[]);
@@ -519,8 +518,7 @@ fn max_parallel_uploads_caps_the_parts_in_flight() {
     }
     for (limit, prefix) in [("1", "one/"), ("3", "three/")] {
         let proxy = ChaosProxy::start(common::server(w.kind).port(), stall_parts);
-        let mut args = w.target_args();
-        args[1] = proxy.endpoint();
+        let mut args = w.target_args_at(&proxy.endpoint());
         args.extend(PARTS_5MIB.map(String::from));
         args.extend(
             [

@@ -142,8 +142,7 @@ fn sse_c_round_trip_never_logs_the_key() {
     write_file(&w.path("src/secret.bin"), &content);
     // moto accepts SSE-C headers without reporting them back, so check what went out.
     let proxy = common::RecordingProxy::start(common::server(Kind::Moto).port());
-    let mut args = w.target_args();
-    args[1] = proxy.endpoint();
+    let mut args = w.target_args_at(&proxy.endpoint());
     let src = w.path("src").display().to_string();
     let url = w.url("c/");
     args.extend(
@@ -246,8 +245,7 @@ fn request_payer_and_copy_source_keys_are_sent() {
     let proxy = common::RecordingProxy::start(common::server(Kind::Moto).port());
     let src = w.path("src").display().to_string();
     let url = w.url("rp/");
-    let mut args = w.target_args();
-    args[1] = proxy.endpoint();
+    let mut args = w.target_args_at(&proxy.endpoint());
     args.extend(["--target-request-payer", src.as_str(), url.as_str()].map(String::from));
     common::run(&args, &[]).assert_code(0);
     let sent = proxy.sent().to_ascii_lowercase();

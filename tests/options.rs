@@ -16,8 +16,7 @@ fn request_head(sent: &str, start: &str) -> String {
 
 fn via_proxy(w: &World, extra: &[&str]) -> (common::Run, String) {
     let proxy = common::RecordingProxy::start(common::server(w.kind).port());
-    let mut args = w.target_args();
-    args[1] = proxy.endpoint();
+    let mut args = w.target_args_at(&proxy.endpoint());
     args.extend(extra.iter().map(|s| s.to_string()));
     let run = common::run(&args, &[]);
     (run, proxy.sent())

@@ -71,8 +71,7 @@ fn two_thousand_objects_through_injected_faults_arrive_verified() {
         );
     }
     let proxy = ChaosProxy::start(common::server(w.kind).port(), plan);
-    let mut args = w.target_args();
-    args[1] = proxy.endpoint();
+    let args = w.target_args_at(&proxy.endpoint());
     let tuning = [
         "--json-tracing",
         "--initial-backoff-milliseconds",
@@ -102,8 +101,7 @@ fn two_thousand_objects_through_injected_faults_arrive_verified() {
     // And back down through the same faults.
     let down = w.path("down");
     let before = proxy.injected();
-    let mut args = w.source_args();
-    args[1] = proxy.endpoint();
+    let mut args = w.source_args_at(&proxy.endpoint());
     args.extend(tuning.iter().map(|a| a.to_string()));
     args.extend([w.url("c/"), s(&down)]);
     let run = common::run(&args, &[]);
@@ -296,8 +294,7 @@ fn whole_object_retries_follow_the_request_retries() {
     let w = World::new(Kind::S3sFs);
     write_file(&w.path("src/obj"), b"retried");
     let proxy = ChaosProxy::start(common::server(w.kind).port(), two_put_failures);
-    let mut args = w.target_args();
-    args[1] = proxy.endpoint();
+    let mut args = w.target_args_at(&proxy.endpoint());
     let base = args.clone();
     args.extend(
         [
@@ -364,8 +361,7 @@ fn a_skewed_clock_is_corrected_from_the_server_date() {
     let w = World::new(Kind::S3sFs);
     write_file(&w.path("src/obj"), b"on time");
     let proxy = ChaosProxy::start(common::server(w.kind).port(), skewed_first_put);
-    let mut args = w.target_args();
-    args[1] = proxy.endpoint();
+    let mut args = w.target_args_at(&proxy.endpoint());
     args.extend(["--json-tracing", &s(&w.path("src")), &w.url("c/")].map(String::from));
     let run = common::run(&args, &[]);
     run.assert_code(0);
@@ -393,8 +389,7 @@ fn operation_and_attempt_timeouts() {
     let w = World::new(Kind::S3sFs);
     write_file(&w.path("src/obj"), b"timely");
     let proxy = ChaosProxy::start(common::server(w.kind).port(), stall_everything);
-    let mut args = w.target_args();
-    args[1] = proxy.endpoint();
+    let mut args = w.target_args_at(&proxy.endpoint());
     args.extend(
         [
             "--operation-timeout-milliseconds",
@@ -411,8 +406,7 @@ fn operation_and_attempt_timeouts() {
 
     // One stalled attempt is cut short by the attempt timeout and the next one succeeds.
     let proxy = ChaosProxy::start(common::server(w.kind).port(), stall_first);
-    let mut args = w.target_args();
-    args[1] = proxy.endpoint();
+    let mut args = w.target_args_at(&proxy.endpoint());
     args.extend(
         [
             "--json-tracing",

@@ -119,8 +119,7 @@ fn multipart_downloads_fetch_parts_in_parallel_and_verify_each() {
     assert_eq!(w.etag("big"), multipart_etag(&body, 5 * MIB));
 
     let proxy = ChaosProxy::start(common::server(w.kind).port(), count_ranged_gets);
-    let mut args = w.source_args();
-    args[1] = proxy.endpoint();
+    let mut args = w.source_args_at(&proxy.endpoint());
     args.extend(
         [
             "--json-tracing",
@@ -244,8 +243,7 @@ fn delete_waits_for_a_complete_source_listing() {
         write_file(&down.join(rel), body);
     }
     let proxy = ChaosProxy::start(common::server(w.kind).port(), fail_listing_of_b);
-    let mut args = w.source_args();
-    args[1] = proxy.endpoint();
+    let mut args = w.source_args_at(&proxy.endpoint());
     args.extend(
         [
             "--delete",

@@ -278,14 +278,26 @@ impl World {
             .collect()
     }
 
+    /// The target options of this world, with the server reached at `endpoint` (a proxy
+    /// in front of it) instead.
+    pub fn target_args_at(&self, endpoint: &str) -> Vec<String> {
+        let mut args = self.target_args();
+        args[1] = endpoint.to_string();
+        args
+    }
+
+    /// The source options of this world, with the server reached at `endpoint` instead.
+    pub fn source_args_at(&self, endpoint: &str) -> Vec<String> {
+        let mut args = self.source_args();
+        args[1] = endpoint.to_string();
+        args
+    }
+
     /// The options of an S3 → S3 run from this world's server to `target`'s, both sides
     /// reached at `endpoint` (a proxy in front of the server) instead.
     pub fn copy_args_at(&self, target: &World, endpoint: &str) -> Vec<String> {
-        let mut args = self.source_args();
-        args[1] = endpoint.to_string();
-        let mut to = target.target_args();
-        to[1] = endpoint.to_string();
-        args.extend(to);
+        let mut args = self.source_args_at(endpoint);
+        args.extend(target.target_args_at(endpoint));
         args
     }
 
