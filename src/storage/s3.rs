@@ -33,8 +33,10 @@ pub struct ListOptions {
     pub at: Option<Timestamp>,
 }
 
-/// Entries buffered per prefix listed ahead of its turn.
-const AHEAD_QUEUE: usize = 512;
+/// Entries queued per prefix listed ahead of its turn (beyond the page its lister holds).
+/// A bounded channel allocates all its slots at once: 512 cost 1.3 MiB of peak memory at
+/// the default 16 listings, for no speed a no-op sync of 200,000 objects could measure.
+const AHEAD_QUEUE: usize = 64;
 
 /// A bucket and key prefix reached through one client.
 pub struct S3Store {
