@@ -62,6 +62,8 @@ impl Lanes {
     /// Like `new`; with `vectors` false, the portable path even where AVX2 is present.
     fn with_vectors(n: usize, vectors: bool) -> Lanes {
         let n = n.clamp(1, LANES);
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = vectors;
         #[cfg(target_arch = "x86_64")]
         if vectors && std::arch::is_x86_feature_detected!("avx2") {
             return Lanes {
