@@ -504,7 +504,7 @@ fn stall_parts(_n: u32, head: &str) -> Option<Fault> {
     head.lines()
         .next()
         .is_some_and(|l| l.starts_with("PUT ") && l.contains("partNumber="))
-        .then_some(Fault::Stall(std::time::Duration::from_millis(200)))
+        .then_some(Fault::Stall(std::time::Duration::from_millis(400)))
 }
 
 /// `--max-parallel-uploads` caps the parts in flight across all files: a proxy sees at most
