@@ -308,52 +308,48 @@ fn zsh_fish_and_elvish_scripts_are_valid() {
     let script = completion_script("zsh");
     check_zsh_specs(&script);
     let zsh = script_file("zsh", &script);
-    {
-        let out = shell_output("zsh", &["-f", "-n", &zsh.display().to_string()]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let out = shell_output("zsh", &["-f", "-n", &zsh.display().to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let _ = std::fs::remove_file(&zsh);
 
     let fish = script_file("fish", &completion_script("fish"));
     let f = fish.display().to_string();
-    {
-        let out = shell_output("fish", &["--no-config", "-n", &f]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        // Every long flag, with its own description intact.
-        let program = format!("source '{f}'; complete -C 's3sync --'");
-        let out = shell_output("fish", &["--no-config", "-c", &program]);
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let mut offered: Vec<&str> = stdout.lines().collect();
-        offered.sort_unstable();
-        let mut expected: Vec<String> = flag_descriptions()
-            .into_iter()
-            .map(|(long, _, description)| format!("{long}\t{description}"))
-            .collect();
-        expected.sort_unstable();
-        assert_eq!(offered, expected);
+    let out = shell_output("fish", &["--no-config", "-n", &f]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every long flag, with its own description intact.
+    let program = format!("source '{f}'; complete -C 's3sync --'");
+    let out = shell_output("fish", &["--no-config", "-c", &program]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut offered: Vec<&str> = stdout.lines().collect();
+    offered.sort_unstable();
+    let mut expected: Vec<String> = flag_descriptions()
+        .into_iter()
+        .map(|(long, _, description)| format!("{long}\t{description}"))
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(offered, expected);
 
-        let program =
-            format!("source '{f}'; complete -C 's3sync --worker'; complete -C 's3sync --acl pub'");
-        let out = shell_output("fish", &["--no-config", "-c", &program]);
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let offered: Vec<&str> = stdout
-            .lines()
-            .filter_map(|l| l.split('\t').next())
-            .collect();
-        assert_eq!(
-            offered,
-            ["--worker-size", "public-read", "public-read-write"],
-            "{stdout}"
-        );
-    }
+    let program =
+        format!("source '{f}'; complete -C 's3sync --worker'; complete -C 's3sync --acl pub'");
+    let out = shell_output("fish", &["--no-config", "-c", &program]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let offered: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .collect();
+    assert_eq!(
+        offered,
+        ["--worker-size", "public-read", "public-read-write"],
+        "{stdout}"
+    );
     let _ = std::fs::remove_file(&fish);
 
     // Outside its line editor elvish has no `edit:` module: stand-ins print the candidates.
@@ -369,19 +365,17 @@ fn zsh_fish_and_elvish_scripts_are_valid() {
          $completer s3sync --worker\n$completer s3sync --sse aws:\n"
     );
     let elvish = script_file("elvish", &program);
-    {
-        let out = shell_output("elvish", &["-norc", &elvish.display().to_string()]);
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let offered: Vec<&str> = stdout.lines().map(|l| l.trim_start_matches("▶ ")).collect();
-        assert!(offered.contains(&"--worker-size"), "{stdout}");
-        assert!(offered.contains(&"aws:kms:dsse"), "{stdout}");
-        assert!(!offered.contains(&"file:"), "{stdout}");
-    }
+    let out = shell_output("elvish", &["-norc", &elvish.display().to_string()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let offered: Vec<&str> = stdout.lines().map(|l| l.trim_start_matches("▶ ")).collect();
+    assert!(offered.contains(&"--worker-size"), "{stdout}");
+    assert!(offered.contains(&"aws:kms:dsse"), "{stdout}");
+    assert!(!offered.contains(&"file:"), "{stdout}");
     let _ = std::fs::remove_file(&elvish);
 }
 

@@ -60,18 +60,16 @@ fn if_match_sends_the_etag_seen_and_guards_new_keys() {
     touch(&write_file(&src.join("a"), b"new a"), 100);
     write_file(&src.join("b"), b"new b");
     let proxy = RecordingProxy::start(common::server(w.kind).port());
-    let mut args = w.target_args_at(&proxy.endpoint());
-    args.extend(
-        [
+    let run = common::run_with(
+        w.target_args_at(&proxy.endpoint()),
+        &[
             "--json-tracing",
             "--if-match",
             "--delete",
             &s(&src),
             &w.url("m/"),
-        ]
-        .map(String::from),
+        ],
     );
-    let run = common::run(&args, &[]);
     run.assert_code(0);
     assert_eq!(run.summary("transferred_object"), 2);
     assert_eq!(run.summary("deleted"), 1);
@@ -109,18 +107,16 @@ fn copy_source_if_match_guards_server_side_copies() {
     w.put("s/one", b"one");
     let etag = format!("\"{}\"", w.etag("s/one"));
     let proxy = RecordingProxy::start(common::server(w.kind).port());
-    let mut args = w.copy_args_at(&w, &proxy.endpoint());
-    args.extend(
-        [
+    let run = common::run_with(
+        w.copy_args_at(&w, &proxy.endpoint()),
+        &[
             "--json-tracing",
             "--server-side-copy",
             "--copy-source-if-match",
             &w.url("s/"),
             &w.url("t/"),
-        ]
-        .map(String::from),
+        ],
     );
-    let run = common::run(&args, &[]);
     run.assert_code(0);
     assert_eq!(run.summary("transferred_object"), 1);
     assert_eq!(w.get("t/one"), b"one");
@@ -143,19 +139,17 @@ fn head_each_target_without_comparing_supplies_the_if_match_etag() {
     touch(&write_file(&src.join("a"), b"new a"), -3600);
     write_file(&src.join("b"), b"new b");
     let proxy = RecordingProxy::start(common::server(w.kind).port());
-    let mut args = w.target_args_at(&proxy.endpoint());
-    args.extend(
-        [
+    let run = common::run_with(
+        w.target_args_at(&proxy.endpoint()),
+        &[
             "--json-tracing",
             "--head-each-target",
             "--remove-modified-filter",
             "--if-match",
             &s(&src),
             &w.url("h/"),
-        ]
-        .map(String::from),
+        ],
     );
-    let run = common::run(&args, &[]);
     run.assert_code(0);
     assert_eq!(run.summary("transferred_object"), 2);
     assert_eq!(w.get("h/a"), b"new a");

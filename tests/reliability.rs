@@ -361,9 +361,10 @@ fn a_skewed_clock_is_corrected_from_the_server_date() {
     let w = World::new(Kind::S3sFs);
     write_file(&w.path("src/obj"), b"on time");
     let proxy = ChaosProxy::start(common::server(w.kind).port(), skewed_first_put);
-    let mut args = w.target_args_at(&proxy.endpoint());
-    args.extend(["--json-tracing", &s(&w.path("src")), &w.url("c/")].map(String::from));
-    let run = common::run(&args, &[]);
+    let run = common::run_with(
+        w.target_args_at(&proxy.endpoint()),
+        &["--json-tracing", &s(&w.path("src")), &w.url("c/")],
+    );
     run.assert_code(0);
     let by = ["299 s", "300 s", "301 s"];
     assert!(
@@ -389,17 +390,15 @@ fn operation_and_attempt_timeouts() {
     let w = World::new(Kind::S3sFs);
     write_file(&w.path("src/obj"), b"timely");
     let proxy = ChaosProxy::start(common::server(w.kind).port(), stall_everything);
-    let mut args = w.target_args_at(&proxy.endpoint());
-    args.extend(
-        [
+    let run = common::run_with(
+        w.target_args_at(&proxy.endpoint()),
+        &[
             "--operation-timeout-milliseconds",
             "800",
             &s(&w.path("src")),
             &w.url("t/"),
-        ]
-        .map(String::from),
+        ],
     );
-    let run = common::run(&args, &[]);
     run.assert_code(1);
     assert!(run.stderr.contains("ListObjectsV2"), "{}", run.stderr);
     assert!(w.list("t/").is_empty());

@@ -119,9 +119,9 @@ fn multipart_downloads_fetch_parts_in_parallel_and_verify_each() {
     assert_eq!(w.etag("big"), multipart_etag(&body, 5 * MIB));
 
     let proxy = ChaosProxy::start(common::server(w.kind).port(), count_ranged_gets);
-    let mut args = w.source_args_at(&proxy.endpoint());
-    args.extend(
-        [
+    let run = common::run_with(
+        w.source_args_at(&proxy.endpoint()),
+        &[
             "--json-tracing",
             "--multipart-threshold",
             "5MiB",
@@ -129,10 +129,8 @@ fn multipart_downloads_fetch_parts_in_parallel_and_verify_each() {
             "5MiB",
             &w.url(""),
             &s(&w.path("down")),
-        ]
-        .map(String::from),
+        ],
     );
-    let run = common::run(&args, &[]);
     run.assert_code(0);
     assert_eq!(run.summary("etag_verified"), 1);
     assert_eq!(RANGED_GETS.load(std::sync::atomic::Ordering::SeqCst), 10);
@@ -243,18 +241,16 @@ fn delete_waits_for_a_complete_source_listing() {
         write_file(&down.join(rel), body);
     }
     let proxy = ChaosProxy::start(common::server(w.kind).port(), fail_listing_of_b);
-    let mut args = w.source_args_at(&proxy.endpoint());
-    args.extend(
-        [
+    let run = common::run_with(
+        w.source_args_at(&proxy.endpoint()),
+        &[
             "--delete",
             "--aws-max-attempts",
             "1",
             &w.url("src/"),
             &s(&down),
-        ]
-        .map(String::from),
+        ],
     );
-    let run = common::run(&args, &[]);
     run.assert_code(1);
     assert!(
         proxy.injected() >= 1,

@@ -319,9 +319,10 @@ fn an_object_the_server_will_not_copy_is_streamed() {
     }
     let chaos = ChaosProxy::start(common::server(w.kind).port(), no_part_copy);
     let proxy = common::RecordingProxy::start(chaos.port);
-    let mut args = w.copy_args_at(&other, &proxy.endpoint());
-    args.extend(["--json-tracing", "-v", &w.url("src/"), &other.url("dst/")].map(String::from));
-    let run = common::run(&args, &[]);
+    let run = common::run_with(
+        w.copy_args_at(&other, &proxy.endpoint()),
+        &["--json-tracing", "-v", &w.url("src/"), &other.url("dst/")],
+    );
     run.assert_code(0);
     let sent = proxy.sent().to_ascii_lowercase();
     assert_eq!(run.summary("transferred_object"), 2);

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::unbounded;
 
-use super::streams::md5_side_by_side;
+use super::streams::{md5_side_by_side, side_by_side_parts};
 use super::{Corruption, Ctx, Outcome, TransferError, io_err, parts_of, retry_body, stream_buffer};
 use crate::config::Config;
 use crate::integrity::checksum::{self, ChecksumSpec};
@@ -269,14 +269,12 @@ fn download_parts<'a>(
     // Parts of one length get their MD5s side by side once written (`md5x`, several times
     // cheaper than one MD5 per stream); a part of another length (the last) is hashed
     // while it streams in.
-    let lane_len = ranges.first().map(|r| r.1).unwrap_or_default();
-    let later: Vec<bool> = {
-        let same = ranges.iter().filter(|r| r.1 == lane_len).count();
-        ranges
-            .iter()
-            .map(|r| md5 && same > 1 && r.1 == lane_len)
-            .collect()
-    };
+    let mut later = vec![false; count];
+    if md5 {
+        for i in side_by_side_parts(&ranges) {
+            later[i] = true;
+        }
+    }
     let key: Arc<str> = Arc::from(full_key);
     let version: Option<Arc<str>> = version.map(Arc::from);
     let expected: Arc<str> = Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default());
@@ -358,14 +356,14 @@ fn download_parts<'a>(
 /// cache, as the parts were just written) costs a copy; hashing eight parts side by side
 /// saves several times that.
 struct LaneHashing<'f> {
-    file: &'f File,
+    file: &'f Arc<File>,
     dest: &'f Path,
     waiting: Vec<(usize, (u64, u64))>,
     buffers: Vec<Vec<u8>>,
 }
 
 impl<'f> LaneHashing<'f> {
-    fn new(file: &'f File, dest: &'f Path) -> LaneHashing<'f> {
+    fn new(file: &'f Arc<File>, dest: &'f Path) -> LaneHashing<'f> {
         LaneHashing {
             file,
             dest,

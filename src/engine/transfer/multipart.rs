@@ -19,7 +19,7 @@ use crossbeam_channel::unbounded;
 use md5::Digest;
 use sha2::Sha256;
 
-use super::streams::{RangeReader, ReGet, Trailer, md5_side_by_side};
+use super::streams::{RangeReader, ReGet, Trailer, md5_side_by_side, side_by_side_parts};
 use super::{Ctx, STREAM_BUFFER, TransferError, digest_headers, retry_body};
 use crate::integrity::checksum::{self, ChecksumSpec};
 use crate::integrity::digest::{self, Digests, PartDigest, PartHasher, Parts};
@@ -70,18 +70,11 @@ struct Md5Batch {
 type ReadFailure = (std::io::ErrorKind, String);
 
 impl Md5Batch {
-    /// Batches for `ranges` when at least two share a length: each range of that length
-    /// gets its batch and its slot in it; the others (the short last part) get `None`.
+    /// Batches for `ranges`: each range hashed side by side ([`side_by_side_parts`]) gets
+    /// its batch and its slot in it; the others (the short last part) get `None`.
     fn plan(ranges: &[(u64, u64)]) -> Vec<Option<(Arc<Md5Batch>, usize)>> {
         let mut plan: Vec<Option<(Arc<Md5Batch>, usize)>> = vec![None; ranges.len()];
-        let Some(&(_, len)) = ranges.first() else {
-            return plan;
-        };
-        let same: Vec<usize> = (0..ranges.len()).filter(|&i| ranges[i].1 == len).collect();
-        if same.len() < 2 {
-            return plan;
-        }
-        for group in same.chunks(md5x::LANES) {
+        for group in side_by_side_parts(ranges).chunks(md5x::LANES) {
             let batch = Arc::new(Md5Batch {
                 ranges: group.iter().map(|&i| ranges[i]).collect(),
                 md5s: OnceLock::new(),
@@ -94,7 +87,7 @@ impl Md5Batch {
     }
 
     /// The MD5 of the batch's range number `slot` of `file`.
-    fn md5(&self, file: &File, slot: usize) -> Result<[u8; 16], ReadFailure> {
+    fn md5(&self, file: &Arc<File>, slot: usize) -> Result<[u8; 16], ReadFailure> {
         let all = self.md5s.get_or_init(|| {
             md5_side_by_side(file, &self.ranges, &mut Vec::new())
                 .map_err(|e| (e.kind(), e.to_string()))

@@ -65,11 +65,21 @@ fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
 /// Bytes read from each range per round by [`md5_side_by_side`].
 const SIDE_BY_SIDE_CHUNK: usize = 64 * 1024;
 
+/// Which of a multipart object's parts get their MD5s side by side: those of the first
+/// part's length, when there are at least two (the short last part is hashed on its own).
+pub fn side_by_side_parts(ranges: &[(u64, u64)]) -> Vec<usize> {
+    let Some(&(_, len)) = ranges.first() else {
+        return Vec::new();
+    };
+    let same: Vec<usize> = (0..ranges.len()).filter(|&i| ranges[i].1 == len).collect();
+    if same.len() < 2 { Vec::new() } else { same }
+}
+
 /// The MD5s of byte ranges (offset, length) of `file`, all of one length, computed
 /// [`md5x::LANES`] at a time: several times cheaper than one MD5 per range. `buffers` is
 /// scratch space kept between calls.
 pub fn md5_side_by_side(
-    file: &File,
+    file: &Arc<File>,
     ranges: &[(u64, u64)],
     buffers: &mut Vec<Vec<u8>>,
 ) -> io::Result<Vec<[u8; 16]>> {
@@ -87,12 +97,16 @@ pub fn md5_side_by_side(
         if buffers.len() < group.len() {
             buffers.resize_with(group.len(), || vec![0; SIDE_BY_SIDE_CHUNK]);
         }
+        let mut readers: Vec<RangeReader> = group
+            .iter()
+            .map(|&(offset, len)| RangeReader::new(Arc::clone(file), offset, len))
+            .collect();
         let mut lanes = md5x::Lanes::new(group.len());
-        let mut done = 0u64;
-        while done < len {
-            let step = (len - done).min(SIDE_BY_SIDE_CHUNK as u64) as usize;
-            for (buffer, &(offset, _)) in buffers.iter_mut().zip(group) {
-                read_exact_at(file, &mut buffer[..step], offset + done)?;
+        let mut left = len;
+        while left > 0 {
+            let step = left.min(SIDE_BY_SIDE_CHUNK as u64) as usize;
+            for (buffer, reader) in buffers.iter_mut().zip(&mut readers) {
+                reader.read_exact(&mut buffer[..step])?;
             }
             let views: Vec<&[u8]> = buffers[..group.len()].iter().map(|b| &b[..step]).collect();
             if !lanes.update(&views) {
@@ -100,32 +114,11 @@ pub fn md5_side_by_side(
                     "side-by-side MD5 refused its input (a bug)",
                 ));
             }
-            done += step as u64;
+            left -= step as u64;
         }
         out.extend(lanes.finish());
     }
     Ok(out)
-}
-
-/// Fills `buf` from `file` at `offset`; a file that ends first is an `UnexpectedEof`.
-fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
-    while !buf.is_empty() {
-        match read_at(file, buf, offset) {
-            Ok(0) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the file ended before the range being hashed",
-                ));
-            }
-            Ok(n) => {
-                buf = &mut buf[n..];
-                offset += n as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 /// Feeds what passes through a reader to a shared MD5.
