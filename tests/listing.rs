@@ -3,6 +3,9 @@
 
 mod common;
 
+use std::time::Duration;
+
+use common::chaos::{ChaosProxy, Fault};
 use common::{Kind, World, write_file};
 
 const KEYS: &[&str] = &[
@@ -105,4 +108,64 @@ fn parallel_listing_keeps_key_order_on_s3s_fs() {
 #[test]
 fn parallel_listing_keeps_key_order_on_moto() {
     check(Kind::Moto);
+}
+
+/// A listing request of `p/d03/s1/` fails for good (501).
+fn fail_one_prefix(_: u32, head: &str) -> Option<Fault> {
+    (head.contains("list-type=2") && head.contains("prefix=p%2Fd03%2Fs1%2F"))
+        .then_some(Fault::NotImplemented)
+}
+
+/// With five keys a page, listings hold at most twenty entries between them, so most of the
+/// prefixes listed ahead wait for room. When one prefix's listing fails, the run must end
+/// with that error: no listing is left waiting for ever (neither those under the failed
+/// prefix's parent nor those beside it), the prefixes before it are listed as usual, and
+/// nothing is deleted, since the listing to compare with is incomplete.
+#[test]
+fn a_failed_prefix_ends_the_run_while_other_listings_wait_for_room() {
+    let w = World::new(Kind::S3sFs);
+    for d in 0..8 {
+        for sub in 0..5 {
+            // The prefixes under p/d04/ hold more than their queues take, so their
+            // listings fill the budget and block while p/d03/ is drained.
+            let keys = if d == 4 { 80 } else { 3 };
+            for i in 0..keys {
+                w.put(
+                    &format!("p/d{d:02}/s{sub}/k{i}"),
+                    format!("{d}/{sub}/{i}").as_bytes(),
+                );
+            }
+        }
+    }
+    let down = w.path("down");
+    let stray = down.join("d07/stray");
+    write_file(&stray, b"kept");
+    let proxy = ChaosProxy::start(common::server(w.kind).port(), fail_one_prefix);
+    let mut args = w.source_args_at(&proxy.endpoint());
+    let url = w.url("p/");
+    let target = common::s(&down);
+    args.extend(
+        [
+            "--max-keys",
+            "5",
+            "--max-parallel-listing-max-depth",
+            "3",
+            "--delete",
+            url.as_str(),
+            target.as_str(),
+        ]
+        .map(str::to_string),
+    );
+    let mut child = common::spawn(&args);
+    common::wait_until("the run to end", Duration::from_secs(60), || {
+        matches!(child.try_wait(), Ok(Some(_)))
+    });
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("waiting for s3sync: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{stderr}");
+    assert!(stderr.contains("p/d03/s1/"), "stderr:\n{stderr}");
+    assert_eq!(std::fs::read(&stray).ok().as_deref(), Some(&b"kept"[..]));
+    assert!(proxy.injected() >= 1, "the failure was never injected");
 }

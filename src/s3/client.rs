@@ -35,6 +35,13 @@ pub const STALL_WINDOW: Duration = Duration::from_secs(60);
 /// Longest pause between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(20);
 
+/// Bytes of each connection's send and receive buffers (ureq's default is 128 KiB each).
+/// Every pooled connection keeps both, filled with zeros when it is made, so at the default
+/// 16 listings and 16 workers ureq's buffers alone were up to 8 MiB of resident memory.
+/// With 32 KiB a 256 MiB download was no slower (a little faster, the copies staying in
+/// cache) and uploads were as fast; 16 KiB made downloads about 20% slower.
+const IO_BUFFER: usize = 32 << 10;
+
 /// How to reach and authenticate against one S3 endpoint.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -318,6 +325,11 @@ impl Client {
             .timeout_per_read(per_io)
             .timeout_per_write(per_io)
             .user_agent(concat!("s3sync/", env!("CARGO_PKG_VERSION")))
+            .input_buffer_size(IO_BUFFER)
+            .output_buffer_size(IO_BUFFER)
+            // A response head must fit the receive buffer; one that fills it is refused
+            // with a clear error instead of stalling. S3's heads are a few KiB.
+            .max_response_header_size(IO_BUFFER - 1)
             .proxy(proxy)
             .tls_config(cfg.network.tls_config())
             .build();
