@@ -18,7 +18,7 @@
 //! small prefixes all sixteen still run at once.
 
 use std::collections::{BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -95,14 +95,21 @@ struct Budget {
     state: Mutex<BudgetState>,
     changed: Condvar,
     limit: usize,
-    /// Entries the next page is expected to hold: the largest recent page, halved with
-    /// each smaller one (a full page at first).
-    expect: AtomicUsize,
 }
+
+/// Pages whose sizes make the estimate of the next one (see [`BudgetState::recent`]).
+const RECENT_PAGES: usize = 8;
 
 struct BudgetState {
     /// Entries held by pages, or set aside for pages requested.
     held: usize,
+    /// Entries in the most recent pages (full pages at first). The next page is expected
+    /// to hold as many as the largest of them: a small first page (the top level's few
+    /// prefixes, say) must not let many requests for full pages go at once, while after a
+    /// run of small pages many requests may.
+    recent: [usize; RECENT_PAGES],
+    /// Pages settled so far (where the next size goes in `recent`).
+    settled: usize,
     /// Prefixes of the listings waiting for room. The first in key order is the nearest to
     /// the front and goes first: room given to a listing far ahead would leave the next
     /// prefix unlisted when its turn comes.
@@ -159,11 +166,12 @@ impl Budget {
         Budget {
             state: Mutex::new(BudgetState {
                 held: 0,
+                recent: [page.max(1); RECENT_PAGES],
+                settled: 0,
                 waiting: BTreeSet::new(),
             }),
             changed: Condvar::new(),
             limit: AHEAD_PAGES * page.max(1),
-            expect: AtomicUsize::new(page.max(1)),
         }
     }
 
@@ -175,8 +183,8 @@ impl Budget {
     /// request, waiting while the budget is spent or a listing nearer the front waits too.
     /// `None` when a listing above it ended early: its pages are no longer wanted.
     fn reserve(&self, turn: &Turn, prefix: &str) -> Option<Held<'_>> {
-        let entries = self.expect.load(Ordering::Relaxed);
         let mut state = self.lock();
+        let entries = state.expected();
         let must_wait = |state: &BudgetState| {
             let full = state.held > 0 && state.held + entries > self.limit;
             let behind = state.waiting.first().is_some_and(|first| first != prefix);
@@ -209,17 +217,23 @@ impl Budget {
         change(&mut self.lock());
         self.changed.notify_all();
     }
+}
 
+impl BudgetState {
+    fn expected(&self) -> usize {
+        self.recent.iter().copied().max().unwrap_or(1).max(1)
+    }
 }
 
 impl Held<'_> {
     /// The page arrived with `entries` entries: hold that many instead of the estimate.
     fn settle(&mut self, entries: usize) {
-        let expect = &self.budget.expect;
-        let before = expect.load(Ordering::Relaxed);
-        expect.store(entries.max(before / 2).max(1), Ordering::Relaxed);
         let set_aside = std::mem::replace(&mut self.entries, entries);
-        self.budget.wake(|s| s.held = s.held + entries - set_aside);
+        self.budget.wake(|s| {
+            s.held = s.held + entries - set_aside;
+            s.recent[s.settled % RECENT_PAGES] = entries;
+            s.settled += 1;
+        });
     }
 }
 
@@ -573,7 +587,10 @@ mod tests {
             .collect();
         let ahead = Turn::after(&root);
         let waiting = reserve_on_thread(&budget, &ahead, "a/");
-        assert!(waiting.recv_timeout(BLOCKED).is_err(), "no room, yet it went");
+        assert!(
+            waiting.recv_timeout(BLOCKED).is_err(),
+            "no room, yet it went"
+        );
         // Its turn comes: it goes without room.
         ahead.started.store(true, Ordering::Release);
         budget.wake(|_| {});
@@ -595,7 +612,10 @@ mod tests {
         let mut pages = pages.into_iter();
         drop(pages.next());
         assert_eq!(sooner.recv_timeout(SOON), Ok(true));
-        assert!(later.recv_timeout(BLOCKED).is_err(), "one page freed, two went");
+        assert!(
+            later.recv_timeout(BLOCKED).is_err(),
+            "one page freed, two went"
+        );
         drop(pages.next());
         assert_eq!(later.recv_timeout(SOON), Ok(true));
     }
@@ -604,15 +624,20 @@ mod tests {
     fn small_pages_let_more_listings_run_and_an_early_end_frees_the_waiters_below() {
         let budget = Arc::new(Budget::new(100));
         let root = Turn::first();
-        // Pages that come back with 10 entries make room for more requests.
+        // One small page (the top level's, say) does not make full pages look small.
+        let mut top = budget.reserve(&root, "").expect("open");
+        top.settle(2);
+        assert_eq!(budget.lock().expected(), 100);
+        drop(top);
+        // A run of pages that come back with 10 entries makes room for more requests.
         let mut small = Vec::new();
-        for _ in 0..3 * AHEAD_PAGES {
+        for _ in 0..3 * RECENT_PAGES {
             let mut held = budget.reserve(&Turn::after(&root), "x/").expect("open");
             held.settle(10);
             small.push(held);
         }
-        assert_eq!(budget.lock().held, 3 * AHEAD_PAGES * 10);
-        assert_eq!(budget.expect.load(Ordering::Relaxed), 10);
+        assert_eq!(budget.lock().held, 3 * RECENT_PAGES * 10);
+        assert_eq!(budget.lock().expected(), 10);
         // Fill the rest, then two wait.
         let mut full = Vec::new();
         while budget.lock().held < budget.limit {
@@ -626,7 +651,10 @@ mod tests {
         level.ended.store(true, Ordering::Release);
         budget.wake(|_| {});
         assert_eq!(waiting.recv_timeout(SOON), Ok(false));
-        assert!(beside.recv_timeout(BLOCKED).is_err(), "a listing elsewhere gave up");
+        assert!(
+            beside.recv_timeout(BLOCKED).is_err(),
+            "a listing elsewhere gave up"
+        );
         drop((small, full));
         assert_eq!(beside.recv_timeout(SOON), Ok(true));
         // The room taken by the thread above is never given back (it forgets its Held).
