@@ -11,6 +11,9 @@ use log::kv::{Key, Value, VisitSource};
 
 use crate::config::OutputConfig;
 use crate::engine::progress::SUMMARY_TARGET;
+
+/// The target of the per-request lines that `-vvv` shows.
+pub const REQUEST_TARGET: &str = "s3sync::request";
 use crate::util::encoding::json_escape;
 use crate::util::time::Timestamp;
 
@@ -228,6 +231,18 @@ fn filter_for(output: &OutputConfig, rust_log: Option<&str>) -> Filter {
     if output.json && output.level > 0 {
         filter.set(SUMMARY_TARGET, log::LevelFilter::Info);
     }
+    // One line per S3 request only at trace level (-vvv). Trace records are compiled out
+    // (see Cargo.toml), so these lines are debug records of their own target, shown when
+    // the filter would show trace for it.
+    let requests = filter.level_for(REQUEST_TARGET);
+    filter.set(
+        REQUEST_TARGET,
+        if requests >= log::LevelFilter::Trace {
+            log::LevelFilter::Debug
+        } else {
+            requests.min(log::LevelFilter::Info)
+        },
+    );
     // The HTTP layers log raw request heads (signatures, tokens, SSE-C keys) at debug and
     // trace; whatever RUST_LOG says, they stay at info at most.
     for module in ["ureq", "ureq_proto", "rustls"] {
@@ -305,6 +320,26 @@ mod tests {
             filter_for(&output, Some("s3sync=warn")).level_for("s3sync"),
             Warn
         );
+    }
+
+    #[test]
+    fn request_lines_show_only_where_trace_is_asked_for() {
+        use log::LevelFilter::*;
+        let at = |level: u8, spec: Option<&str>| {
+            let output = OutputConfig {
+                level,
+                ..OutputConfig::default()
+            };
+            filter_for(&output, spec).level_for(REQUEST_TARGET)
+        };
+        // Shown (the lines are debug records) at -vvv, or when RUST_LOG says trace.
+        assert_eq!(at(5, None), Debug);
+        assert_eq!(at(2, Some("s3sync=trace")), Debug);
+        assert_eq!(at(2, Some("warn,s3sync::request=trace")), Debug);
+        // Hidden at -vv and below, and for RUST_LOG=debug.
+        assert!(at(4, None) < Debug);
+        assert!(at(2, None) < Debug);
+        assert!(at(2, Some("debug")) < Debug);
     }
 
     #[test]
