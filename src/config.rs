@@ -222,7 +222,8 @@ pub struct Config {
     pub max_parallel_listings: usize,
     /// Levels of prefixes listed in parallel.
     pub max_parallel_listing_max_depth: usize,
-    /// Entries a lister may queue ahead of the diff.
+    /// Listed entries held ahead of the comparison (S3 listings' budget; lister queues take
+    /// at most 1000 of them).
     pub object_listing_queue_size: usize,
     /// List directory buckets (`--x-s3`) in parallel too.
     pub allow_parallel_listings_in_express_one_zone: bool,
@@ -298,7 +299,7 @@ impl Config {
             max_keys: 1000,
             max_parallel_listings: 16,
             max_parallel_listing_max_depth: 2,
-            object_listing_queue_size: 1000,
+            object_listing_queue_size: 4000,
             allow_parallel_listings_in_express_one_zone: false,
             server_side_copy: false,
             server_side_copy_auto: false,

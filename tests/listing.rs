@@ -39,12 +39,15 @@ fn check(kind: Kind) {
     let down = w.path("down").display().to_string();
     for parallel in ["1", "4", "16"] {
         let dir = format!("{down}-{parallel}");
+        // Room for four pages of two between all listings: most wait their turn.
         let args = [
             "--json-tracing",
             "--max-parallel-listings",
             parallel,
             "--max-keys",
             "2",
+            "--object-listing-queue-size",
+            "8",
         ];
         let mut first: Vec<&str> = args.to_vec();
         let url = w.url("p/");
@@ -148,6 +151,8 @@ fn a_failed_prefix_ends_the_run_while_other_listings_wait_for_room() {
         [
             "--max-keys",
             "5",
+            "--object-listing-queue-size",
+            "20",
             "--max-parallel-listing-max-depth",
             "3",
             "--delete",
@@ -168,4 +173,60 @@ fn a_failed_prefix_ends_the_run_while_other_listings_wait_for_room() {
     assert!(stderr.contains("p/d03/s1/"), "stderr:\n{stderr}");
     assert_eq!(std::fs::read(&stray).ok().as_deref(), Some(&b"kept"[..]));
     assert!(proxy.injected() >= 1, "the failure was never injected");
+}
+
+/// Every listing request is answered 150 ms late, so listings in flight overlap.
+fn slow_lists(_: u32, head: &str) -> Option<Fault> {
+    head.contains("list-type=2")
+        .then_some(Fault::Stall(Duration::from_millis(150)))
+}
+
+/// `--object-listing-queue-size` bounds the listings that run ahead: with room for two
+/// pages of ten, at most three list requests are answered at once (the front's, one ahead,
+/// and the top level's); with room for forty pages, the ten prefixes of a top-level page
+/// are all listed at once.
+#[test]
+fn the_listing_queue_size_bounds_the_listings_running_ahead() {
+    let w = World::new(Kind::S3sFs);
+    for d in 0..16 {
+        for i in 0..10 {
+            w.put(&format!("p/d{d:02}/k{i}"), format!("{d}/{i}").as_bytes());
+        }
+    }
+    let url = w.url("p/");
+    let mut peaks = Vec::new();
+    for queue in ["20", "400"] {
+        let proxy = ChaosProxy::start(common::server(w.kind).port(), slow_lists);
+        let down = w.path(&format!("down-{queue}"));
+        let target = common::s(&down);
+        let run = common::run_with(
+            w.source_args_at(&proxy.endpoint()),
+            &[
+                "--json-tracing",
+                "--max-keys",
+                "10",
+                "--object-listing-queue-size",
+                queue,
+                &url,
+                &target,
+            ],
+        );
+        run.assert_code(0);
+        assert_eq!(run.summary("transferred_object"), 160, "queue {queue}");
+        assert_eq!(
+            std::fs::read(down.join("d15/k9")).ok().as_deref(),
+            Some(&b"15/9"[..])
+        );
+        peaks.push(proxy.lists_peak());
+    }
+    assert!(
+        (1..=3).contains(&peaks[0]),
+        "list requests at once with room for two pages: {}",
+        peaks[0]
+    );
+    assert!(
+        peaks[1] >= 6,
+        "list requests at once with room for forty pages: {}",
+        peaks[1]
+    );
 }

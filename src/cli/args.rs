@@ -222,8 +222,9 @@ pub struct Args {
     /// levels of prefixes listed in parallel (default 2)
     #[argh(option, default = "2")]
     pub max_parallel_listing_max_depth: u16,
-    /// listed objects queued ahead of the comparison (default 1000; memory stays flat)
-    #[argh(option, default = "1000")]
+    /// listed objects held ahead of the comparison, all parallel listings together
+    /// (default 4000; memory stays flat)
+    #[argh(option, default = "4000")]
     pub object_listing_queue_size: u32,
     /// list S3 Express One Zone directory buckets in parallel too
     #[argh(switch)]

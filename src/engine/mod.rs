@@ -159,6 +159,7 @@ fn open_store(
                     max_keys: config.max_keys,
                     parallel: listing_parallelism(config, bucket),
                     max_depth: config.max_parallel_listing_max_depth,
+                    ahead: config.object_listing_queue_size,
                     at,
                 },
             ))
@@ -269,13 +270,18 @@ impl Drop for SetOnDrop<'_> {
     }
 }
 
+/// Entries queued between a lister and the comparison, at most. A bounded channel allocates
+/// all its slots at once, and the listings' own budget (`--object-listing-queue-size`)
+/// already bounds how far listing runs ahead.
+pub(crate) const LISTER_QUEUE: usize = 1000;
+
 fn spawn_lister<'s, 'e>(
     scope: &'s std::thread::Scope<'s, 'e>,
     store: &'e Store,
     cancel: &'e AtomicBool,
     queue: usize,
 ) -> Receiver<Result<ListItem, ListError>> {
-    let (tx, rx) = bounded(queue.max(1));
+    let (tx, rx) = bounded(queue.clamp(1, LISTER_QUEUE));
     scope.spawn(move || {
         let result =
             store.list(&mut |item| tx.send(Ok(item)).is_ok() && !cancel.load(Ordering::Relaxed));

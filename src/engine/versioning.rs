@@ -109,7 +109,11 @@ fn spawn_lister<'s, 'e>(
     store: &'e S3Store,
     run: &'e Run<'e>,
 ) -> Receiver<Result<KeyVersions, ListError>> {
-    let (tx, rx) = bounded(run.config.object_listing_queue_size.max(1));
+    let (tx, rx) = bounded(
+        run.config
+            .object_listing_queue_size
+            .clamp(1, super::LISTER_QUEUE),
+    );
     scope.spawn(move || {
         let result =
             store.list_versions(&mut |group| tx.send(Ok(group)).is_ok() && !run.cancelled());

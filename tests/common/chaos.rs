@@ -43,19 +43,34 @@ pub struct ChaosProxy {
 struct Counters {
     requests: AtomicU32,
     injected: AtomicU32,
-    /// Part requests (`partNumber=` in the request line) being answered right now, and the
-    /// most there ever were at once.
-    parts_in_flight: AtomicU32,
-    parts_peak: AtomicU32,
+    /// Part requests (`partNumber=` in the request line) being answered.
+    parts: Gauge,
+    /// ListObjectsV2 requests (`list-type=2`) being answered.
+    lists: Gauge,
 }
 
-/// Counts one part request as in flight until it is dropped.
-struct InFlight<'c>(Option<&'c Counters>);
+/// Requests of one kind being answered right now, and the most there ever were at once.
+#[derive(Default)]
+struct Gauge {
+    now: AtomicU32,
+    peak: AtomicU32,
+}
+
+impl Gauge {
+    fn enter(&self) -> InFlight<'_> {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        InFlight(Some(self))
+    }
+}
+
+/// Counts one request as in flight until it is dropped.
+struct InFlight<'g>(Option<&'g Gauge>);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        if let Some(c) = self.0 {
-            c.parts_in_flight.fetch_sub(1, Ordering::SeqCst);
+        if let Some(g) = self.0 {
+            g.now.fetch_sub(1, Ordering::SeqCst);
         }
     }
 }
@@ -93,7 +108,12 @@ impl ChaosProxy {
 
     /// The most part requests (UploadPart, UploadPartCopy) that were in flight at once.
     pub fn parts_peak(&self) -> u32 {
-        self.counters.parts_peak.load(Ordering::SeqCst)
+        self.counters.parts.peak.load(Ordering::SeqCst)
+    }
+
+    /// The most ListObjectsV2 requests that were ever being answered at once.
+    pub fn lists_peak(&self) -> u32 {
+        self.counters.lists.peak.load(Ordering::SeqCst)
     }
 }
 
@@ -184,14 +204,11 @@ fn serve(
         let body = read_body(&mut reader, &head, false)?;
         let is_head = head.starts_with(b"HEAD ");
         let line = String::from_utf8_lossy(&head).into_owned();
-        let _in_flight = if line
-            .lines()
-            .next()
-            .is_some_and(|l| l.contains("partNumber="))
-        {
-            let now = counters.parts_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-            counters.parts_peak.fetch_max(now, Ordering::SeqCst);
-            InFlight(Some(counters))
+        let request_line = line.lines().next().unwrap_or_default();
+        let _in_flight = if request_line.contains("partNumber=") {
+            counters.parts.enter()
+        } else if request_line.contains("list-type=2") {
+            counters.lists.enter()
         } else {
             InFlight(None)
         };
