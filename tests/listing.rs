@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use common::chaos::{ChaosProxy, Fault};
@@ -229,4 +230,53 @@ fn the_listing_queue_size_bounds_the_listings_running_ahead() {
         "list requests at once with room for forty pages: {}",
         peaks[1]
     );
+}
+
+/// List requests cut short so far by `cut_two_lists`.
+static LISTS_CUT: AtomicU32 = AtomicU32::new(0);
+
+/// The first two ListObjectsV2 answers are cut off part way through their body.
+fn cut_two_lists(_: u32, head: &str) -> Option<Fault> {
+    let cut = head.contains("list-type=2")
+        && LISTS_CUT
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < 2).then_some(n + 1)
+            })
+            .is_ok();
+    cut.then_some(Fault::Truncate)
+}
+
+/// List pages are parsed as they stream in; a page cut short is retried as a whole, and the
+/// sync lists every key once.
+#[test]
+fn a_list_page_cut_short_is_asked_for_again() {
+    let w = World::new(Kind::S3sFs);
+    for i in 0..30 {
+        w.put(&format!("p/k{i:02}"), format!("v{i}").as_bytes());
+    }
+    let proxy = ChaosProxy::start(common::server(w.kind).port(), cut_two_lists);
+    let down = w.path("down");
+    let target = common::s(&down);
+    let url = w.url("p/");
+    let run = common::run_with(
+        w.source_args_at(&proxy.endpoint()),
+        &[
+            "--json-tracing",
+            "--initial-backoff-milliseconds",
+            "10",
+            "--max-keys",
+            "10",
+            &url,
+            &target,
+        ],
+    );
+    run.assert_code(0);
+    assert_eq!(proxy.injected(), 2, "two list answers were cut");
+    assert_eq!(run.summary("transferred_object"), 30);
+    for i in 0..30 {
+        assert_eq!(
+            std::fs::read(down.join(format!("k{i:02}"))).ok(),
+            Some(format!("v{i}").into_bytes())
+        );
+    }
 }

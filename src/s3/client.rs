@@ -3,7 +3,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -284,6 +284,24 @@ impl Response {
     }
 }
 
+/// Bytes read from a response at a time while it is parsed.
+const PARSE_BUFFER: usize = 16 << 10;
+
+/// A body being parsed, remembering a read failure: the parser reports it as its own
+/// error, and the failure decides whether the attempt is retried.
+struct WatchedReader<R> {
+    inner: R,
+    failure: Option<std::io::Error>,
+}
+
+impl<R: Read> Read for WatchedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            self.failure = Some(std::io::Error::new(e.kind(), e.to_string()));
+        })
+    }
+}
+
 /// A blocking, thread-safe S3 client. Clone-free: share it by reference or `Arc`.
 pub struct Client {
     /// Direct connections.
@@ -402,6 +420,34 @@ impl Client {
                 ));
             }
             Ok((head, text))
+        })
+    }
+
+    /// Sends `req` and parses the body with `parse` as it streams in, retrying both steps
+    /// together: a body cut short is retried like a failed request, a body that is not what
+    /// `parse` expects is not. Nothing holds the whole body (see `xml::read_document_from`).
+    pub fn send_parsed<T>(
+        &self,
+        req: &Request<'_>,
+        mut parse: impl FnMut(&mut dyn BufRead) -> Result<T, xml::XmlError>,
+    ) -> Result<T, S3Error> {
+        let payload_hash = self.payload_hash(&req.payload);
+        self.retry(req.op, |budget| {
+            let resp = self.send_once(req, &payload_hash, budget)?;
+            let mut body = WatchedReader {
+                inner: resp.into_reader().take(MAX_TEXT_BODY),
+                failure: None,
+            };
+            let parsed = parse(&mut BufReader::with_capacity(PARSE_BUFFER, &mut body));
+            match (parsed, body.failure) {
+                (Ok(value), _) => Ok(value),
+                (Err(_), Some(e)) => Err(S3Error::transport(
+                    req.op,
+                    format!("reading the response failed: {e}"),
+                    true,
+                )),
+                (Err(e), None) => Err(S3Error::bad_response(req.op, e.to_string())),
+            }
         })
     }
 

@@ -257,9 +257,7 @@ impl Client {
         if let Some(m) = args.max_keys {
             req = req.query("max-keys", m.to_string());
         }
-        let (_, body) = self.send_text(&req)?;
-        xml::parse_list_objects_v2(&body)
-            .map_err(|e| S3Error::bad_response("ListObjectsV2", e.to_string()))
+        self.send_parsed(&req, |body| xml::read_list_objects_v2(body))
     }
 
     /// The checksum-mode header when this side asks for additional checksums.

@@ -6,10 +6,13 @@
 //! names are matched without namespace prefixes. Input is untrusted: nesting depth and node
 //! count are capped, and every failure is an [`XmlError`], never a panic (see `fuzz/`).
 //!
-//! Listing pages are read with [`read_document`], which hands each child of the root to the
-//! parser as soon as it is complete: the tree of a 1000-entry page (several times the size of
-//! its text) is never built whole. Up to `--max-parallel-listings` pages are parsed and held
-//! at once, so this is what keeps a large sync's memory low.
+//! Listing pages are read with [`read_document_from`], straight from the response stream,
+//! which hands each child of the root to the parser as soon as it is complete: neither the
+//! page's text (about 300 KB for 1000 entries) nor its whole tree (several times that) is
+//! ever held. Several pages are parsed at once by the listings running ahead, so this is
+//! what keeps a large sync's memory low.
+
+use std::io::BufRead;
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
@@ -99,12 +102,21 @@ type Visit<'a> = &'a mut dyn FnMut(Node) -> Result<Option<Node>, XmlError>;
 /// Parses a document, handing each child of the root element to `visit` once it is
 /// complete; returns the root with the children `visit` kept.
 pub fn read_document(body: &str, visit: Visit<'_>) -> Result<Node, XmlError> {
-    let mut reader = Reader::from_str(body);
+    read_document_from(body.as_bytes(), visit)
+}
+
+/// [`read_document`] from a stream, read as it is parsed.
+pub fn read_document_from(input: impl BufRead, visit: Visit<'_>) -> Result<Node, XmlError> {
+    let mut reader = Reader::from_reader(input);
+    let mut buf = Vec::new();
     let mut stack: Vec<Node> = Vec::new();
     let mut root: Option<Node> = None;
     let mut nodes = 0usize;
     loop {
-        let event = reader.read_event().map_err(|e| XmlError(e.to_string()))?;
+        buf.clear();
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| XmlError(e.to_string()))?;
         match event {
             Event::Start(e) | Event::Empty(e) if root.is_some() => {
                 let _ = e;
@@ -282,11 +294,16 @@ fn decode_url_key(text: &str) -> Result<String, XmlError> {
 
 /// Parses a `ListBucketResult` (ListObjectsV2).
 pub fn parse_list_objects_v2(body: &str) -> Result<ListPage, XmlError> {
+    read_list_objects_v2(body.as_bytes())
+}
+
+/// [`parse_list_objects_v2`] from a stream.
+pub fn read_list_objects_v2(input: impl BufRead) -> Result<ListPage, XmlError> {
     // Entries are taken out as they are read; their keys are decoded at the end, once the
     // root's EncodingType (wherever it stands) is known.
     let mut objects = Vec::new();
     let mut prefixes = Vec::new();
-    let root = read_document(body, &mut |child| {
+    let root = read_document_from(input, &mut |child| {
         match child.name.as_str() {
             "Contents" => objects.push(listed_object(child)?),
             "CommonPrefixes" => prefixes.extend(
