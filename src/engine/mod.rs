@@ -270,10 +270,12 @@ impl Drop for SetOnDrop<'_> {
     }
 }
 
-/// Entries queued between a lister and the comparison, at most. A bounded channel allocates
-/// all its slots at once, and the listings' own budget (`--object-listing-queue-size`)
-/// already bounds how far listing runs ahead.
-pub(crate) const LISTER_QUEUE: usize = 1000;
+/// Entries queued between a lister and the comparison: `--object-listing-queue-size`, at
+/// most 1000. A bounded channel allocates all its slots at once, and the listings' own
+/// budget (the option's whole value) already bounds how far listing runs ahead.
+pub(crate) fn lister_queue(config: &Config) -> usize {
+    config.object_listing_queue_size.clamp(1, 1000)
+}
 
 fn spawn_lister<'s, 'e>(
     scope: &'s std::thread::Scope<'s, 'e>,
@@ -281,7 +283,7 @@ fn spawn_lister<'s, 'e>(
     cancel: &'e AtomicBool,
     queue: usize,
 ) -> Receiver<Result<ListItem, ListError>> {
-    let (tx, rx) = bounded(queue.clamp(1, LISTER_QUEUE));
+    let (tx, rx) = bounded(queue);
     scope.spawn(move || {
         let result =
             store.list(&mut |item| tx.send(Ok(item)).is_ok() && !cancel.load(Ordering::Relaxed));
@@ -378,18 +380,13 @@ fn pipeline(run: &Run<'_>) {
             // With --head-each-target the workers ask the target about each object instead.
             let list_target =
                 !(always_transfer(config) || config.head_each_target) || config.delete;
-            let source_rx = spawn_lister(
-                inner,
-                run.source,
-                &run.cancel,
-                config.object_listing_queue_size,
-            );
+            let source_rx = spawn_lister(inner, run.source, &run.cancel, lister_queue(config));
             let target_rx = if list_target {
                 Some(spawn_lister(
                     inner,
                     run.target,
                     &run.cancel,
-                    config.object_listing_queue_size,
+                    lister_queue(config),
                 ))
             } else {
                 None

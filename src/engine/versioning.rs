@@ -109,11 +109,7 @@ fn spawn_lister<'s, 'e>(
     store: &'e S3Store,
     run: &'e Run<'e>,
 ) -> Receiver<Result<KeyVersions, ListError>> {
-    let (tx, rx) = bounded(
-        run.config
-            .object_listing_queue_size
-            .clamp(1, super::LISTER_QUEUE),
-    );
+    let (tx, rx) = bounded(super::lister_queue(run.config));
     scope.spawn(move || {
         let result =
             store.list_versions(&mut |group| tx.send(Ok(group)).is_ok() && !run.cancelled());

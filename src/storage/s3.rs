@@ -215,6 +215,19 @@ impl Budget {
         })
     }
 
+    /// Marks `turn` as being drained by its consumer: it, and the listings under it that
+    /// are drained, stop waiting for room.
+    fn start(&self, turn: &Turn) {
+        turn.started.store(true, Ordering::Release);
+        self.wake(|_| {});
+    }
+
+    /// Marks `turn` as ended early, so that the listings under it stop waiting for room.
+    fn end(&self, turn: &Turn) {
+        turn.ended.store(true, Ordering::Release);
+        self.wake(|_| {});
+    }
+
     /// Changes the state and wakes the listings waiting for room.
     fn wake(&self, change: impl FnOnce(&mut BudgetState)) {
         change(&mut self.lock());
@@ -251,20 +264,6 @@ impl Drop for Held<'_> {
 struct Pace {
     gate: Gate,
     budget: Budget,
-}
-
-impl Pace {
-    /// Marks `turn` as being drained by its consumer.
-    fn start(&self, turn: &Turn) {
-        turn.started.store(true, Ordering::Release);
-        self.budget.wake(|_| {});
-    }
-
-    /// Marks `turn` as ended early, so that the listings under it stop waiting for room.
-    fn end(&self, turn: &Turn) {
-        turn.ended.store(true, Ordering::Release);
-        self.budget.wake(|_| {});
-    }
 }
 
 /// Where listed objects go; returns `Ok(false)` to stop.
@@ -521,7 +520,7 @@ impl S3Store {
                         let Some((rx, child_turn)) = ahead.pop_front() else {
                             break;
                         };
-                        pace.start(&child_turn);
+                        pace.budget.start(&child_turn);
                         for item in rx {
                             if !sink(item?)? {
                                 return Ok(false);
@@ -547,7 +546,7 @@ impl S3Store {
             // them for ever. Listings elsewhere go on: the error may not have reached the
             // consumer yet, and the prefixes before it are still wanted.
             if !matches!(walked, Ok(true)) {
-                pace.end(turn);
+                pace.budget.end(turn);
             }
             walked
         })
@@ -577,6 +576,13 @@ mod tests {
         rx
     }
 
+    /// `n` pages reserved by the front, which never waits.
+    fn front_pages<'b>(budget: &'b Budget, front: &Turn, n: usize) -> Vec<Held<'b>> {
+        (0..n)
+            .map(|_| budget.reserve(front, "").expect("the walk goes on"))
+            .collect()
+    }
+
     const BLOCKED: Duration = Duration::from_millis(150);
     const SOON: Duration = Duration::from_secs(10);
 
@@ -585,9 +591,7 @@ mod tests {
         let budget = Arc::new(Budget::new(10, 40));
         let root = Turn::first();
         // The front may hold more than the whole budget.
-        let held: Vec<_> = (0..6)
-            .map(|_| budget.reserve(&root, "").expect("open"))
-            .collect();
+        let held = front_pages(&budget, &root, 6);
         let ahead = Turn::after(&root);
         let waiting = reserve_on_thread(&budget, &ahead, "a/");
         assert!(
@@ -595,8 +599,7 @@ mod tests {
             "no room, yet it went"
         );
         // Its turn comes: it goes without room.
-        ahead.started.store(true, Ordering::Release);
-        budget.wake(|_| {});
+        budget.start(&ahead);
         assert_eq!(waiting.recv_timeout(SOON), Ok(true));
         drop(held);
     }
@@ -605,9 +608,7 @@ mod tests {
     fn room_given_back_goes_to_the_listing_nearest_the_front() {
         let budget = Arc::new(Budget::new(10, 40));
         let root = Turn::first();
-        let pages: Vec<_> = (0..4)
-            .map(|_| budget.reserve(&root, "").expect("open"))
-            .collect();
+        let pages = front_pages(&budget, &root, 4);
         let later = reserve_on_thread(&budget, &Turn::after(&root), "b/");
         assert!(later.recv_timeout(BLOCKED).is_err());
         let sooner = reserve_on_thread(&budget, &Turn::after(&root), "a/");
@@ -651,8 +652,7 @@ mod tests {
         let beside = reserve_on_thread(&budget, &Turn::after(&root), "y0/");
         assert!(waiting.recv_timeout(BLOCKED).is_err());
         // The level above the first ends early: it gives up, the other still waits.
-        level.ended.store(true, Ordering::Release);
-        budget.wake(|_| {});
+        budget.end(&level);
         assert_eq!(waiting.recv_timeout(SOON), Ok(false));
         assert!(
             beside.recv_timeout(BLOCKED).is_err(),
