@@ -137,7 +137,7 @@ const SHELLS: [&str; 5] = ["bash", "zsh", "fish", "powershell", "elvish"];
 
 /// The long flags `--help` documents, straight from the argument definitions: name, whether
 /// it takes a value.
-fn long_flags() -> Vec<(&'static str, bool)> {
+fn long_flags() -> Vec<(String, bool)> {
     flag_descriptions()
         .into_iter()
         .map(|(l, v, _)| (l, v))
@@ -145,17 +145,10 @@ fn long_flags() -> Vec<(&'static str, bool)> {
 }
 
 /// As [`long_flags`], with each description on one line.
-fn flag_descriptions() -> Vec<(&'static str, bool, String)> {
-    use argh::ArgsInfo;
-    s3sync::cli::Args::get_args_info()
-        .flags
+fn flag_descriptions() -> Vec<(String, bool, String)> {
+    s3sync::cli::args::FLAGS
         .iter()
-        .filter(|f| !f.hidden)
-        .map(|f| {
-            let takes_value = matches!(f.kind, argh_shared::FlagInfoKind::Option { .. });
-            let description = f.description.split_whitespace().collect::<Vec<_>>();
-            (f.long, takes_value, description.join(" "))
-        })
+        .map(|f| (f.long(), f.takes_value(), f.one_line()))
         .collect()
 }
 
@@ -257,8 +250,11 @@ fn bash_completion_is_valid_and_completes() {
     let value_option = flags
         .iter()
         .find(|(_, v)| *v)
-        .map_or("--worker-size", |f| f.0);
-    let switch = flags.iter().find(|(_, v)| !*v).map_or("--dry-run", |f| f.0);
+        .map_or("--worker-size", |f| &f.0);
+    let switch = flags
+        .iter()
+        .find(|(_, v)| !*v)
+        .map_or("--dry-run", |f| &f.0);
     let program = format!(
         r#"source '{file}'
 t() {{ COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); _s3sync; echo "== $*"; printf '%s\n' "${{COMPREPLY[@]}}"; }}
@@ -285,7 +281,7 @@ t s3sync {value_option} -
         .collect();
     assert_eq!(replies.len(), 6, "{stdout}");
     assert_eq!(replies[0], ["--worker-size"], "{stdout}");
-    let mut longs: Vec<&str> = flags.iter().map(|f| f.0).collect();
+    let mut longs: Vec<&str> = flags.iter().map(|f| f.0.as_str()).collect();
     longs.sort_unstable();
     let mut offered = replies[1].clone();
     offered.sort_unstable();

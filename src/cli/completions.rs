@@ -1,6 +1,6 @@
 //! Shell completion scripts (`--auto-complete-shell bash|zsh|fish|powershell|elvish`).
 //!
-//! Why here and how: every script is generated from `Args::get_args_info()`, the same
+//! Why here and how: every script is generated from [`FLAGS`], the same
 //! definitions that produce `--help`, so an option added to `args.rs` is completed with no
 //! change in this file and no list can fall out of date. Each script completes every long
 //! and short flag with its description; after an option that takes a value it completes the
@@ -16,10 +16,7 @@
 
 use std::fmt::Write;
 
-use argh::ArgsInfo;
-use argh_shared::{FlagInfoKind, Optionality};
-
-use super::args::Args;
+use super::args::{FLAGS, Kind};
 
 /// The shells a script can be generated for, as named on the command line.
 pub const SHELLS: &[&str] = &["bash", "zsh", "fish", "powershell", "elvish"];
@@ -47,10 +44,10 @@ pub fn script(shell: &str) -> Result<String, String> {
 /// One flag as the scripts need it.
 struct Flag {
     /// With its dashes: `--worker-size`.
-    long: &'static str,
+    long: String,
     short: Option<char>,
     /// `Some(name of the value)` for an option, `None` for a switch.
-    value_name: Option<&'static str>,
+    value_name: Option<String>,
     repeats: bool,
     /// On one line.
     description: String,
@@ -65,32 +62,27 @@ impl Flag {
 
     /// The long form, then the short one if any.
     fn names(&self) -> Vec<String> {
-        let mut names = vec![self.long.to_string()];
+        let mut names = vec![self.long.clone()];
         names.extend(self.short.map(|c| format!("-{c}")));
         names
     }
 }
 
 fn options() -> Vec<Flag> {
-    Args::get_args_info()
-        .flags
+    FLAGS
         .iter()
-        .filter(|f| !f.hidden)
         .map(|f| {
-            let description = one_line(f.description);
-            let value_name = match f.kind {
-                FlagInfoKind::Option { arg_name } => Some(arg_name),
-                FlagInfoKind::Switch => None,
-            };
+            let description = f.one_line();
+            let value_name = f.value_name();
             Flag {
-                long: f.long,
+                long: f.long(),
                 short: f.short,
-                value_name,
-                repeats: matches!(f.optionality, Optionality::Repeating),
+                repeats: f.kind == Kind::Count,
                 values: match value_name {
                     Some(_) => enumerated_values(&description),
                     None => Vec::new(),
                 },
+                value_name,
                 description,
             }
         })
@@ -99,19 +91,7 @@ fn options() -> Vec<Flag> {
 
 /// The positional arguments: (name, repeats).
 fn positionals() -> Vec<(String, bool)> {
-    Args::get_args_info()
-        .positionals
-        .iter()
-        .filter(|p| !p.hidden)
-        .map(|p| {
-            let repeats = matches!(p.optionality, Optionality::Repeating | Optionality::Greedy);
-            (one_line(p.name), repeats)
-        })
-        .collect()
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    vec![("SOURCE".to_string(), false), ("TARGET".to_string(), false)]
 }
 
 /// The values a description enumerates (see the module documentation), or none.
@@ -237,7 +217,7 @@ fn zsh(options: &[Flag], positionals: &[(String, bool)]) -> String {
             (false, _) => format!("({})", names.join(" ")),
         };
         let description = zsh_escape(&flag.description);
-        let argument = flag.value_name.map_or(String::new(), |name| {
+        let argument = flag.value_name.as_deref().map_or(String::new(), |name| {
             let values: Vec<String> = flag.values.iter().map(|v| zsh_escape(v)).collect();
             let action = match values.is_empty() {
                 true => "_files".to_string(),
@@ -304,7 +284,7 @@ fn powershell(options: &[Flag]) -> String {
         let values: Vec<String> = flag.values.iter().map(|v| doubled_quote(v)).collect();
         // A completion result needs a non-empty tip.
         let tip = match flag.description.is_empty() {
-            true => flag.long,
+            true => &flag.long,
             false => &flag.description,
         };
         format!(

@@ -1,9 +1,10 @@
 //! The command-line interface: argument definitions, environment fallbacks, validation into
-//! a [`Config`]. The only module that knows about argh and environment variables.
+//! a [`Config`]. The only module that knows about arguments and environment variables.
 
 pub mod args;
 pub mod argv;
 pub mod completions;
+mod help;
 mod reliability;
 mod scripts;
 mod selection;
@@ -12,8 +13,6 @@ mod validate;
 mod versioning;
 
 use std::ffi::OsString;
-
-use argh::FromArgs;
 
 use crate::config::Config;
 pub use args::Args;
@@ -53,16 +52,9 @@ pub fn parse(
     raw: Vec<OsString>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Command, CliError> {
-    let argv = argv::prepare(raw, env).map_err(CliError::usage)?;
-    let strs: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let args = match Args::from_args(&["s3sync"], &strs) {
-        Ok(a) => a,
-        Err(early) => {
-            return match early.status {
-                Ok(()) => Ok(Command::Help(early.output)),
-                Err(()) => Err(CliError::usage(early.output.trim().replace('\n', " "))),
-            };
-        }
+    let args = match argv::parse(raw, env).map_err(CliError::usage)? {
+        argv::Parsed::Help => return Ok(Command::Help(help::text())),
+        argv::Parsed::Args(args) => args,
     };
     if args.version {
         return Ok(Command::Version);
