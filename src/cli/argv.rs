@@ -6,7 +6,8 @@
 //! - A value taken from the next argument may not look like a long option
 //!   (`--source-profile --delete` is a mistake, not a profile named `--delete`); such a
 //!   value can still be given with `=`.
-//! - `-h`/`--help` anywhere before `--` wins over everything else, errors in values included.
+//! - `-h`/`--help` anywhere before `--` wins over the other flags and over bad values (an
+//!   unknown flag or a missing value is still reported).
 //! - Every flag the command line leaves out is then read from its environment variable
 //!   (upper snake case), except the few in [`NO_ENV`]; a switch is on when the variable is
 //!   set to anything but an empty string, `0`, `false`, `f`, `no`, `n` or `off` (clap's
