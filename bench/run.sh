@@ -6,6 +6,7 @@
 #   REPEATS=5 TOOLS="ours rclone" WORKLOADS="small-up small-noop" bash bench/run.sh
 #   WORKLOADS=scale bash bench/run.sh # ours only: no-op peak RSS at 10,000 vs 200,000 objects
 #   TOOLS="ours ours-client ..."      # ours-client: ours with --client-side-copy
+#   TOOLS="ours ours-noverify ..."    # ours-noverify: ours with --disable-etag-verify
 #
 # "ours" is the static musl release binary we ship (BUILD=gnu measures the glibc build).
 #
@@ -102,12 +103,14 @@ PY
 command_for() {
     local tool=$1 from=$2 to=$3
     case $tool in
-        ours | ours-client | s3sync)
+        ours | ours-client | ours-noverify | s3sync)
             local bin=$ours_bin
             [ "$tool" = s3sync ] && bin=$tools_dir/cargo/bin/s3sync
             local args=()
             # ours-client: S3 -> S3 streamed through s3sync, as the reference does by default.
             [ "$tool" = ours-client ] && args+=(--client-side-copy)
+            # ours-noverify: what checking every ETag costs (peers do not check multipart ones).
+            [ "$tool" = ours-noverify ] && args+=(--disable-etag-verify)
             [[ $from == s3://* ]] && args+=(--source-endpoint-url "$endpoint" --source-force-path-style)
             [[ $to == s3://* ]] && args+=(--target-endpoint-url "$endpoint" --target-force-path-style)
             echo "$bin ${args[*]} $from $to"
