@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, bounded};
+use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
 
 use crate::callback::{Event, EventKind, EventStats};
 use crate::config::{Config, Location, UpdateCheck};
@@ -211,7 +211,7 @@ pub fn run_cancellable(config: &Config, stop: &AtomicBool) -> Report {
     };
     run.emit(|| Event::new(EventKind::PipelineStart));
     let progress = progress::Progress::start(&config.output);
-    let finished = AtomicBool::new(false);
+    let (finished_tx, finished_rx) = bounded::<()>(0);
     std::thread::scope(|scope| {
         if let Some(p) = &progress {
             scope.spawn(|| p.run(&run.stats, started));
@@ -219,15 +219,18 @@ pub fn run_cancellable(config: &Config, stop: &AtomicBool) -> Report {
         // Stops the progress line however the pipeline ends, a panic included, so the
         // scope can finish and the panic reach main (exit 101) instead of hanging.
         let _stop = progress.as_ref().map(progress::Progress::stopper);
-        // Passes the caller's stop flag on to the run; ends with the pipeline (panics too).
-        let _finished = SetOnDrop(&finished);
+        // Passes the caller's stop flag on to the run, looking every 50 ms. It ends the
+        // moment the pipeline does (panics too), when `_finished` drops and disconnects the
+        // channel, so a run never waits out a last pause.
+        let _finished = finished_tx;
         scope.spawn(|| {
-            while !finished.load(Ordering::Relaxed) {
+            while finished_rx.recv_timeout(Duration::from_millis(50))
+                == Err(RecvTimeoutError::Timeout)
+            {
                 if stop.load(Ordering::Relaxed) {
                     run.cancel.store(true, Ordering::Relaxed);
                     break;
                 }
-                std::thread::sleep(Duration::from_millis(50));
             }
         });
         if !versioning::check_buckets(&run) {
@@ -262,14 +265,6 @@ pub fn run_cancellable(config: &Config, stop: &AtomicBool) -> Report {
 }
 
 /// Sets the flag when dropped, however the scope holding it ends.
-struct SetOnDrop<'f>(&'f AtomicBool);
-
-impl Drop for SetOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
-
 /// Entries queued between a lister and the comparison: `--object-listing-queue-size`, at
 /// most 1000. A bounded channel allocates all its slots at once, and the listings' own
 /// budget (the option's whole value) already bounds how far listing runs ahead.
