@@ -6,8 +6,16 @@
 //! segment on a kept-alive connection, so the body waits up to 40 ms for an ACK that waits
 //! for the body. On a sync of many small objects that stall dominates (measured against
 //! s3s-fs: 2,000 × 10 KiB downloads took 3.3 s instead of 0.45 s). Asking for an immediate
-//! ACK (`TCP_QUICKACK`, Linux only) before each read removes it; it costs one `setsockopt`
-//! per read and changes nothing else.
+//! ACK (`TCP_QUICKACK`, Linux only) before a read removes it.
+//!
+//! Only the first [`QUICK_ACK_READS`] reads after each write (each request) ask. That covers
+//! all of a small or medium answer (64 reads were 1-2 MiB over loopback), where the stalls
+//! happen; asked once per request, or
+//! for 16 reads, 300 downloads of 300-600 KiB still took 10% longer. The reads deep in a
+//! large body do not ask: with data streaming in, the kernel acknowledges as it should, and
+//! asking there only sent more ACKs. Measured on a 1 GiB download of 8 MiB parts: asking on
+//! every read cost 35,000 `setsockopt` calls and 0.2 s of the client's 1.5 s of system time
+//! (wall time 2.9 -> 2.7 s); 100 downloads of 3 MiB were no slower.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -78,11 +86,45 @@ impl<In: Transport> Connector<In> for QuickAckConnector {
             buffers,
             read_timeout: None,
             write_timeout: None,
+            quick_acks: QuickAcks::default(),
         })))
     }
 }
 
-/// A plain TCP transport (as ureq's own) that asks for an immediate ACK before each read.
+/// Reads after each write that ask for immediate ACKs (see the module documentation).
+const QUICK_ACK_READS: u32 = 64;
+
+/// Which reads ask for immediate ACKs: the first [`QUICK_ACK_READS`] after a write (and
+/// after connecting).
+#[derive(Debug)]
+struct QuickAcks {
+    left: u32,
+}
+
+impl Default for QuickAcks {
+    fn default() -> QuickAcks {
+        QuickAcks {
+            left: QUICK_ACK_READS,
+        }
+    }
+}
+
+impl QuickAcks {
+    /// A request (or part of one) was sent: its answer is awaited.
+    fn wrote(&mut self) {
+        self.left = QUICK_ACK_READS;
+    }
+
+    /// A read is about to block: whether it asks for immediate ACKs.
+    fn reading(&mut self) -> bool {
+        let ask = self.left > 0;
+        self.left = self.left.saturating_sub(1);
+        ask
+    }
+}
+
+/// A plain TCP transport (as ureq's own) that asks for immediate ACKs when it reads after
+/// writing.
 pub struct QuickAckTransport {
     /// Shared (weakly) with the agent's shutdown handle.
     stream: Arc<TcpStream>,
@@ -90,6 +132,7 @@ pub struct QuickAckTransport {
     /// The socket's current timeouts, so they are set only when they change.
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    quick_acks: QuickAcks,
 }
 
 impl std::fmt::Debug for QuickAckTransport {
@@ -127,6 +170,7 @@ impl Transport for QuickAckTransport {
             self.stream.set_write_timeout(limit)?;
             self.write_timeout = limit;
         }
+        self.quick_acks.wrote();
         let output = &self.buffers.output()[..amount];
         (&*self.stream)
             .write_all(output)
@@ -140,7 +184,9 @@ impl Transport for QuickAckTransport {
             self.stream.set_read_timeout(limit)?;
             self.read_timeout = limit;
         }
-        quick_ack(&self.stream);
+        if self.quick_acks.reading() {
+            quick_ack(&self.stream);
+        }
         let input = self.buffers.input_append_buf();
         let amount = loop {
             match (&*self.stream).read(input) {
@@ -187,3 +233,24 @@ fn quick_ack(socket: &TcpStream) {
 
 #[cfg(not(target_os = "linux"))]
 fn quick_ack(_socket: &TcpStream) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_reads_after_each_write_ask_for_immediate_acks() {
+        let mut acks = QuickAcks::default();
+        let asked =
+            |acks: &mut QuickAcks, reads: u32| (0..reads).filter(|_| acks.reading()).count();
+        // A fresh connection, then the body of a large answer: only the first reads ask.
+        assert_eq!(asked(&mut acks, 1000), QUICK_ACK_READS as usize);
+        // Each request starts the count again, however far the last answer went.
+        acks.wrote();
+        assert!(acks.reading());
+        assert_eq!(asked(&mut acks, 1000), QUICK_ACK_READS as usize - 1);
+        acks.wrote();
+        acks.wrote();
+        assert_eq!(asked(&mut acks, 10), 10);
+    }
+}
