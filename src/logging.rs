@@ -11,11 +11,11 @@ use log::kv::{Key, Value, VisitSource};
 
 use crate::config::OutputConfig;
 use crate::engine::progress::SUMMARY_TARGET;
+use crate::util::encoding::json_escape;
+use crate::util::time::Timestamp;
 
 /// The target of the per-request lines that `-vvv` shows.
 pub const REQUEST_TARGET: &str = "s3sync::request";
-use crate::util::encoding::json_escape;
-use crate::util::time::Timestamp;
 
 fn level_name(level: u8) -> &'static str {
     match level {

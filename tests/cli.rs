@@ -97,6 +97,35 @@ fn help_and_version_exit_0() {
     assert!(r.stdout.starts_with("s3sync "), "{}", r.stdout);
 }
 
+/// The parsing rules the README states, through the binary: a forgotten value, an option
+/// given twice, and `--` before a path that starts with `-`.
+#[test]
+fn option_mistakes_exit_2_in_one_line() {
+    let d = std::env::temp_dir().display().to_string();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--source-profile", "--delete", &d, "s3://b/p"],
+            "--source-profile needs a value",
+        ),
+        (
+            &["--worker-size", "2", "--worker-size", "3", &d, "s3://b/p"],
+            "--worker-size is given more than once",
+        ),
+        (&["--", "-no-such-dir", "s3://b/p"], "SOURCE -no-such-dir"),
+    ];
+    for (given, expected) in cases {
+        let r = run(&args(given), &[]);
+        r.assert_code(2);
+        assert_eq!(
+            r.stderr.trim().lines().count(),
+            1,
+            "{given:?}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains(expected), "{given:?}: {}", r.stderr);
+    }
+}
+
 #[test]
 fn options_for_a_local_side_are_refused() {
     let d = std::env::temp_dir().display().to_string();

@@ -264,7 +264,6 @@ pub fn run_cancellable(config: &Config, stop: &AtomicBool) -> Report {
     report
 }
 
-/// Sets the flag when dropped, however the scope holding it ends.
 /// Entries queued between a lister and the comparison: `--object-listing-queue-size`, at
 /// most 1000. A bounded channel allocates all its slots at once, and the listings' own
 /// budget (the option's whole value) already bounds how far listing runs ahead.

@@ -10,12 +10,12 @@
 //!
 //! Only the first [`QUICK_ACK_READS`] reads after each write (each request) ask. That covers
 //! all of a small or medium answer (64 reads were 1-2 MiB over loopback), where the stalls
-//! happen; asked once per request, or
-//! for 16 reads, 300 downloads of 300-600 KiB still took 10% longer. The reads deep in a
-//! large body do not ask: with data streaming in, the kernel acknowledges as it should, and
-//! asking there only sent more ACKs. Measured on a 1 GiB download of 8 MiB parts: asking on
-//! every read cost 35,000 `setsockopt` calls and 0.2 s of the client's 1.5 s of system time
-//! (wall time 2.9 -> 2.7 s); 100 downloads of 3 MiB were no slower.
+//! happen; asked once per request, or for 16 reads, 300 downloads of 300-600 KiB still took
+//! 10% longer. The reads deep in a large body do not ask: with data streaming in, the kernel
+//! acknowledges as it should, and asking there only sent more ACKs. Measured on a 1 GiB
+//! download of 8 MiB parts: asking on every read cost 35,000 `setsockopt` calls and 0.2 s of
+//! the client's 1.5 s of system time (wall time 2.9 -> 2.7 s); 100 downloads of 3 MiB were
+//! no slower.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;

@@ -19,8 +19,9 @@
 //!
 //! The cap trades memory for latency hiding: listings ahead cover the time a request takes
 //! only as far as the cap lets them. Against s3s-fs on loopback four pages listed 200,000
-//! objects as fast as sixteen did; with 25 ms added to every request, four pages took 4.9 s
-//! where sixteen took 3.5 s. A larger `--object-listing-queue-size` buys that back.
+//! objects as fast as sixteen did; with 25 ms added to every request, four pages took about
+//! 5 s where sixteen took 3.5-3.7 s (the README has the latest numbers). A larger
+//! `--object-listing-queue-size` buys that back.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};

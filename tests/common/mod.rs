@@ -483,13 +483,13 @@ pub fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bo
     }
 }
 
-/// Runs the built binary with `args` and `env`, in a clean environment.
 /// Runs `s3sync` with `base` (a side's options, say) followed by `extra`.
 pub fn run_with(mut base: Vec<String>, extra: &[&str]) -> Run {
     base.extend(extra.iter().map(|a| a.to_string()));
     run(&base, &[])
 }
 
+/// Runs the built binary with `args` and `env`, in a clean environment.
 pub fn run(args: &[String], env: &[(&str, &str)]) -> Run {
     let home = std::env::temp_dir().join(unique("home"));
     let _ = std::fs::create_dir_all(&home);
