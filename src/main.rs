@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     let command = match cli::parse(std::env::args_os().skip(1).collect(), &env) {
         Ok(c) => c,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "s3sync: {}", e.message);
+            let _ = writeln!(std::io::stderr(), "s3sync: error: {}", e.message);
             return ExitCode::from(e.code);
         }
     };

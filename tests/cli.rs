@@ -65,8 +65,160 @@ fn malformed_values_exit_2_naming_the_option() {
             "{extra:?}: one line expected: {}",
             r.stderr
         );
+        assert!(
+            r.stderr.starts_with("s3sync: error: "),
+            "{extra:?}: {}",
+            r.stderr
+        );
         assert!(r.stderr.contains(name), "{extra:?}: {}", r.stderr);
     }
+}
+
+/// The four directions, as SOURCE and TARGET with the side options each S3 side needs to
+/// get as far as connecting (to a port where nothing listens).
+fn direction(name: &str, dir: &std::path::Path) -> Vec<String> {
+    let local_src = dir.join("src");
+    let local_dst = dir.join("dst");
+    let _ = std::fs::create_dir_all(&local_src);
+    let _ = std::fs::write(local_src.join("f.txt"), b"f");
+    let side = |s: &str| {
+        vec![
+            format!("--{s}-endpoint-url=http://127.0.0.1:9"),
+            format!("--{s}-access-key=a"),
+            format!("--{s}-secret-access-key=b"),
+        ]
+    };
+    let (mut a, src, dst) = match name {
+        "local to local" => (vec![], common::s(&local_src), common::s(&local_dst)),
+        "local to S3" => (side("target"), common::s(&local_src), "s3://b/p/".into()),
+        "S3 to local" => (side("source"), "s3://b/p/".into(), common::s(&local_dst)),
+        _ => {
+            let mut a = side("source");
+            a.extend(side("target"));
+            (a, "s3://b/p/".into(), "s3://c/p/".into())
+        }
+    };
+    a.extend(
+        [
+            "--aws-max-attempts=1",
+            "--force-retry-count=0",
+            "--connect-timeout-milliseconds=300",
+        ]
+        .map(String::from),
+    );
+    a.push(src);
+    a.push(dst);
+    a
+}
+
+/// Options that cannot take effect in a direction are refused there (exit 2, one line
+/// naming the option and the direction) and accepted where they can.
+#[test]
+fn options_that_cannot_apply_to_the_direction_exit_2() {
+    let dir = std::env::temp_dir().join(format!("s3sync-directions-{}", std::process::id()));
+    let all = ["local to local", "local to S3", "S3 to local", "S3 to S3"];
+    let s3_target = ["local to S3", "S3 to S3"];
+    let s3_source = ["S3 to local", "S3 to S3"];
+    let local_source = ["local to local", "local to S3"];
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["--additional-checksum-algorithm", "SHA256"], &s3_target),
+        (
+            &[
+                "--additional-checksum-algorithm",
+                "CRC32",
+                "--full-object-checksum",
+            ],
+            &s3_target,
+        ),
+        (&["--enable-additional-checksum"], &s3_source),
+        (&["--auto-chunksize"], &s3_source),
+        (&["--ignore-glacier-warnings"], &s3_source),
+        (&["--client-side-copy"], &["S3 to S3"]),
+        (&["--disable-tagging"], &s3_target),
+        (&["--content-type", "text/plain"], &s3_target),
+        (&["--storage-class", "STANDARD_IA"], &s3_target),
+        (&["--disable-payload-signing"], &s3_target),
+        (&["--disable-content-md5-header"], &s3_target),
+        (
+            &["--disable-express-one-zone-additional-checksum"],
+            &s3_target,
+        ),
+        (&["--ignore-symlinks"], &local_source),
+        (&["--no-guess-mime-type"], &local_source),
+        (
+            &["--disable-etag-verify"],
+            &["local to S3", "S3 to local", "S3 to S3"],
+        ),
+    ];
+    for (option, allowed) in cases {
+        for dir_name in all {
+            let mut a = args(option);
+            a.push("--dry-run".into());
+            a.extend(direction(dir_name, &dir));
+            let r = run(&a, &[]);
+            if allowed.contains(&dir_name) {
+                assert_ne!(r.code, 2, "{option:?} {dir_name}: {}", r.stderr);
+            } else {
+                assert_eq!(r.code, 2, "{option:?} {dir_name}: {}", r.stderr);
+                assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+                let first = option[0];
+                assert!(
+                    r.stderr.starts_with(&format!("s3sync: error: {first} "))
+                        && r.stderr.contains(&format!("from {dir_name}")),
+                    "{option:?} {dir_name}: {}",
+                    r.stderr
+                );
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn tagging_and_disable_tagging_contradict() {
+    let d = std::env::temp_dir().display().to_string();
+    let r = run(
+        &args(&["--tagging", "a=b", "--disable-tagging", &d, "s3://b/p/"]),
+        &[("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b")],
+    );
+    r.assert_code(2);
+    assert!(
+        r.stderr.starts_with("s3sync: error: --tagging ") && r.stderr.contains("--disable-tagging"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A named AWS CLI file must exist; only the default `~/.aws` files may be absent.
+#[test]
+fn named_aws_files_must_exist() {
+    let dir = std::env::temp_dir().join(format!("s3sync-awsfiles-{}", std::process::id()));
+    let missing = common::s(&dir.join("no-such-file"));
+    for option in ["--aws-config-file", "--aws-shared-credentials-file"] {
+        let mut a = args(&[option, &missing]);
+        a.extend(direction("local to S3", &dir));
+        let r = run(&a, &[]);
+        r.assert_code(2);
+        assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+        assert!(
+            r.stderr.starts_with("s3sync: error: ")
+                && r.stderr.contains(option)
+                && r.stderr.contains(&missing),
+            "{}",
+            r.stderr
+        );
+    }
+    // The same through the environment variable, which names the file just as well.
+    let r = run(
+        &direction("local to S3", &dir),
+        &[("AWS_CONFIG_FILE", missing.as_str())],
+    );
+    r.assert_code(2);
+    assert!(r.stderr.contains(&missing), "{}", r.stderr);
+    // No files at all under HOME: the run goes on (and fails to connect: exit 1).
+    let r = run(&direction("local to S3", &dir), &[]);
+    r.assert_code(1);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -127,17 +127,21 @@ fn copy_source_if_match_guards_server_side_copies() {
     );
 }
 
-/// `--head-each-target` with `--remove-modified-filter`: nothing is compared and the target
-/// is never listed; each key's HEAD only supplies the ETag for `--if-match`.
+/// `--remove-modified-filter --head-each-target`, the pair the reference recommends to save
+/// memory: the target is never listed, yet the update check is kept, made with one HEAD per
+/// source object, whose ETag also serves `--if-match`.
 #[test]
-fn head_each_target_without_comparing_supplies_the_if_match_etag() {
+fn head_each_target_without_listing_keeps_the_update_check_and_the_if_match_etag() {
     let w = World::new(Kind::Moto);
     let src = w.path("src");
     w.put("h/a", b"old a");
-    let etag_a = format!("\"{}\"", w.etag("h/a"));
-    // Older than the target: only --remove-modified-filter sends it.
+    w.put("h/c", b"old c");
+    let etag_c = format!("\"{}\"", w.etag("h/c"));
+    // Older than its target: skipped, as without --remove-modified-filter.
     touch(&write_file(&src.join("a"), b"new a"), -3600);
     write_file(&src.join("b"), b"new b");
+    // Newer than its target: sent, guarded by the ETag its HEAD saw.
+    touch(&write_file(&src.join("c"), b"new c"), 3600);
     let proxy = RecordingProxy::start(common::server(w.kind).port());
     let run = common::run_with(
         w.target_args_at(&proxy.endpoint()),
@@ -152,24 +156,57 @@ fn head_each_target_without_comparing_supplies_the_if_match_etag() {
     );
     run.assert_code(0);
     assert_eq!(run.summary("transferred_object"), 2);
-    assert_eq!(w.get("h/a"), b"new a");
+    assert_eq!(run.summary("skipped"), 1);
+    assert_eq!(w.get("h/a"), b"old a");
     assert_eq!(w.get("h/b"), b"new b");
+    assert_eq!(w.get("h/c"), b"new c");
     let sent = proxy.sent().to_ascii_lowercase();
     assert!(
         !sent.contains("list-type=2"),
         "the target was listed:\n{sent}"
     );
-    assert_eq!(sent.matches("head /").count(), 2, "{sent}");
-    let put = |key: &str| -> String {
+    assert_eq!(sent.matches("head /").count(), 3, "{sent}");
+    let put = |key: &str| -> Option<String> {
         sent.split("put /")
             .find(|r| r.starts_with(&format!("{}/h/{key} ", w.bucket)))
-            .unwrap_or_else(|| panic!("no PUT of h/{key} in:\n{sent}"))
-            .to_string()
+            .map(str::to_string)
     };
-    assert!(
-        put("a").contains(&format!("if-match: {etag_a}")),
-        "{}",
-        put("a")
+    assert!(put("a").is_none(), "a was sent although older");
+    let put_c = put("c").unwrap_or_else(|| panic!("no PUT of h/c in:\n{sent}"));
+    assert!(put_c.contains(&format!("if-match: {etag_c}")), "{put_c}");
+    let put_b = put("b").unwrap_or_else(|| panic!("no PUT of h/b in:\n{sent}"));
+    assert!(put_b.contains("if-none-match: *"), "{put_b}");
+}
+
+/// `--remove-modified-filter` with a `--check-*` option keeps that comparison too (by HEAD,
+/// without listing the target); alone it sends everything.
+#[test]
+fn remove_modified_filter_with_a_check_option_keeps_the_comparison() {
+    let w = World::new(Kind::Moto);
+    let src = w.path("src");
+    write_file(&src.join("same"), b"same bytes");
+    write_file(&src.join("changed"), b"new bytes");
+    w.put("k/same", b"same bytes");
+    w.put("k/changed", b"old bytes");
+    let proxy = RecordingProxy::start(common::server(w.kind).port());
+    let run = common::run_with(
+        w.target_args_at(&proxy.endpoint()),
+        &[
+            "--json-tracing",
+            "--remove-modified-filter",
+            "--check-etag",
+            &s(&src),
+            &w.url("k/"),
+        ],
     );
-    assert!(put("b").contains("if-none-match: *"), "{}", put("b"));
+    run.assert_code(0);
+    assert_eq!(run.summary("transferred_object"), 1);
+    assert_eq!(run.summary("skipped"), 1);
+    assert_eq!(w.get("k/changed"), b"new bytes");
+    let sent = proxy.sent().to_ascii_lowercase();
+    assert!(!sent.contains("list-type=2"), "listed:\n{sent}");
+    assert!(
+        !sent.contains(&format!("put /{}/k/same ", w.bucket)),
+        "an equal object was sent again:\n{sent}"
+    );
 }

@@ -290,7 +290,7 @@ fn the_time_limit_stops_an_endless_filter() {
         &s(&src),
         &w.url("t/"),
     ]);
-    run.assert_code(1);
+    run.assert_code(2);
     assert!(run.stderr.contains("time limit"), "{}", run.stderr);
     assert!(keys(&w, "t/").is_empty());
 }
@@ -303,19 +303,19 @@ fn scripts_that_do_not_load_stop_the_run_with_one_line() {
         (
             "syntax.lua",
             "function filter(o",
-            1,
+            2,
             "syntax.lua: syntax error: syntax.lua:1:",
         ),
         (
             "empty.lua",
             "x = 1",
-            1,
+            2,
             "empty.lua: the script defines no function filter()",
         ),
         (
             "fails.lua",
             "error('not today')",
-            1,
+            2,
             "fails.lua: fails.lua:1: not today",
         ),
     ];
@@ -331,7 +331,7 @@ fn scripts_that_do_not_load_stop_the_run_with_one_line() {
         assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
         assert!(
             run.stderr
-                .starts_with("s3sync: --filter-callback-lua-script: ")
+                .starts_with("s3sync: error: --filter-callback-lua-script: ")
                 && run.stderr.contains(message),
             "{}",
             run.stderr

@@ -102,17 +102,22 @@ impl SetFromArg for Option<String> {
     }
 }
 
+/// What a number option accepts, for its error message.
+fn whole_number(max: u64) -> String {
+    format!("expected a whole number from 0 to {max}")
+}
+
 macro_rules! numeric_args {
     ($($t:ty),*) => {$(
         impl SetFromArg for $t {
             fn set_from_arg(&mut self, text: &str) -> Result<(), String> {
-                *self = text.trim().parse().map_err(|e| format!("{e}"))?;
+                *self = text.trim().parse().map_err(|_| whole_number(<$t>::MAX.into()))?;
                 Ok(())
             }
         }
         impl SetFromArg for Option<$t> {
             fn set_from_arg(&mut self, text: &str) -> Result<(), String> {
-                *self = Some(text.trim().parse().map_err(|e| format!("{e}"))?);
+                *self = Some(text.trim().parse().map_err(|_| whole_number(<$t>::MAX.into()))?);
                 Ok(())
             }
         }

@@ -235,7 +235,7 @@ mod tests {
         );
         assert_eq!(
             error(&["--worker-size", "x"]),
-            "--worker-size: invalid value 'x': invalid digit found in string"
+            "--worker-size: invalid value 'x': expected a whole number from 0 to 65535"
         );
         assert_eq!(
             error(&["--max-keys", "1", "--max-keys", "2"]),
@@ -288,7 +288,7 @@ mod tests {
         let bad = |k: &str| (k == "WORKER_SIZE").then(|| "zero".to_string());
         assert_eq!(
             parsed(&["a", "b"], &bad).err(),
-            Some("--worker-size (from WORKER_SIZE): invalid value 'zero': invalid digit found in string".into())
+            Some("--worker-size (from WORKER_SIZE): invalid value 'zero': expected a whole number from 0 to 65535".into())
         );
     }
 

@@ -4,6 +4,7 @@
 pub mod args;
 pub mod argv;
 pub mod completions;
+mod directions;
 mod help;
 mod reliability;
 mod scripts;

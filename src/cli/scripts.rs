@@ -2,16 +2,16 @@
 //! scripts become the run's callbacks (`Config::callbacks`), loaded last, once every other
 //! option has been checked, since loading runs their top level.
 //!
-//! Exit codes: a bad option value or an unreadable script file is an argument error (2); a
-//! script that does not compile, fails while its top level runs, or lacks its entry function
-//! is an error (1).
+//! Exit codes: a bad option value, an unreadable script file, and a script that does not
+//! compile, fails while its top level runs or lacks its entry function are all argument
+//! errors (2), as in the reference: nothing has run yet, and the fix is in what was given.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::CliError;
 use super::args::Args;
-use super::{CliError, EXIT_USAGE};
 use crate::config::Config;
 use crate::script::{
     DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT, Libraries, LuaEvent, LuaFilter, LuaPreprocess,
@@ -92,14 +92,7 @@ pub fn check(args: &Args, target_is_s3: bool) -> Result<Scripts, CliError> {
 
 /// The CLI error of a script that could not be loaded by `option`.
 fn load_error(option: &str, e: ScriptError) -> CliError {
-    let code = match e {
-        ScriptError::Read(_) => EXIT_USAGE,
-        ScriptError::Load(_) => 1,
-    };
-    CliError {
-        code,
-        message: format!("{option}: {e}"),
-    }
+    CliError::usage(format!("{option}: {e}"))
 }
 
 /// Loads the scripts into `config`'s callbacks.
@@ -201,13 +194,13 @@ mod tests {
         let broken = script("broken.lua", "function filter(");
         let e = code_of(&["--filter-callback-lua-script", &broken], target);
         assert!(
-            matches!(&e, Err((1, m)) if m.starts_with("--filter-callback-lua-script: ") && m.contains("syntax error")),
+            matches!(&e, Err((2, m)) if m.starts_with("--filter-callback-lua-script: ") && m.contains("syntax error")),
             "{e:?}"
         );
         let no_entry = script("no_entry.lua", "x = 1");
         let e = code_of(&["--event-callback-lua-script", &no_entry], target);
         assert!(
-            matches!(&e, Err((1, m)) if m.ends_with("defines no function on_event()")),
+            matches!(&e, Err((2, m)) if m.ends_with("defines no function on_event()")),
             "{e:?}"
         );
     }

@@ -56,13 +56,18 @@ pub fn parse_ini(text: &str) -> Ini {
     sections
 }
 
-fn read_ini(path: &Path) -> Result<Ini, SetupError> {
+/// Reads an INI file. A missing file is empty when it is only the default location
+/// (`~/.aws/...`); a file the user named (`--aws-config-file`, `AWS_CONFIG_FILE`, ...) must
+/// exist and be readable, or a typo would silently drop its profiles.
+fn read_ini(path: &Path, named: Option<&str>) -> Result<Ini, SetupError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(parse_ini(&text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HashMap::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && named.is_none() => Ok(HashMap::new()),
         Err(e) => Err(SetupError::Invalid(format!(
-            "cannot read {}: {e}",
-            path.display()
+            "{}{}: cannot read it ({}); give a readable file",
+            named.map(|n| format!("{n} ")).unwrap_or_default(),
+            path.display(),
+            e
         ))),
     }
 }
@@ -75,20 +80,22 @@ pub struct SharedFiles {
 }
 
 impl SharedFiles {
-    /// Loads the files (a missing file is an empty one).
+    /// Loads the files: a missing default file is an empty one, a missing named one an error.
     pub fn load(
         config: Option<PathBuf>,
         credentials: Option<PathBuf>,
         home: Option<&Path>,
     ) -> Result<SharedFiles, SetupError> {
-        let home_file = |name: &str| home.map(|h| h.join(".aws").join(name));
-        let load = |p: Option<PathBuf>| match p {
-            Some(p) => read_ini(&p),
-            None => Ok(HashMap::new()),
+        let load = |named: Option<PathBuf>, option: &str, default: &str| match named {
+            Some(p) => read_ini(&p, Some(option)),
+            None => match home {
+                Some(h) => read_ini(&h.join(".aws").join(default), None),
+                None => Ok(HashMap::new()),
+            },
         };
         Ok(SharedFiles {
-            config: load(config.or_else(|| home_file("config")))?,
-            credentials: load(credentials.or_else(|| home_file("credentials")))?,
+            config: load(config, "--aws-config-file", "config")?,
+            credentials: load(credentials, "--aws-shared-credentials-file", "credentials")?,
         })
     }
 

@@ -1,0 +1,209 @@
+//! Which options can take effect in which direction. An option that cannot (an S3 checksum
+//! asked of a local target, a local-file setting given an S3 source) is refused with exit 2
+//! instead of being accepted and quietly ignored: the user asked for something the run
+//! would not do.
+//!
+//! Tuning options with nothing to tune in a direction (timeouts, retries, listing
+//! parallelism, part sizes) are accepted everywhere: they change no result, and several are
+//! read from environment variables such as `AWS_MAX_ATTEMPTS` that users set once for all
+//! their tools.
+//!
+//! Options whose direction is checked with other rules of their own (`--point-in-time`,
+//! `--enable-versioning`, `--sync-latest-tagging`, the metadata and tag filters, the
+//! conditional writes, the Lua preprocess script, `--server-side-copy`) are checked where
+//! those rules live.
+
+use super::CliError;
+use super::args::Args;
+
+/// What an option needs of SOURCE and TARGET.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    S3Source,
+    S3Target,
+    S3Both,
+    LocalSource,
+    /// At least one side on S3 (verification of what crosses the network).
+    S3Side,
+}
+
+impl Needs {
+    fn met(self, source_is_s3: bool, target_is_s3: bool) -> bool {
+        match self {
+            Needs::S3Source => source_is_s3,
+            Needs::S3Target => target_is_s3,
+            Needs::S3Both => source_is_s3 && target_is_s3,
+            Needs::LocalSource => !source_is_s3,
+            Needs::S3Side => source_is_s3 || target_is_s3,
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Needs::S3Source => "needs an s3:// SOURCE",
+            Needs::S3Target => "needs an s3:// TARGET",
+            Needs::S3Both => "needs s3:// for both SOURCE and TARGET",
+            Needs::LocalSource => "applies to a local SOURCE only",
+            Needs::S3Side => "needs an s3:// SOURCE or TARGET",
+        }
+    }
+}
+
+/// The options given, each with what it needs.
+fn given(args: &Args) -> Vec<(bool, &'static str, Needs)> {
+    use Needs::*;
+    vec![
+        (args.cache_control.is_some(), "--cache-control", S3Target),
+        (
+            args.content_disposition.is_some(),
+            "--content-disposition",
+            S3Target,
+        ),
+        (
+            args.content_encoding.is_some(),
+            "--content-encoding",
+            S3Target,
+        ),
+        (
+            args.content_language.is_some(),
+            "--content-language",
+            S3Target,
+        ),
+        (args.content_type.is_some(), "--content-type", S3Target),
+        (args.expires.is_some(), "--expires", S3Target),
+        (args.metadata.is_some(), "--metadata", S3Target),
+        (
+            args.website_redirect.is_some(),
+            "--website-redirect",
+            S3Target,
+        ),
+        (
+            args.put_last_modified_metadata,
+            "--put-last-modified-metadata",
+            S3Target,
+        ),
+        (
+            args.no_sync_system_metadata,
+            "--no-sync-system-metadata",
+            S3Target,
+        ),
+        (
+            args.no_sync_user_defined_metadata,
+            "--no-sync-user-defined-metadata",
+            S3Target,
+        ),
+        (args.tagging.is_some(), "--tagging", S3Target),
+        (args.disable_tagging, "--disable-tagging", S3Target),
+        (args.storage_class.is_some(), "--storage-class", S3Target),
+        (args.acl.is_some(), "--acl", S3Target),
+        (args.sse.is_some(), "--sse", S3Target),
+        (args.sse_kms_key_id.is_some(), "--sse-kms-key-id", S3Target),
+        (
+            args.additional_checksum_algorithm.is_some(),
+            "--additional-checksum-algorithm",
+            S3Target,
+        ),
+        (
+            args.full_object_checksum,
+            "--full-object-checksum",
+            S3Target,
+        ),
+        (
+            args.disable_additional_checksum_verify,
+            "--disable-additional-checksum-verify",
+            S3Target,
+        ),
+        (
+            args.disable_express_one_zone_additional_checksum,
+            "--disable-express-one-zone-additional-checksum",
+            S3Target,
+        ),
+        (
+            args.disable_payload_signing,
+            "--disable-payload-signing",
+            S3Target,
+        ),
+        (
+            args.disable_content_md5_header,
+            "--disable-content-md5-header",
+            S3Target,
+        ),
+        (
+            args.enable_additional_checksum,
+            "--enable-additional-checksum",
+            S3Source,
+        ),
+        (args.auto_chunksize, "--auto-chunksize", S3Source),
+        (
+            args.ignore_glacier_warnings,
+            "--ignore-glacier-warnings",
+            S3Source,
+        ),
+        (args.client_side_copy, "--client-side-copy", S3Both),
+        (args.ignore_symlinks, "--ignore-symlinks", LocalSource),
+        (args.no_guess_mime_type, "--no-guess-mime-type", LocalSource),
+        (args.disable_etag_verify, "--disable-etag-verify", S3Side),
+        (
+            args.disable_multipart_verify,
+            "--disable-multipart-verify",
+            S3Side,
+        ),
+        (
+            args.allow_parallel_listings_in_express_one_zone,
+            "--allow-parallel-listings-in-express-one-zone",
+            S3Side,
+        ),
+    ]
+}
+
+fn side(is_s3: bool) -> &'static str {
+    if is_s3 { "S3" } else { "local" }
+}
+
+/// Refuses the first option given that cannot take effect from SOURCE to TARGET.
+pub fn check(args: &Args, source_is_s3: bool, target_is_s3: bool) -> Result<(), CliError> {
+    match given(args)
+        .into_iter()
+        .find(|(set, _, needs)| *set && !needs.met(source_is_s3, target_is_s3))
+    {
+        Some((_, name, needs)) => Err(CliError::usage(format!(
+            "{name} {} and has no effect from {} to {}: drop it",
+            needs.what(),
+            side(source_is_s3),
+            side(target_is_s3),
+        ))),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every entry names a real flag, once.
+    #[test]
+    fn the_table_names_real_flags_once() {
+        let args = Args::default();
+        let names: Vec<&str> = given(&args).iter().map(|(_, n, _)| *n).collect();
+        for name in &names {
+            assert!(
+                super::super::args::FLAGS.iter().any(|f| f.long() == *name),
+                "{name}"
+            );
+            assert_eq!(names.iter().filter(|n| *n == name).count(), 1, "{name}");
+        }
+    }
+
+    #[test]
+    fn needs_are_met_only_by_their_directions() {
+        let all = [(false, false), (false, true), (true, false), (true, true)];
+        let met = |n: Needs| -> Vec<(bool, bool)> {
+            all.iter().copied().filter(|(s, t)| n.met(*s, *t)).collect()
+        };
+        assert_eq!(met(Needs::S3Source), vec![(true, false), (true, true)]);
+        assert_eq!(met(Needs::S3Target), vec![(false, true), (true, true)]);
+        assert_eq!(met(Needs::S3Both), vec![(true, true)]);
+        assert_eq!(met(Needs::LocalSource), vec![(false, false), (false, true)]);
+        assert_eq!(met(Needs::S3Side).len(), 3);
+    }
+}
