@@ -106,6 +106,35 @@ fn content_type_filters_use_the_guessed_type_of_local_files() {
     assert!(keys(&w, "n/").is_empty());
 }
 
+/// Files with an unknown or no extension are sent as `application/octet-stream` (moto, like
+/// S3, would report `binary/octet-stream` for an object sent without a type), and the
+/// content-type filters see that same type.
+#[test]
+fn files_of_unknown_type_are_sent_as_octet_stream() {
+    let w = World::new(Kind::Moto);
+    let src = w.path("src");
+    write_file(&src.join("README"), b"no extension");
+    write_file(&src.join("blob.unknownext"), b"unknown extension");
+    write_file(&src.join("page.html"), b"<p>known</p>");
+    let run = w.sync(&[
+        "--json-tracing",
+        "--filter-include-content-type-regex",
+        "^application/octet-stream$",
+        &s(&src),
+        &w.url("u/"),
+    ]);
+    run.assert_code(0);
+    assert_eq!(run.summary("skipped"), 1);
+    assert_eq!(keys(&w, "u/"), vec!["README", "blob.unknownext"]);
+    for key in ["u/README", "u/blob.unknownext"] {
+        assert_eq!(
+            w.head(key).meta.content_type.as_deref(),
+            Some("application/octet-stream"),
+            "{key}"
+        );
+    }
+}
+
 #[test]
 fn delete_keeps_what_the_key_filters_leave_out_unless_delete_excluded() {
     let w = World::new(Kind::S3sFs);

@@ -350,3 +350,78 @@ fn versioned_sources_hand_versions_and_delete_markers_to_the_filter() {
     );
     assert!(!down.join("a").exists());
 }
+
+/// `request_payer` of the preprocess table: `requester` when `--target-request-payer` is
+/// given, and what the script returns is what the write sends (here: set for one object
+/// only); any other value fails that object.
+#[test]
+fn a_preprocess_script_decides_the_request_payer_of_a_write() {
+    let w = World::new(Kind::Moto);
+    let src = w.path("src");
+    write_file(&src.join("paid.txt"), b"paid");
+    write_file(&src.join("free.txt"), b"free");
+    let payer = script(
+        &w,
+        "payer.lua",
+        r#"
+        function preprocess_callback(o, u)
+          assert(u.request_payer == nil, "no --target-request-payer, no payer")
+          if o.source_key == "paid.txt" then u.request_payer = "requester" end
+          return true, u
+        end"#,
+    );
+    let proxy = common::RecordingProxy::start(common::server(w.kind).port());
+    let run = common::run_with(
+        w.target_args_at(&proxy.endpoint()),
+        &[
+            "--json-tracing",
+            "--preprocess-callback-lua-script",
+            &payer,
+            &s(&src),
+            &w.url("rp/"),
+        ],
+    );
+    run.assert_code(0);
+    assert_eq!(w.get("rp/paid.txt"), b"paid");
+    assert_eq!(w.get("rp/free.txt"), b"free");
+    let sent = proxy.sent().to_ascii_lowercase();
+    let put = |key: &str| -> String {
+        sent.split("put /")
+            .find(|r| r.starts_with(&format!("{}/rp/{key} ", w.bucket)))
+            .unwrap_or_else(|| panic!("no PUT of rp/{key} in:\n{sent}"))
+            .split("\r\n\r\n")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        put("paid.txt")
+            .matches("x-amz-request-payer: requester")
+            .count(),
+        1
+    );
+    assert!(
+        !put("free.txt").contains("x-amz-request-payer"),
+        "{}",
+        put("free.txt")
+    );
+
+    let wrong = script(
+        &w,
+        "wrong.lua",
+        r#"
+        function preprocess_callback(o, u)
+          u.request_payer = "owner"
+          return true, u
+        end"#,
+    );
+    let run = w.sync(&[
+        "--preprocess-callback-lua-script",
+        &wrong,
+        &s(&src),
+        &w.url("bad/"),
+    ]);
+    run.assert_code(1);
+    assert!(run.stderr.contains("request_payer"), "{}", run.stderr);
+    assert!(keys(&w, "bad/").is_empty());
+}

@@ -67,6 +67,9 @@ pub struct UploadMetadata {
     pub storage_class: Option<String>,
     /// Canned ACL.
     pub acl: Option<String>,
+    /// `requester` to send `x-amz-request-payer` with the write (set from
+    /// `--target-request-payer`; a preprocess callback may set it for one object).
+    pub request_payer: Option<String>,
 }
 
 /// Whether `name` can be the name of an HTTP header (RFC 9110 token).
@@ -136,6 +139,11 @@ impl UploadMetadata {
                 STORAGE_CLASSES.join(", ")
             ));
         }
+        if let Some(payer) = &self.request_payer
+            && payer != "requester"
+        {
+            return Err(format!("request_payer {payer:?} is not one of: requester"));
+        }
         if let Some(acl) = &self.acl
             && !CANNED_ACLS.contains(&acl.as_str())
         {
@@ -167,6 +175,9 @@ mod tests {
         upload.acl = Some("everyone".into());
         assert!(upload.check().unwrap_err().starts_with("acl"));
         upload.acl = Some("private".into());
+        upload.request_payer = Some("owner".into());
+        assert!(upload.check().unwrap_err().starts_with("request_payer"));
+        upload.request_payer = Some("requester".into());
         upload.meta.expires = Some("soon".into());
         assert!(upload.check().unwrap_err().starts_with("expires"));
         upload.meta.expires = Some("Sat, 15 Jun 2024 01:02:27 GMT".into());

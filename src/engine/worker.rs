@@ -34,11 +34,9 @@ fn local_upload_headers(
     target_key: &str,
 ) -> Result<Vec<(String, String)>, TransferError> {
     let options = &run.config.metadata;
-    let guessed = if options.guess_mime_type {
-        mime::guess(&entry.key)
-    } else {
-        None
-    };
+    let guessed = options
+        .guess_mime_type
+        .then(|| mime::content_type_for(&entry.key));
     let source = ObjectMeta {
         content_type: guessed,
         ..ObjectMeta::default()
@@ -113,9 +111,11 @@ fn content_of(run: &Run<'_>, entry: &Entry) -> Result<(Content, Option<Known>), 
     match run.source {
         Store::Local(_) => Ok((
             Content {
-                content_type: run.config.metadata.guess_mime_type.then(|| {
-                    mime::guess(&entry.key).unwrap_or_else(|| "application/octet-stream".into())
-                }),
+                content_type: run
+                    .config
+                    .metadata
+                    .guess_mime_type
+                    .then(|| mime::content_type_for(&entry.key)),
                 ..Content::default()
             },
             None,

@@ -555,7 +555,13 @@ impl Client {
         headers.push(("host".into(), addr.authority.clone()));
         headers.push(("x-amz-date".into(), now.amz_date()));
         headers.push(("x-amz-content-sha256".into(), payload_hash.to_string()));
-        if self.cfg.request_payer {
+        // A write may carry its own (a preprocess callback's); the header goes once.
+        if self.cfg.request_payer
+            && !req
+                .headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("x-amz-request-payer"))
+        {
             headers.push(("x-amz-request-payer".into(), "requester".into()));
         }
         // Current credentials for this attempt (refreshed before they expire).

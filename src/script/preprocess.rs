@@ -142,6 +142,7 @@ fn upload_table(lua: &Lua, u: &UploadMetadata) -> mlua::Result<Table> {
             text(lua, expires_text(m.expires.as_deref()).as_deref())?,
         ),
         ("metadata", metadata_table(lua, &m.user)?),
+        ("request_payer", text(lua, u.request_payer.as_deref())?),
         ("storage_class", text(lua, u.storage_class.as_deref())?),
         (
             "website_redirect_location",
@@ -223,6 +224,7 @@ fn read_upload(t: &Table) -> Result<UploadMetadata, Failure> {
         tags,
         storage_class: field("storage_class")?,
         acl: field("acl")?,
+        request_payer: field("request_payer")?,
     };
     upload
         .check()

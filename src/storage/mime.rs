@@ -1,6 +1,7 @@
 //! Content-Type of a local file from its extension: a small built-in table, extended by
-//! `/etc/mime.types` when the system has one. Unknown extensions get none (S3 then stores
-//! `binary/octet-stream` or `application/octet-stream`).
+//! `/etc/mime.types` when the system has one. Files with an unknown or no extension are
+//! sent as `application/octet-stream`, as aws-cli and the reference do, rather than with no
+//! Content-Type (which some stores turn into `binary/octet-stream`).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -123,6 +124,11 @@ pub fn guess(name: &str) -> Option<String> {
     table().get(&ext.to_ascii_lowercase()).cloned()
 }
 
+/// The Content-Type a file of this name is uploaded with.
+pub fn content_type_for(name: &str) -> String {
+    guess(name).unwrap_or_else(|| "application/octet-stream".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +140,9 @@ mod tests {
         assert_eq!(guess("noext"), None);
         assert_eq!(guess(".bashrc"), None);
         assert_eq!(guess("archive.tar.gz").as_deref(), Some("application/gzip"));
+        assert_eq!(content_type_for("noext"), "application/octet-stream");
+        assert_eq!(content_type_for("x.unknownext"), "application/octet-stream");
+        assert_eq!(content_type_for("a.png"), "image/png");
     }
 
     #[test]

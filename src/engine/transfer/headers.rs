@@ -94,6 +94,7 @@ pub fn upload_metadata(
             .or(source_storage_class)
             .map(str::to_string),
         acl: options.acl.clone(),
+        request_payer: None,
     }
 }
 
@@ -107,6 +108,7 @@ pub fn upload_headers(options: &MetadataOptions, upload: &UploadMetadata) -> Vec
     };
     push("x-amz-storage-class", upload.storage_class.as_deref());
     push("x-amz-acl", upload.acl.as_deref());
+    push("x-amz-request-payer", upload.request_payer.as_deref());
     push("x-amz-server-side-encryption", options.sse.as_deref());
     push(
         "x-amz-server-side-encryption-aws-kms-key-id",
@@ -132,6 +134,11 @@ pub fn preprocess(
     let Some(callback) = &config.callbacks.preprocess else {
         return Ok(());
     };
+    if let crate::config::Location::S3 { client, .. } = &config.target
+        && client.request_payer
+    {
+        upload.request_payer = Some("requester".into());
+    }
     match callback.preprocess(&source(), upload) {
         Ok(true) => upload
             .check()
