@@ -269,3 +269,22 @@ fn delete_waits_for_a_complete_source_listing() {
         Some(&b"2"[..])
     );
 }
+
+/// An object whose key is the source prefix itself (`s3://b/dir1/data1`) has no relative key:
+/// it is counted as skipped, as in the reference, while its neighbours under the same plain
+/// string prefix are synced.
+#[test]
+fn the_object_named_by_the_prefix_is_counted_as_skipped() {
+    let w = World::new(Kind::S3sFs);
+    w.put("dir1/data1", b"the prefix itself");
+    w.put("dir1/data1x", b"a sibling");
+    let dst = w.path("dst");
+    let run = w.sync_from(&["--json-tracing", &w.url("dir1/data1"), &s(&dst)]);
+    run.assert_code(0);
+    assert_eq!(run.summary("skipped"), 1, "{}", run.stdout);
+    assert_eq!(run.summary("transferred_object"), 1, "{}", run.stdout);
+    assert_eq!(
+        std::fs::read(dst.join("x")).unwrap_or_default(),
+        b"a sibling"
+    );
+}

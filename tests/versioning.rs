@@ -575,3 +575,54 @@ fn a_pattern_that_gives_up_skips_the_key_in_both_modes() {
         );
     }
 }
+
+/// Counting: a re-run counts every source version once as skipped, delete markers (old and
+/// latest) included; an object whose key equals the source prefix is counted as skipped
+/// too, in a versioned run as in a plain one.
+#[test]
+fn a_re_run_counts_each_version_once_and_the_prefix_object_too() {
+    let src = versioned();
+    let dst = versioned();
+    let delete = |key: &str| {
+        src.client
+            .delete_object(&src.bucket, key)
+            .unwrap_or_else(|e| panic!("DELETE {key}: {e}"))
+    };
+    // d/a: two versions, then deleted.
+    src.put("d/a", b"a1");
+    src.put("d/a", b"a2");
+    delete("d/a");
+    // d/b: a version, deleted, then written again (an older delete marker).
+    src.put("d/b", b"b1");
+    delete("d/b");
+    src.put("d/b", b"b2");
+    // The object whose key is the prefix itself: it has no relative key.
+    src.put("d", b"the prefix itself");
+    let sync = |extra: &[&str]| {
+        let mut a = vec!["--json-tracing", "--enable-versioning"];
+        a.extend(extra);
+        let (from, to) = (src.url("d"), dst.url("e"));
+        let mut all: Vec<String> = a.iter().map(|s| s.to_string()).collect();
+        all.push(from);
+        all.push(to);
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        src.sync_to(&dst, &refs)
+    };
+    let first = sync(&[]);
+    first.assert_code(0);
+    let copied = first.summary("transferred_object") + first.summary("deleted");
+    assert!(copied >= 4, "{}", first.stdout);
+    // The prefix object, and d/b's older delete marker (only a newest one is replicated).
+    assert_eq!(first.summary("skipped"), 2, "{}", first.stdout);
+    let second = sync(&[]);
+    second.assert_code(0);
+    assert_eq!(second.summary("transferred_object"), 0);
+    assert_eq!(second.summary("deleted"), 0);
+    // d/a: 2 versions + marker; d/b: 2 versions + older marker; the prefix object: 1.
+    assert_eq!(second.summary("skipped"), 7, "{}", second.stdout);
+    // Without versioning the prefix object is counted too.
+    let plain = src.sync_to(&dst, &["--json-tracing", &src.url("d"), &dst.url("plain")]);
+    plain.assert_code(0);
+    assert_eq!(plain.summary("skipped"), 1, "{}", plain.stdout);
+    assert_eq!(plain.summary("transferred_object"), 1, "{}", plain.stdout);
+}

@@ -293,6 +293,8 @@ struct Listed<'r, 'a> {
     rx: Receiver<Result<ListItem, ListError>>,
     run: &'r Run<'a>,
     incomplete: &'r Cell<bool>,
+    /// Whether objects the listing skips count as skipped (the source's do).
+    counts_skips: bool,
 }
 
 impl Iterator for Listed<'_, '_> {
@@ -302,6 +304,12 @@ impl Iterator for Listed<'_, '_> {
         loop {
             match self.rx.recv() {
                 Ok(Ok(ListItem::Entry(e))) => return Some(e),
+                Ok(Ok(ListItem::Skipped { name, reason })) => {
+                    // Only the source's objects are the run's to count.
+                    if self.counts_skips {
+                        self.run.filtered(&name, reason);
+                    }
+                }
                 Ok(Ok(ListItem::Warning(w))) => {
                     self.run.object_problem(&w.path, &w.message);
                     if w.incomplete {
@@ -389,11 +397,13 @@ fn pipeline(run: &Run<'_>) {
                 rx: source_rx,
                 run,
                 incomplete: &source_incomplete,
+                counts_skips: true,
             };
             let target_stream = target_rx.map(|rx| Listed {
                 rx,
                 run,
                 incomplete: &target_incomplete,
+                counts_skips: false,
             });
             for pair in MergeJoin::new(source_stream, target_stream.into_iter().flatten()) {
                 if run.cancelled() {

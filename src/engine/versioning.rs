@@ -124,19 +124,32 @@ fn spawn_lister<'s, 'e>(
 struct Listed<'r, 'a> {
     rx: Receiver<Result<KeyVersions, ListError>>,
     run: &'r Run<'a>,
+    /// The source's name for the object whose key equals its prefix, whose versions are
+    /// counted as skipped; `None` for the target, which only drops it.
+    prefix_object: Option<String>,
 }
 
 impl Iterator for Listed<'_, '_> {
     type Item = KeyVersions;
 
     fn next(&mut self) -> Option<KeyVersions> {
-        match self.rx.recv() {
-            Ok(Ok(group)) => Some(group),
-            Ok(Err(e)) => {
-                self.run.fail(e.to_string());
-                None
+        loop {
+            match self.rx.recv() {
+                // The key that equals the prefix has no relative key to sync under.
+                Ok(Ok(group)) if group.key.is_empty() => {
+                    if let Some(name) = &self.prefix_object {
+                        for _ in &group.versions {
+                            self.run.filtered(name, crate::storage::KEY_IS_PREFIX);
+                        }
+                    }
+                }
+                Ok(Ok(group)) => return Some(group),
+                Ok(Err(e)) => {
+                    self.run.fail(e.to_string());
+                    return None;
+                }
+                Err(_) => return None,
             }
-            Err(_) => None,
         }
     }
 }
@@ -179,10 +192,12 @@ pub(crate) fn replicate<'a>(run: &'a Run<'a>) {
             let sources = Listed {
                 rx: spawn_lister(inner, source, run),
                 run,
+                prefix_object: Some(format!("s3://{}/{}", source.bucket(), source.prefix())),
             };
             let targets = Listed {
                 rx: spawn_lister(inner, target, run),
                 run,
+                prefix_object: None,
             };
             for pair in MergeJoin::new(sources, targets) {
                 // A listing that failed ends its stream early: nothing after that may be
@@ -307,6 +322,17 @@ fn replicate_key<'a>(
             Next::Skipped => {}
             Next::Stop => return,
         }
+    }
+    // Only the newest entry's delete marker means anything for the target; older ones are
+    // looked at, and counted, once each.
+    let newest = job.source.latest().map(|v| v.version_id.as_str());
+    for marker in job.source.versions.iter().filter(|v| {
+        v.delete_marker
+            && Some(v.version_id.as_str()) != newest
+            && !job.filtered.contains(&v.version_id)
+    }) {
+        log::debug!(key = key, source_version_id = marker.version_id.as_str(); "an older delete marker is not replicated");
+        run.filtered(key, "an older delete marker is not replicated");
     }
     let Some(latest) = job
         .source

@@ -61,7 +61,17 @@ pub enum ListItem {
     Entry(Entry),
     /// A problem with one entry (unreadable directory, broken link, special file): it is skipped.
     Warning(ListWarning),
+    /// An object left out for a reason that is no problem, to be counted as skipped when it
+    /// is a source's: one whose key equals the prefix has no relative key to sync under.
+    Skipped {
+        /// The object as the user would name it (`s3://bucket/key`).
+        name: String,
+        reason: &'static str,
+    },
 }
+
+/// Why an object whose key equals the listed prefix is skipped.
+pub const KEY_IS_PREFIX: &str = "its key equals the prefix, so it has no key relative to it";
 
 /// A failure that makes the listing unusable (the run stops).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -354,7 +354,7 @@ impl S3Store {
     }
 
     /// Lists every object under the prefix in UTF-8 byte order of the key. An object whose
-    /// key equals the prefix has no relative key and is skipped.
+    /// key equals the prefix has no relative key: it is listed as skipped.
     pub fn list(&self, emit: &mut dyn FnMut(ListItem) -> bool) -> Result<(), ListError> {
         if let Some(at) = self.options.at {
             return self.list_at(at, emit);
@@ -375,13 +375,12 @@ impl S3Store {
                 return Ok(true);
             };
             if relative.is_empty() {
-                log::debug!(
-                    "skipping s3://{}/{}: its key equals the prefix",
-                    self.bucket,
-                    obj.key
-                );
+                let name = format!("s3://{}/{}", self.bucket, obj.key);
                 last_key = Some(obj.key);
-                return Ok(true);
+                return Ok(emit(ListItem::Skipped {
+                    name,
+                    reason: super::KEY_IS_PREFIX,
+                }));
             }
             let entry = Entry {
                 key: relative.to_string(),

@@ -105,9 +105,10 @@ fn newest_first(items: Vec<(usize, ListedVersion)>) -> Vec<ListedVersion> {
 }
 
 /// Builds the group of one full key from its listed versions; `None` when the key is not
-/// under the prefix or equals it (no relative key).
+/// under the prefix. The key that equals the prefix gets an empty relative key: its versions
+/// are counted as skipped, never synced.
 fn group(prefix: &str, key: &str, items: Vec<(usize, ListedVersion)>) -> Option<KeyVersions> {
-    let relative = key.strip_prefix(prefix).filter(|r| !r.is_empty())?;
+    let relative = key.strip_prefix(prefix)?;
     let mut versions: Vec<Version> = newest_first(items)
         .into_iter()
         .map(|v| Version {
@@ -175,12 +176,6 @@ impl Grouper<'_> {
             return Ok(None);
         };
         let grouped = group(self.prefix, &key, items);
-        if grouped.is_none() {
-            log::debug!(
-                "skipping versions of s3://{}/{key}: its key equals the prefix",
-                self.bucket
-            );
-        }
         self.last_closed = Some(key);
         Ok(grouped)
     }
@@ -250,6 +245,10 @@ impl S3Store {
         emit: &mut dyn FnMut(ListItem) -> bool,
     ) -> Result<(), ListError> {
         self.list_versions(&mut |group| match group.at(at) {
+            Some(_) if group.key.is_empty() => emit(ListItem::Skipped {
+                name: format!("s3://{}/{}", self.bucket(), self.prefix()),
+                reason: super::KEY_IS_PREFIX,
+            }),
             Some(version) => emit(ListItem::Entry(group.entry(version))),
             None => {
                 if group.versions.iter().any(|v| v.last_modified <= at) {
@@ -337,9 +336,10 @@ mod tests {
                 listed("p/b", "b1", 1, false, true),
             ])
             .unwrap_or_default();
-        assert!(
-            done.is_empty(),
-            "the key equal to the prefix has no relative key"
+        assert_eq!(
+            done.iter().map(|g| g.key.as_str()).collect::<Vec<_>>(),
+            vec![""],
+            "the key equal to the prefix has an empty relative key"
         );
         assert!(g.page(vec![listed("p/c", "c1", 1, false, true)]).is_ok());
         assert!(g.page(vec![listed("p/a", "a1", 1, false, true)]).is_err());
