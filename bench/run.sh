@@ -7,6 +7,9 @@
 #   WORKLOADS=scale bash bench/run.sh # ours only: no-op peak RSS at 10,000 vs 200,000 objects
 #   TOOLS="ours ours-client ..."      # ours-client: ours with --client-side-copy
 #   TOOLS="ours ours-noverify ..."    # ours-noverify: ours with --disable-etag-verify
+#   SERVER=moto WORKLOADS=large-copy TOOLS="ours ours-client rclone s5cmd" bash bench/run.sh
+#                                     # the same workloads against moto instead of s3s-fs,
+#                                     # to tell the cost of a server's copy from our client's
 #
 # "ours" is the static musl release binary we ship (BUILD=gnu measures the glibc build).
 #
@@ -24,6 +27,7 @@ repeats=${REPEATS:-3}
 tools=${TOOLS:-"ours s3sync rclone s5cmd aws"}
 workloads=${WORKLOADS:-"small-up small-noop small-down small-copy large-up large-down large-copy scale"}
 build=${BUILD:-musl}
+server=${SERVER:-s3s-fs}
 if [ "$build" = musl ]; then
     ours_bin=$root/target/x86_64-unknown-linux-musl/release/s3sync
 else
@@ -38,6 +42,10 @@ log() { printf '%s\n' "$*" >&2; }
 
 install_tools() {
     mkdir -p "$tools_dir"
+    if [ "$server" = moto ] && [ ! -x "$root/target/test-tools/venv/bin/moto_server" ]; then
+        python3 -m venv "$root/target/test-tools/venv"
+        "$root/target/test-tools/venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
+    fi
     if [ ! -x "$root/target/test-tools/cargo/bin/s3s-fs" ]; then
         cargo install s3s-fs --version 0.14.1 --features binary --locked --root "$root/target/test-tools/cargo"
     fi
@@ -68,16 +76,21 @@ start_server() {
     endpoint=http://127.0.0.1:$port
     # A fresh store every run, so uploads really upload.
     rm -rf "$work/store" && mkdir -p "$work/store"
-    "$root/target/test-tools/cargo/bin/s3s-fs" --host 127.0.0.1 --port "$port" \
-        --access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" "$work/store" \
-        > "$work/s3s-fs.log" 2>&1 &
+    if [ "$server" = moto ]; then
+        # moto keeps everything in memory; it checks no signatures.
+        "$root/target/test-tools/venv/bin/moto_server" -H 127.0.0.1 -p "$port" > "$work/s3s-fs.log" 2>&1 &
+    else
+        "$root/target/test-tools/cargo/bin/s3s-fs" --host 127.0.0.1 --port "$port" \
+            --access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" "$work/store" \
+            > "$work/s3s-fs.log" 2>&1 &
+    fi
     server_pid=$!
     trap 'kill $server_pid 2> /dev/null || true' EXIT
     for _ in $(seq 100); do
         (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && return
         sleep 0.1
     done
-    log "s3s-fs did not start; see $work/s3s-fs.log"
+    log "$server did not start; see $work/s3s-fs.log"
     exit 1
 }
 
@@ -144,7 +157,13 @@ measure() {
 # The store lives on tmpfs: every large object written by a measured run is deleted from
 # it right after the measurement (straight from s3s-fs's data directory), so RAM never runs
 # out. Large downloads and copies all read one set uploaded beforehand.
-forget() { rm -rf "$work/store/bench/$1"; }
+forget() {
+    if [ "$server" = moto ]; then
+        "$tools_dir/venv/bin/aws" --endpoint-url "$endpoint" s3 rm --recursive --only-show-errors "s3://bench/$1/"
+    else
+        rm -rf "$work/store/bench/$1"
+    fi
+}
 
 run_workload() {
     local workload=$1 tool=$2 rep=$3 base=s3://bench/$2-$3

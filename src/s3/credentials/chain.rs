@@ -12,123 +12,17 @@
 //! exits 1, STS refusing the role), that is the error, and no other identity is tried in
 //! its place. Only what can be decided from settings is decided here; nothing is fetched.
 
-use std::cell::OnceCell;
 use std::sync::Arc;
 
-use super::container::Container;
-use super::imds::Imds;
-use super::profile::{self, SharedFiles};
+use super::context::Context;
+use super::files::SharedFiles;
+use super::profile;
+use super::setup::SetupError;
 use super::static_keys::StaticKeys;
-use super::sts::{Sts, default_session_name};
+use super::sts::default_session_name;
 use super::web_identity::WebIdentity;
 use super::{AwsEnv, CredentialOptions, Credentials, CredentialsCache, Provider};
 use crate::s3::network::Network;
-
-/// Why no provider could be set up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SetupError {
-    /// A setting is wrong (a flag, a variable, a profile): fix the configuration.
-    Invalid(String),
-    /// Nothing is configured and instance metadata is disabled.
-    Missing(String),
-}
-
-impl std::fmt::Display for SetupError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SetupError::Invalid(m) | SetupError::Missing(m) => f.write_str(m),
-        }
-    }
-}
-
-/// What a provider needs to be built: settings, network, region and the shared files.
-pub struct Context<'a> {
-    pub env: &'a AwsEnv,
-    pub net: &'a Network,
-    pub region: &'a str,
-    pub files: &'a SharedFiles,
-    sts: OnceCell<Arc<Sts>>,
-}
-
-impl<'a> Context<'a> {
-    pub fn new(
-        env: &'a AwsEnv,
-        net: &'a Network,
-        region: &'a str,
-        files: &'a SharedFiles,
-    ) -> Context<'a> {
-        Context {
-            env,
-            net,
-            region,
-            files,
-            sts: OnceCell::new(),
-        }
-    }
-
-    /// The STS client, shared by every role of this side.
-    pub fn sts(&self) -> Result<Arc<Sts>, SetupError> {
-        if let Some(sts) = self.sts.get() {
-            return Ok(Arc::clone(sts));
-        }
-        let sts = Sts::new(self.net, self.env.sts_endpoint_url.as_deref(), self.region)
-            .map(Arc::new)
-            .map_err(|e| {
-                SetupError::Invalid(format!("AWS_ENDPOINT_URL_STS (or AWS_ENDPOINT_URL): {e}"))
-            })?;
-        let _ = self.sts.set(Arc::clone(&sts));
-        Ok(sts)
-    }
-
-    fn container(&self) -> Result<Container, String> {
-        let env = self.env;
-        Container::new(
-            self.net,
-            env.container_relative_uri.as_deref(),
-            env.container_full_uri.as_deref(),
-            env.container_token.clone(),
-            env.container_token_file.clone(),
-        )
-    }
-
-    fn imds(&self) -> Result<Imds, String> {
-        Imds::new(
-            self.net,
-            self.env.ec2_metadata_endpoint.as_deref(),
-            self.env.ec2_metadata_endpoint_mode.as_deref(),
-        )
-    }
-
-    /// The provider of a profile's `credential_source`.
-    pub fn credential_source(&self, kind: &str) -> Result<Box<dyn Provider>, String> {
-        match kind {
-            "Environment" => env_keys(self.env)?.ok_or_else(|| {
-                "Environment, but AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not set".into()
-            }),
-            "Ec2InstanceMetadata" => Ok(Box::new(self.imds()?)),
-            "EcsContainer" => Ok(Box::new(self.container()?)),
-            other => Err(format!(
-                "'{other}' is not Environment, Ec2InstanceMetadata or EcsContainer"
-            )),
-        }
-    }
-}
-
-fn env_keys(env: &AwsEnv) -> Result<Option<Box<dyn Provider>>, String> {
-    match (&env.access_key_id, &env.secret_access_key) {
-        (Some(ak), Some(sk)) => Ok(Some(Box::new(StaticKeys::new(
-            "environment (AWS_ACCESS_KEY_ID)",
-            Credentials {
-                access_key_id: ak.clone(),
-                secret_access_key: sk.clone(),
-                session_token: env.session_token.clone(),
-            },
-        )))),
-        (None, None) => Ok(None),
-        (Some(_), None) => Err("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not".into()),
-        (None, Some(_)) => Err("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not".into()),
-    }
-}
 
 /// Loads the shared files named by the options (or under `$HOME/.aws`).
 pub fn load_files(opts: &CredentialOptions, env: &AwsEnv) -> Result<SharedFiles, SetupError> {
@@ -207,7 +101,7 @@ fn choose(
             ))
         });
     }
-    if let Some(keys) = env_keys(env).map_err(invalid)? {
+    if let Some(keys) = StaticKeys::from_env(env).map_err(invalid)? {
         return Ok(keys);
     }
     if let Some(token_file) = &env.web_identity_token_file {

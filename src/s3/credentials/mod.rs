@@ -1,7 +1,7 @@
 //! Where credentials come from and how they stay fresh.
 //!
 //! Each source is a [`Provider`] in its own file: fixed keys ([`static_keys`]), the shared
-//! config and credentials files ([`profile`]), `credential_process` ([`process`]), STS
+//! config and credentials files ([`files`], read by [`profile`]), `credential_process` ([`process`]), STS
 //! AssumeRole and AssumeRoleWithWebIdentity ([`sts`], [`web_identity`]), the ECS/EKS
 //! container endpoint ([`container`]) and EC2 instance metadata ([`imds`]). [`chain`] picks
 //! the source in the order the AWS CLI uses; [`refresh::CredentialsCache`] keeps what it
@@ -14,12 +14,15 @@
 
 pub mod chain;
 pub mod container;
+mod context;
+pub mod files;
 mod http;
 pub mod imds;
 pub mod json;
 pub mod process;
 pub mod profile;
 pub mod refresh;
+mod setup;
 pub mod static_keys;
 pub mod sts;
 pub mod web_identity;
@@ -29,8 +32,9 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 pub use super::sign::Credentials;
-pub use chain::{SetupError, build};
+pub use chain::build;
 pub use refresh::CredentialsCache;
+pub use setup::SetupError;
 
 /// Credentials and when they stop working (`None`: never).
 #[derive(Debug, Clone)]

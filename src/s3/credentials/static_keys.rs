@@ -1,6 +1,6 @@
 //! Fixed keys: from the command line, the environment or a profile. They never expire.
 
-use super::{CredentialError, Credentials, Expiring, Provider};
+use super::{AwsEnv, CredentialError, Credentials, Expiring, Provider};
 
 /// Keys given once, with where they came from.
 pub struct StaticKeys {
@@ -13,6 +13,28 @@ impl StaticKeys {
         StaticKeys {
             origin: origin.into(),
             credentials,
+        }
+    }
+
+    /// The keys of `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (/ `AWS_SESSION_TOKEN`),
+    /// if set; one without the other is an error.
+    pub fn from_env(env: &AwsEnv) -> Result<Option<Box<dyn Provider>>, String> {
+        match (&env.access_key_id, &env.secret_access_key) {
+            (Some(ak), Some(sk)) => Ok(Some(Box::new(StaticKeys::new(
+                "environment (AWS_ACCESS_KEY_ID)",
+                Credentials {
+                    access_key_id: ak.clone(),
+                    secret_access_key: sk.clone(),
+                    session_token: env.session_token.clone(),
+                },
+            )))),
+            (None, None) => Ok(None),
+            (Some(_), None) => {
+                Err("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not".into())
+            }
+            (None, Some(_)) => {
+                Err("AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not".into())
+            }
         }
     }
 }
