@@ -6,6 +6,7 @@ pub mod argv;
 pub mod completions;
 mod directions;
 mod help;
+mod place;
 mod reliability;
 mod scripts;
 mod selection;

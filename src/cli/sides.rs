@@ -9,7 +9,7 @@ use md5::{Digest, Md5};
 
 use super::CliError;
 use super::args::Args;
-use super::validate::Place;
+use super::place::Place;
 use crate::config::Location;
 use crate::s3::credentials::{self, AwsEnv, CredentialOptions, SetupError, chain};
 use crate::s3::endpoint::Endpoint;

@@ -5,70 +5,18 @@ use std::path::{Path, PathBuf};
 
 use super::CliError;
 use super::args::Args;
+use super::place::{Place, parse_place};
 use super::sides::{self, SideOptions};
 use crate::config::{
     CANNED_ACLS, Config, Location, MetadataOptions, OutputConfig, STORAGE_CLASSES, UpdateCheck,
 };
 use crate::integrity::checksum::{Algorithm, ChecksumSpec};
 use crate::integrity::etag::PartLayout;
-use crate::util::encoding::{parse_tag_query, percent_decode};
+use crate::util::encoding::parse_tag_query;
 use crate::util::time::Timestamp;
 
 const MIN_PART: u64 = 5 << 20;
 const MAX_PART: u64 = 5 << 30;
-
-/// A SOURCE or TARGET argument, before credentials are attached.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Place {
-    Local(PathBuf),
-    S3 { bucket: String, prefix: String },
-}
-
-/// Parses `s3://bucket[/prefix]` or a local path. The prefix is percent-decoded (`%20` is a
-/// space, `+` stays `+`), and kept exactly, slashes included.
-pub fn parse_place(text: &str, what: &str) -> Result<Place, CliError> {
-    if text.is_empty() {
-        return Err(CliError::usage(format!("{what}: path must be specified")));
-    }
-    let scheme_end = text.find("://");
-    let is_url = scheme_end.is_some_and(|i| {
-        i > 1
-            && text[..i]
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic())
-            && text[..i]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-    });
-    let Some(i) = scheme_end.filter(|_| is_url) else {
-        return Ok(Place::Local(PathBuf::from(text)));
-    };
-    if !text[..i].eq_ignore_ascii_case("s3") {
-        return Err(CliError::usage(format!(
-            "{what} '{text}': the scheme must be s3://"
-        )));
-    }
-    let rest = &text[i + 3..];
-    let (bucket, raw_prefix) = match rest.find('/') {
-        Some(j) => (&rest[..j], &rest[j + 1..]),
-        None => (rest, ""),
-    };
-    if bucket.is_empty() {
-        return Err(CliError::usage(format!(
-            "{what} '{text}': the bucket name must be specified"
-        )));
-    }
-    let prefix = percent_decode(raw_prefix).ok_or_else(|| {
-        CliError::usage(format!(
-            "{what} '{text}': the prefix is not valid UTF-8 once decoded"
-        ))
-    })?;
-    Ok(Place::S3 {
-        bucket: bucket.to_string(),
-        prefix,
-    })
-}
 
 /// Parses `--tagging key1=value1&key2=value2` (URL-encoded, as S3's header takes it).
 fn parse_tagging(text: Option<&str>) -> Result<Option<Vec<(String, String)>>, CliError> {
@@ -515,32 +463,6 @@ fn server_can_copy(args: &Args, source: &Location, target: &Location) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_places() {
-        let s3 = |b: &str, p: &str| {
-            Ok(Place::S3 {
-                bucket: b.into(),
-                prefix: p.into(),
-            })
-        };
-        assert_eq!(parse_place("s3://b", "T"), s3("b", ""));
-        assert_eq!(parse_place("s3://b/", "T"), s3("b", ""));
-        assert_eq!(parse_place("s3://b//", "T"), s3("b", "/"));
-        assert_eq!(parse_place("s3://b/a%20b+c/", "T"), s3("b", "a b+c/"));
-        assert_eq!(parse_place("s3://b/☃", "T"), s3("b", "☃"));
-        assert_eq!(
-            parse_place("./dir", "T"),
-            Ok(Place::Local(PathBuf::from("./dir")))
-        );
-        assert_eq!(
-            parse_place("C:\\dir", "T"),
-            Ok(Place::Local(PathBuf::from("C:\\dir")))
-        );
-        assert!(parse_place("s3://", "T").is_err());
-        assert!(parse_place("http://x/y", "T").is_err());
-        assert!(parse_place("", "T").is_err());
-    }
 
     /// Which S3 → S3 runs the server copies without being asked: one endpoint, region and
     /// identity, and nothing that needs the bytes to pass through s3sync.

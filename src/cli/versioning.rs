@@ -4,7 +4,7 @@
 
 use super::CliError;
 use super::args::Args;
-use super::validate::Place;
+use super::place::Place;
 use crate::util::time::Timestamp;
 
 /// Directory buckets (S3 Express One Zone) have no versioning.
