@@ -462,8 +462,6 @@ fn server_can_copy(args: &Args, source: &Location, target: &Location) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     /// Which S3 → S3 runs the server copies without being asked: one endpoint, region and
     /// identity, and nothing that needs the bytes to pass through s3sync.
     #[test]
