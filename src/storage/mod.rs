@@ -2,9 +2,15 @@
 //! (relative keys in UTF-8 byte order, streamed) and deletion; the engine pairs them for
 //! transfers.
 
+pub mod backend;
+pub mod caps;
+pub mod error;
 pub mod local;
+pub mod local_backend;
 pub mod mime;
+pub mod props;
 pub mod s3;
+pub mod s3_backend;
 pub mod versions;
 
 use std::fmt;

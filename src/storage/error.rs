@@ -1,0 +1,136 @@
+//! The one error type of the storage interface. Each backend turns its client's errors into
+//! it at the boundary, so the engine decides on kinds (skip this object, try it again, stop
+//! the run) without knowing which backend answered; the backend's own code and request id
+//! travel along for the message.
+
+use std::fmt;
+
+/// What happened, as far as the engine's decision goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The object, container or upload does not exist.
+    NotFound,
+    /// A condition of the request (`If-Match`, `If-None-Match`) does not hold.
+    PreconditionFailed,
+    /// The credentials work but may not do this (a per-object matter: skip the object).
+    AccessDenied,
+    /// The credentials are refused: every request will fail (stop the run).
+    Unauthenticated,
+    /// This backend, or this pair of backends, cannot do what was asked (a server-side copy
+    /// it does not offer, tags on a store without them).
+    Unsupported,
+    /// The bytes did not arrive intact (BadDigest, a checksum refused): worth another try.
+    Integrity,
+    /// Failed in a way another attempt may cure (5xx, throttling, a reset connection); the
+    /// client has already retried as configured, see [`Retry`].
+    Transient,
+    /// The request itself is wrong (a bad name, a value the store refuses).
+    InvalidRequest,
+    /// Anything else: another attempt will not help.
+    Fatal,
+}
+
+/// Whether trying again can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    Never,
+    /// Worth another attempt.
+    Retryable,
+    /// Retryable in kind, but the client's attempts are used up.
+    Exhausted,
+}
+
+/// A failed storage operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageError {
+    pub kind: ErrorKind,
+    pub retry: Retry,
+    /// The operation as the backend names it (`PutObject`, `Put Block`, `write`).
+    pub op: &'static str,
+    /// The object (`s3://bucket/key`, a path), when the failure is about one.
+    pub name: Option<String>,
+    /// The backend's own error code (`NoSuchKey`, `BlobNotFound`, an errno name).
+    pub code: Option<String>,
+    /// The store's request id, for a support ticket.
+    pub request_id: Option<String>,
+    /// One line, without secrets.
+    pub message: String,
+}
+
+impl StorageError {
+    pub fn new(kind: ErrorKind, op: &'static str, message: impl Into<String>) -> StorageError {
+        StorageError {
+            kind,
+            retry: Retry::Never,
+            op,
+            name: None,
+            code: None,
+            request_id: None,
+            message: message.into(),
+        }
+    }
+
+    /// What the backend cannot do.
+    pub fn unsupported(op: &'static str, what: impl Into<String>) -> StorageError {
+        StorageError::new(ErrorKind::Unsupported, op, what)
+    }
+
+    /// The same error, about `name`.
+    pub fn about(mut self, name: impl Into<String>) -> StorageError {
+        self.name = Some(name.into());
+        self
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+
+    /// Whether the whole run must stop: refused credentials.
+    pub fn is_fatal_for_run(&self) -> bool {
+        self.kind == ErrorKind::Unauthenticated
+    }
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.op)?;
+        if let Some(name) = &self.name {
+            write!(f, " {name}")?;
+        }
+        write!(f, " failed: {}", self.message)?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code}")?;
+            match &self.request_id {
+                Some(id) if !id.is_empty() => write!(f, ", request id {id})")?,
+                _ => write!(f, ")")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for StorageError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_with_the_backend_code_and_request_id() {
+        let mut e =
+            StorageError::new(ErrorKind::NotFound, "GetObject", "no such key").about("s3://b/k");
+        e.code = Some("NoSuchKey".into());
+        e.request_id = Some("R1".into());
+        assert_eq!(
+            e.to_string(),
+            "GetObject s3://b/k failed: no such key (NoSuchKey, request id R1)"
+        );
+        assert!(e.is_not_found() && !e.is_fatal_for_run());
+        let plain = StorageError::unsupported("copy", "no server-side copy between these stores");
+        assert_eq!(
+            plain.to_string(),
+            "copy failed: no server-side copy between these stores"
+        );
+    }
+}

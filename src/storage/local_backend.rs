@@ -1,0 +1,375 @@
+//! The local side of the storage interface: a directory of a [`LocalStore`]. Writes go to a
+//! temporary file beside the final one (see [`TempFile`]) and are renamed into place when
+//! complete, so no partial file ever carries its final name; parts are written at their
+//! offsets, in any order.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::sync::Mutex;
+
+use super::ListItem;
+use super::backend::{
+    Backend, Body, CopySource, PartReceipt, PartWriter, ReadOptions, WriteOptions, Written,
+};
+use super::caps::{Capabilities, PartLimits};
+use super::error::{ErrorKind, StorageError};
+use super::local::{LocalStore, TempFile};
+use super::props::{ContentTag, Properties};
+use crate::util::time::Timestamp;
+
+const CAPABILITIES: Capabilities = Capabilities {
+    list_sorted: true,
+    versions: false,
+    tags: false,
+    metadata: false,
+    set_mtime: true,
+    conditional_writes: false,
+    whole_second_mtime: false,
+    list_parts: false,
+    parts: PartLimits {
+        min_part: 1,
+        max_part: u64::MAX,
+        max_parts: u32::MAX,
+        max_single: u64::MAX,
+    },
+    delete_batch: 1,
+    checksums: &[],
+    copy_from: &[],
+};
+
+/// A local directory as a [`Backend`].
+pub struct LocalBackend {
+    store: LocalStore,
+}
+
+impl LocalBackend {
+    pub fn new(store: LocalStore) -> LocalBackend {
+        LocalBackend { store }
+    }
+
+    pub fn store(&self) -> &LocalStore {
+        &self.store
+    }
+}
+
+/// The storage error of a failed file operation on `path`.
+fn io_error(op: &'static str, path: &std::path::Path, e: io::Error) -> StorageError {
+    let kind = match e.kind() {
+        io::ErrorKind::NotFound => ErrorKind::NotFound,
+        io::ErrorKind::PermissionDenied => ErrorKind::AccessDenied,
+        io::ErrorKind::Interrupted | io::ErrorKind::TimedOut => ErrorKind::Transient,
+        _ => ErrorKind::Fatal,
+    };
+    StorageError {
+        code: Some(format!("{:?}", e.kind())),
+        ..StorageError::new(kind, op, e.to_string())
+    }
+    .about(path.display().to_string())
+}
+
+/// Copies `body` into `file` at `offset`.
+fn write_body(file: &mut File, offset: u64, body: &Body<'_>) -> io::Result<()> {
+    let mut reader = (body.open)()?.take(body.len);
+    file.seek(SeekFrom::Start(offset))?;
+    let copied = io::copy(&mut reader, file)?;
+    if copied != body.len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("the body ended after {copied} of {} bytes", body.len),
+        ));
+    }
+    Ok(())
+}
+
+impl Backend for LocalBackend {
+    fn capabilities(&self) -> &Capabilities {
+        &CAPABILITIES
+    }
+
+    fn name_of(&self, key: &str) -> String {
+        self.store.path_of(key).display().to_string()
+    }
+
+    fn list(&self, emit: &mut dyn FnMut(ListItem) -> bool) -> Result<(), StorageError> {
+        self.store
+            .list(emit)
+            .map_err(|e| StorageError::new(ErrorKind::Fatal, "list", e.0))
+    }
+
+    fn head(&self, key: &str, _opts: &ReadOptions<'_>) -> Result<Option<Properties>, StorageError> {
+        let path = self.store.path_of(key);
+        let entry = self
+            .store
+            .stat(key)
+            .map_err(|e| io_error("stat", &path, e))?;
+        Ok(entry.map(|e| Properties {
+            size: e.size,
+            modified: Some(e.last_modified),
+            ..Properties::default()
+        }))
+    }
+
+    fn read<'s>(
+        &'s self,
+        key: &str,
+        opts: &ReadOptions<'_>,
+    ) -> Result<(Properties, Box<dyn Read + Send + 's>), StorageError> {
+        let path = self.store.path_of(key);
+        let props = self
+            .head(key, opts)?
+            .ok_or_else(|| io_error("open", &path, io::ErrorKind::NotFound.into()))?;
+        let mut file = File::open(&path).map_err(|e| io_error("open", &path, e))?;
+        let reader: Box<dyn Read + Send> = match opts.range {
+            Some((first, last)) => {
+                if last < first || last >= props.size {
+                    return Err(StorageError::new(
+                        ErrorKind::InvalidRequest,
+                        "read",
+                        format!("bytes {first}-{last} are not within {} bytes", props.size),
+                    )
+                    .about(path.display().to_string()));
+                }
+                file.seek(SeekFrom::Start(first))
+                    .map_err(|e| io_error("seek", &path, e))?;
+                Box::new(file.take(last - first + 1))
+            }
+            None => Box::new(file),
+        };
+        Ok((props, reader))
+    }
+
+    fn write(
+        &self,
+        key: &str,
+        body: &Body<'_>,
+        opts: &WriteOptions<'_>,
+    ) -> Result<Written, StorageError> {
+        let path = self.store.path_of(key);
+        let mut temp = TempFile::create(&path).map_err(|e| io_error("create", &path, e))?;
+        temp.file()
+            .and_then(|f| write_body(f, 0, body))
+            .map_err(|e| io_error("write", &path, e))?;
+        temp.commit(&path, opts.mtime.unwrap_or_else(Timestamp::now))
+            .map_err(|e| io_error("rename", &path, e))?;
+        Ok(Written::default())
+    }
+
+    fn begin_parts<'s>(
+        &'s self,
+        key: &str,
+        part_size: u64,
+        opts: &WriteOptions<'_>,
+    ) -> Result<Box<dyn PartWriter + 's>, StorageError> {
+        let path = self.store.path_of(key);
+        let temp = TempFile::create(&path).map_err(|e| io_error("create", &path, e))?;
+        Ok(Box::new(LocalParts {
+            path,
+            part_size: part_size.max(1),
+            mtime: opts.mtime,
+            state: Mutex::new(Some((temp, Vec::new()))),
+        }))
+    }
+
+    fn resume_parts<'s>(
+        &'s self,
+        key: &str,
+        _id: &str,
+        _opts: &WriteOptions<'_>,
+    ) -> Result<Box<dyn PartWriter + 's>, StorageError> {
+        Err(
+            StorageError::unsupported("resume", "a local write in parts does not outlive its run")
+                .about(self.name_of(key)),
+        )
+    }
+
+    fn copy_source(&self, _key: &str, _version: Option<&str>) -> Option<CopySource> {
+        None
+    }
+
+    fn copy(
+        &self,
+        key: &str,
+        _source: &CopySource,
+        _opts: &WriteOptions<'_>,
+    ) -> Result<Written, StorageError> {
+        Err(
+            StorageError::unsupported("copy", "a local directory has no server-side copy")
+                .about(self.name_of(key)),
+        )
+    }
+
+    fn delete(
+        &self,
+        key: &str,
+        _version: Option<&str>,
+        _if_match: Option<&str>,
+    ) -> Result<(), StorageError> {
+        let path = self.store.path_of(key);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_error("delete", &path, e)),
+            _ => Ok(()),
+        }
+    }
+
+    fn delete_batch(&self, keys: &[String]) -> Result<Vec<(String, StorageError)>, StorageError> {
+        Ok(keys
+            .iter()
+            .filter_map(|k| self.delete(k, None, None).err().map(|e| (k.clone(), e)))
+            .collect())
+    }
+
+    fn tags(
+        &self,
+        key: &str,
+        _version: Option<&str>,
+    ) -> Result<Vec<(String, String)>, StorageError> {
+        Err(StorageError::unsupported("tags", "local files have no tags").about(self.name_of(key)))
+    }
+
+    fn set_tags(&self, key: &str, _tags: &[(String, String)]) -> Result<(), StorageError> {
+        Err(StorageError::unsupported("tags", "local files have no tags").about(self.name_of(key)))
+    }
+}
+
+/// A local write in parts: one temporary file, part `n` at `(n - 1) × part_size`.
+struct LocalParts {
+    path: std::path::PathBuf,
+    part_size: u64,
+    mtime: Option<Timestamp>,
+    /// The file and the parts written, until completed or aborted.
+    state: Mutex<Option<(TempFile, Vec<WrittenPart>)>>,
+}
+
+/// A part written: number, size, offset.
+type WrittenPart = (u32, u64, u64);
+
+impl LocalParts {
+    fn with_state<T>(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&mut TempFile, &mut Vec<WrittenPart>) -> io::Result<T>,
+    ) -> Result<T, StorageError> {
+        let mut guard = self
+            .state
+            .lock()
+            .map_err(|_| StorageError::new(ErrorKind::Fatal, op, "a writer thread panicked"))?;
+        let (temp, parts) = guard
+            .as_mut()
+            .ok_or_else(|| StorageError::new(ErrorKind::Fatal, op, "the write is finished"))?;
+        f(temp, parts).map_err(|e| io_error(op, &self.path, e))
+    }
+}
+
+impl PartWriter for LocalParts {
+    fn id(&self) -> &str {
+        "local"
+    }
+
+    fn put(&self, number: u32, body: &Body<'_>) -> Result<PartReceipt, StorageError> {
+        if number == 0 {
+            return Err(StorageError::new(
+                ErrorKind::InvalidRequest,
+                "write part",
+                "parts are numbered from 1",
+            ));
+        }
+        if body.len > self.part_size {
+            return Err(StorageError::new(
+                ErrorKind::InvalidRequest,
+                "write part",
+                format!(
+                    "part {number} has {} bytes, more than the part size {}",
+                    body.len, self.part_size
+                ),
+            ));
+        }
+        let offset = u64::from(number - 1) * self.part_size;
+        self.with_state("write part", |temp, parts| {
+            write_body(temp.file()?, offset, body)?;
+            parts.retain(|(n, _, _)| *n != number);
+            parts.push((number, body.len, offset));
+            Ok(())
+        })?;
+        Ok(PartReceipt {
+            number,
+            tag: number.to_string(),
+            size: body.len,
+            checksum: None,
+        })
+    }
+
+    fn put_copy(
+        &self,
+        _number: u32,
+        _source: &CopySource,
+        _range: (u64, u64),
+    ) -> Result<PartReceipt, StorageError> {
+        Err(StorageError::unsupported(
+            "copy part",
+            "a local directory has no server-side copy",
+        ))
+    }
+
+    fn list(&self) -> Result<Vec<PartReceipt>, StorageError> {
+        self.with_state("list parts", |_, parts| {
+            let mut out: Vec<PartReceipt> = parts
+                .iter()
+                .map(|(n, s, _)| PartReceipt {
+                    number: *n,
+                    tag: n.to_string(),
+                    size: *s,
+                    checksum: None,
+                })
+                .collect();
+            out.sort_by_key(|p| p.number);
+            Ok(out)
+        })
+    }
+
+    fn complete(&self, parts: &[PartReceipt]) -> Result<Written, StorageError> {
+        let mut guard = self.state.lock().map_err(|_| {
+            StorageError::new(ErrorKind::Fatal, "complete", "a writer thread panicked")
+        })?;
+        let Some((mut temp, written)) = guard.take() else {
+            return Err(StorageError::new(
+                ErrorKind::Fatal,
+                "complete",
+                "the write is finished",
+            ));
+        };
+        let total: u64 = parts.iter().map(|p| p.size).sum();
+        let all_there = parts.iter().all(|p| {
+            written
+                .iter()
+                .any(|(n, s, _)| *n == p.number && *s == p.size)
+        });
+        if !all_there {
+            return Err(StorageError::new(
+                ErrorKind::InvalidRequest,
+                "complete",
+                "a part to complete with was not written",
+            )
+            .about(self.path.display().to_string()));
+        }
+        temp.file()
+            .and_then(|f| {
+                f.flush()?;
+                f.set_len(total)
+            })
+            .map_err(|e| io_error("complete", &self.path, e))?;
+        temp.commit(&self.path, self.mtime.unwrap_or_else(Timestamp::now))
+            .map_err(|e| io_error("rename", &self.path, e))?;
+        Ok(Written {
+            tag: ContentTag::Absent,
+            ..Written::default()
+        })
+    }
+
+    fn abort(&self) -> Result<(), StorageError> {
+        // Dropping the temporary file removes it.
+        if let Ok(mut guard) = self.state.lock() {
+            guard.take();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,589 @@
+//! The S3 side of the storage interface: a bucket and prefix of an [`S3Store`], with the
+//! write settings only S3 has (server-side encryption, canned ACL, a storage class given on
+//! the command line) held here, so the engine never sees them.
+
+use std::io::Read;
+
+use super::ListItem;
+use super::backend::{
+    Backend, Body, CopySource, PartReceipt, PartWriter, ReadOptions, WriteOptions, Written,
+};
+use super::caps::{Capabilities, CopyKind, PartLimits};
+use super::error::{ErrorKind, Retry, StorageError};
+use super::props::{ChecksumScope, ContentTag, Properties, StoredAlgorithm, StoredChecksum};
+use super::s3::S3Store;
+use crate::integrity::checksum::Algorithm;
+use crate::s3::ops::{self, CompletedPart, ObjectHead};
+use crate::s3::{self as s3client, Payload, Request, S3Error};
+use crate::util::encoding::base64;
+
+/// S3's limits: parts of 5 MiB to 5 GiB, at most 10,000 of them, single writes to 5 GiB.
+pub const S3_PARTS: PartLimits = PartLimits {
+    min_part: 5 << 20,
+    max_part: 5 << 30,
+    max_parts: 10_000,
+    max_single: 5 << 30,
+};
+
+const CAPABILITIES: Capabilities = Capabilities {
+    list_sorted: true,
+    versions: true,
+    tags: true,
+    metadata: true,
+    set_mtime: false,
+    conditional_writes: true,
+    whole_second_mtime: true,
+    list_parts: true,
+    parts: S3_PARTS,
+    delete_batch: ops::DELETE_BATCH,
+    checksums: &Algorithm::ALL,
+    copy_from: &[CopyKind::SameEndpoint],
+};
+
+/// Write settings of the S3 side that have no meaning elsewhere.
+#[derive(Debug, Clone, Default)]
+pub struct S3WriteSettings {
+    /// `AES256`, `aws:kms` or `aws:kms:dsse`.
+    pub sse: Option<String>,
+    pub sse_kms_key_id: Option<String>,
+    pub acl: Option<String>,
+    /// Wins over the source's class.
+    pub storage_class: Option<String>,
+}
+
+/// An S3 bucket and prefix as a [`Backend`].
+pub struct S3Backend {
+    store: S3Store,
+    settings: S3WriteSettings,
+}
+
+impl S3Backend {
+    pub fn new(store: S3Store, settings: S3WriteSettings) -> S3Backend {
+        S3Backend { store, settings }
+    }
+
+    pub fn store(&self) -> &S3Store {
+        &self.store
+    }
+
+    fn name(&self, full_key: &str) -> String {
+        format!("s3://{}/{full_key}", self.store.bucket())
+    }
+
+    fn err(&self, full_key: &str, e: S3Error) -> StorageError {
+        from_s3(e).about(self.name(full_key))
+    }
+
+    /// The headers of a new object.
+    fn write_headers(&self, opts: &WriteOptions<'_>) -> Vec<(String, String)> {
+        let mut h = opts.content.map(|m| m.to_headers()).unwrap_or_default();
+        let mut push = |name: &str, value: Option<&str>| {
+            if let Some(v) = value {
+                h.push((name.to_string(), v.to_string()));
+            }
+        };
+        push(
+            "x-amz-storage-class",
+            self.settings.storage_class.as_deref().or(opts.tier),
+        );
+        push("x-amz-acl", self.settings.acl.as_deref());
+        push("x-amz-server-side-encryption", self.settings.sse.as_deref());
+        push(
+            "x-amz-server-side-encryption-aws-kms-key-id",
+            self.settings.sse_kms_key_id.as_deref(),
+        );
+        push("if-match", opts.if_match);
+        if opts.if_none_match {
+            h.push(("if-none-match".into(), "*".into()));
+        }
+        if !opts.tags.is_empty() {
+            h.push(("x-amz-tagging".into(), ops::tagging_header(opts.tags)));
+        }
+        h
+    }
+}
+
+/// Which endpoint and region a client talks to: two stores of equal ids can copy between
+/// them on the server.
+fn endpoint_id(client: &s3client::Client) -> String {
+    let c = client.config();
+    let e = &c.endpoint;
+    format!(
+        "{}://{}:{}/{}",
+        if e.https { "https" } else { "http" },
+        e.host,
+        e.port.unwrap_or(0),
+        c.region
+    )
+}
+
+/// The storage error of an S3 client error.
+pub fn from_s3(e: S3Error) -> StorageError {
+    use s3client::ErrorKind as K;
+    let kind = match e.kind {
+        K::NotFound => ErrorKind::NotFound,
+        K::Precondition => ErrorKind::PreconditionFailed,
+        K::AccessDenied if matches!(e.code.as_str(), "AccessDenied" | "AllAccessDisabled") => {
+            ErrorKind::AccessDenied
+        }
+        K::AccessDenied => ErrorKind::Unauthenticated,
+        K::Retryable if e.code == "BadDigest" => ErrorKind::Integrity,
+        K::Retryable => ErrorKind::Transient,
+        _ if e.code == "NotImplemented" || e.status == Some(501) => ErrorKind::Unsupported,
+        K::WrongRegion => ErrorKind::InvalidRequest,
+        _ => ErrorKind::Fatal,
+    };
+    StorageError {
+        kind,
+        // The client retried what it could before giving the error back.
+        retry: if e.is_retryable() {
+            Retry::Exhausted
+        } else {
+            Retry::Never
+        },
+        op: e.op,
+        name: None,
+        code: (!e.code.is_empty()).then(|| e.code.clone()),
+        request_id: (!e.request_id.is_empty()).then(|| e.request_id.clone()),
+        message: if e.message.is_empty() {
+            e.code.clone()
+        } else {
+            e.message.clone()
+        },
+    }
+}
+
+/// A stored checksum as S3 reports it (a `-N` suffix marks a composite).
+fn stored(checksum: Option<(Algorithm, String)>, kind: Option<&str>) -> Vec<StoredChecksum> {
+    let Some((algorithm, value)) = checksum else {
+        return Vec::new();
+    };
+    let parts = value
+        .rsplit_once('-')
+        .and_then(|(_, n)| n.parse::<u32>().ok());
+    let scope = match (kind, parts) {
+        (Some("FULL_OBJECT"), _) | (_, None) => ChecksumScope::FullObject,
+        (_, Some(parts)) => ChecksumScope::Composite { parts },
+    };
+    vec![StoredChecksum {
+        algorithm: StoredAlgorithm::Additional(algorithm),
+        scope,
+        value,
+    }]
+}
+
+/// The properties of a HeadObject (or GetObject) answer.
+pub fn properties(head: ObjectHead, version: Option<&str>) -> Properties {
+    let tag = ContentTag::from_s3_etag(head.etag.as_deref(), head.encrypted());
+    Properties {
+        size: head.size,
+        modified: head.last_modified,
+        tag,
+        stored: stored(head.checksum, head.checksum_type.as_deref()),
+        raw_tag: head.etag,
+        content: head.meta,
+        tag_count: head.tag_count,
+        tier: head.storage_class,
+        version: version.map(str::to_string),
+        parts: head.parts_count,
+    }
+}
+
+fn written(w: ops::Written) -> Written {
+    Written {
+        tag: ContentTag::from_s3_etag(w.etag.as_deref(), w.encrypted),
+        stored: stored(w.checksum, None),
+        raw_tag: w.etag,
+        version: None,
+    }
+}
+
+/// The `Content-MD5` header of `body`, when its MD5 is known.
+fn md5_header(body: &Body<'_>) -> Vec<(String, String)> {
+    body.md5
+        .map(|md5| vec![("content-md5".to_string(), base64(&md5))])
+        .unwrap_or_default()
+}
+
+/// Re-opens `body` for an attempt: its reader, with the lifetime of one request.
+fn reopen<'r>(body: &'r Body<'_>) -> std::io::Result<Box<dyn Read + 'r>> {
+    (body.open)().map(|r| r as Box<dyn Read + 'r>)
+}
+
+impl Backend for S3Backend {
+    fn capabilities(&self) -> &Capabilities {
+        &CAPABILITIES
+    }
+
+    fn name_of(&self, key: &str) -> String {
+        self.name(&self.store.full_key(key))
+    }
+
+    fn list(&self, emit: &mut dyn FnMut(ListItem) -> bool) -> Result<(), StorageError> {
+        self.store
+            .list(emit)
+            .map_err(|e| StorageError::new(ErrorKind::Fatal, "ListObjectsV2", e.0))
+    }
+
+    fn head(&self, key: &str, opts: &ReadOptions<'_>) -> Result<Option<Properties>, StorageError> {
+        let full = self.store.full_key(key);
+        let head = self
+            .store
+            .client()
+            .head_object_version(self.store.bucket(), &full, opts.version)
+            .map_err(|e| self.err(&full, e))?;
+        Ok(head.map(|h| properties(h, opts.version)))
+    }
+
+    fn read<'s>(
+        &'s self,
+        key: &str,
+        opts: &ReadOptions<'_>,
+    ) -> Result<(Properties, Box<dyn Read + Send + 's>), StorageError> {
+        let full = self.store.full_key(key);
+        let client = self.store.client();
+        let mut req = Request::new("GetObject", "GET", self.store.bucket(), Some(&full));
+        if let Some(v) = opts.version {
+            req = req.query("versionId", v);
+        }
+        if let Some((first, last)) = opts.range {
+            req = req.header("range", format!("bytes={first}-{last}"));
+        }
+        if let Some(tag) = opts.if_match {
+            req = req.header("if-match", tag);
+        }
+        if client.config().checksum_mode {
+            req = req.header("x-amz-checksum-mode", "ENABLED");
+        }
+        req.headers.extend(client.sse_c_headers());
+        let resp = client.send(&req).map_err(|e| self.err(&full, e))?;
+        if let Some((first, last)) = opts.range {
+            let expected = format!("bytes {first}-{last}/");
+            let exact = resp.status == 206
+                && resp
+                    .header("content-range")
+                    .is_some_and(|r| r.starts_with(&expected));
+            let whole_object = resp.status == 200
+                && first == 0
+                && resp.header("content-length") == Some(&(last + 1).to_string());
+            if !exact && !whole_object {
+                return Err(StorageError::new(
+                    ErrorKind::Fatal,
+                    "GetObject",
+                    format!("asked for bytes {first}-{last}, the answer is another range"),
+                )
+                .about(self.name(&full)));
+            }
+        }
+        let props = properties(ObjectHead::from_headers(&resp.headers), opts.version);
+        Ok((props, Box::new(resp.into_reader())))
+    }
+
+    fn write(
+        &self,
+        key: &str,
+        body: &Body<'_>,
+        opts: &WriteOptions<'_>,
+    ) -> Result<Written, StorageError> {
+        let full = self.store.full_key(key);
+        let mut headers = md5_header(body);
+        headers.extend(self.write_headers(opts));
+        let open = || reopen(body);
+        let payload = Payload::Stream {
+            len: body.len,
+            sha256: body.sha256.clone(),
+            open: &open,
+        };
+        let w = self
+            .store
+            .client()
+            .put_object(self.store.bucket(), &full, payload, &headers)
+            .map_err(|e| self.err(&full, e))?;
+        Ok(written(w))
+    }
+
+    fn begin_parts<'s>(
+        &'s self,
+        key: &str,
+        _part_size: u64,
+        opts: &WriteOptions<'_>,
+    ) -> Result<Box<dyn PartWriter + 's>, StorageError> {
+        let full = self.store.full_key(key);
+        let mut headers = self.write_headers(opts);
+        // Conditions belong to the completing request.
+        headers.retain(|(n, _)| n != "if-match" && n != "if-none-match");
+        if let Some(a) = opts.checksum {
+            headers.push(("x-amz-checksum-algorithm".into(), a.to_string()));
+        }
+        let id = self
+            .store
+            .client()
+            .create_multipart_upload(self.store.bucket(), &full, &headers)
+            .map_err(|e| self.err(&full, e))?;
+        self.resume_parts(key, &id, opts)
+    }
+
+    fn resume_parts<'s>(
+        &'s self,
+        key: &str,
+        id: &str,
+        opts: &WriteOptions<'_>,
+    ) -> Result<Box<dyn PartWriter + 's>, StorageError> {
+        Ok(Box::new(S3Parts {
+            backend: self,
+            full_key: self.store.full_key(key),
+            id: id.to_string(),
+            if_match: opts.if_match.map(str::to_string),
+            if_none_match: opts.if_none_match,
+        }))
+    }
+
+    fn copy_source(&self, key: &str, version: Option<&str>) -> Option<CopySource> {
+        Some(CopySource::SameEndpoint {
+            endpoint: endpoint_id(self.store.client()),
+            bucket: self.store.bucket().to_string(),
+            key: self.store.full_key(key),
+            version: version.map(str::to_string),
+        })
+    }
+
+    fn copy(
+        &self,
+        key: &str,
+        source: &CopySource,
+        opts: &WriteOptions<'_>,
+    ) -> Result<Written, StorageError> {
+        let full = self.store.full_key(key);
+        let (bucket, source_key, version) = self.same_endpoint(source, "CopyObject")?;
+        let mut headers = self.write_headers(opts);
+        headers.push(("x-amz-metadata-directive".into(), "REPLACE".into()));
+        headers.push(("x-amz-tagging-directive".into(), "REPLACE".into()));
+        if let Some(a) = opts.checksum {
+            headers.push(("x-amz-checksum-algorithm".into(), a.to_string()));
+        }
+        let src = ops::CopySource {
+            bucket,
+            key: source_key,
+            version_id: version,
+            sse_c: None,
+            if_match: None,
+        };
+        let w = self
+            .store
+            .client()
+            .copy_object(self.store.bucket(), &full, src, &headers)
+            .map_err(|e| self.err(&full, e))?;
+        Ok(written(w))
+    }
+
+    fn delete(
+        &self,
+        key: &str,
+        version: Option<&str>,
+        if_match: Option<&str>,
+    ) -> Result<(), StorageError> {
+        let full = self.store.full_key(key);
+        let client = self.store.client();
+        let result = match version {
+            Some(v) => client.delete_object_version(self.store.bucket(), &full, Some(v)),
+            None => {
+                let headers: Vec<(String, String)> = if_match
+                    .map(|t| vec![("if-match".to_string(), t.to_string())])
+                    .unwrap_or_default();
+                client.delete_object_with(self.store.bucket(), &full, &headers)
+            }
+        };
+        match result.map_err(|e| self.err(&full, e)) {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => other,
+        }
+    }
+
+    fn delete_batch(&self, keys: &[String]) -> Result<Vec<(String, StorageError)>, StorageError> {
+        let full: Vec<String> = keys.iter().map(|k| self.store.full_key(k)).collect();
+        let result = self
+            .store
+            .client()
+            .delete_objects(self.store.bucket(), &full)
+            .map_err(from_s3)?;
+        let prefix = self.store.prefix();
+        Ok(result
+            .errors
+            .into_iter()
+            .map(|(key, code, message)| {
+                let e = StorageError {
+                    code: Some(code),
+                    ..StorageError::new(ErrorKind::Fatal, "DeleteObjects", message)
+                }
+                .about(self.name(&key));
+                (key.strip_prefix(prefix).unwrap_or(&key).to_string(), e)
+            })
+            .collect())
+    }
+
+    fn tags(
+        &self,
+        key: &str,
+        version: Option<&str>,
+    ) -> Result<Vec<(String, String)>, StorageError> {
+        let full = self.store.full_key(key);
+        self.store
+            .client()
+            .get_object_tagging_version(self.store.bucket(), &full, version)
+            .map_err(|e| self.err(&full, e))
+    }
+
+    fn set_tags(&self, key: &str, tags: &[(String, String)]) -> Result<(), StorageError> {
+        let full = self.store.full_key(key);
+        let client = self.store.client();
+        let result = if tags.is_empty() {
+            client.delete_object_tagging(self.store.bucket(), &full)
+        } else {
+            client.put_object_tagging(self.store.bucket(), &full, tags)
+        };
+        result.map_err(|e| self.err(&full, e))
+    }
+}
+
+impl S3Backend {
+    /// The bucket, key and version of a source this endpoint can copy from.
+    fn same_endpoint<'c>(
+        &self,
+        source: &'c CopySource,
+        op: &'static str,
+    ) -> Result<(&'c str, &'c str, Option<&'c str>), StorageError> {
+        match source {
+            CopySource::SameEndpoint {
+                endpoint,
+                bucket,
+                key,
+                version,
+            } if *endpoint == endpoint_id(self.store.client()) => {
+                Ok((bucket, key, version.as_deref()))
+            }
+            _ => Err(StorageError::unsupported(
+                op,
+                "S3 copies on the server only from its own endpoint",
+            )),
+        }
+    }
+}
+
+/// One multipart upload.
+struct S3Parts<'b> {
+    backend: &'b S3Backend,
+    full_key: String,
+    id: String,
+    if_match: Option<String>,
+    if_none_match: bool,
+}
+
+impl PartWriter for S3Parts<'_> {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn put(&self, number: u32, body: &Body<'_>) -> Result<PartReceipt, StorageError> {
+        let store = &self.backend.store;
+        let headers = md5_header(body);
+        let open = || reopen(body);
+        let payload = Payload::Stream {
+            len: body.len,
+            sha256: body.sha256.clone(),
+            open: &open,
+        };
+        let w = store
+            .client()
+            .upload_part(
+                store.bucket(),
+                &self.full_key,
+                &self.id,
+                number,
+                payload,
+                &headers,
+            )
+            .map_err(|e| self.backend.err(&self.full_key, e))?;
+        Ok(PartReceipt {
+            number,
+            tag: w.etag.unwrap_or_default(),
+            size: body.len,
+            checksum: w.checksum.map(|(_, v)| v),
+        })
+    }
+
+    fn put_copy(
+        &self,
+        number: u32,
+        source: &CopySource,
+        range: (u64, u64),
+    ) -> Result<PartReceipt, StorageError> {
+        let store = &self.backend.store;
+        let (bucket, key, version) = self.backend.same_endpoint(source, "UploadPartCopy")?;
+        let src = ops::CopySource {
+            bucket,
+            key,
+            version_id: version,
+            sse_c: None,
+            if_match: None,
+        };
+        let etag = store
+            .client()
+            .upload_part_copy(store.bucket(), &self.full_key, &self.id, number, src, range)
+            .map_err(|e| self.backend.err(&self.full_key, e))?;
+        Ok(PartReceipt {
+            number,
+            tag: etag,
+            size: range.1 - range.0 + 1,
+            checksum: None,
+        })
+    }
+
+    fn list(&self) -> Result<Vec<PartReceipt>, StorageError> {
+        Err(StorageError::unsupported(
+            "ListParts",
+            "listing the parts of an upload is not wired yet",
+        ))
+    }
+
+    fn complete(&self, parts: &[PartReceipt]) -> Result<Written, StorageError> {
+        let store = &self.backend.store;
+        let completed: Vec<CompletedPart> = parts
+            .iter()
+            .map(|p| CompletedPart {
+                number: p.number,
+                etag: p.tag.clone(),
+                checksum: None,
+            })
+            .collect();
+        let mut headers = Vec::new();
+        if let Some(t) = &self.if_match {
+            headers.push(("if-match".to_string(), t.clone()));
+        }
+        if self.if_none_match {
+            headers.push(("if-none-match".to_string(), "*".to_string()));
+        }
+        let w = store
+            .client()
+            .complete_multipart_upload(
+                store.bucket(),
+                &self.full_key,
+                &self.id,
+                &completed,
+                &headers,
+            )
+            .map_err(|e| self.backend.err(&self.full_key, e))?;
+        Ok(written(w))
+    }
+
+    fn abort(&self) -> Result<(), StorageError> {
+        let store = &self.backend.store;
+        match store
+            .client()
+            .abort_multipart_upload(store.bucket(), &self.full_key, &self.id)
+            .map_err(|e| self.backend.err(&self.full_key, e))
+        {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,436 @@
+//! The storage interface's conformance suite: the same cases, through `&dyn Backend`, against
+//! every backend — a local directory, S3 on s3s-fs and S3 on moto. A new backend proves
+//! itself by passing it. What a case expects is derived from the backend's declared
+//! capabilities, never from its name: a declared capability must work, an undeclared one
+//! must answer `Unsupported`. Where a test server lacks a behaviour of the real service
+//! (`../shared/reference/test-servers.md`), the case says so by name.
+
+mod common;
+
+use std::io::Read;
+use std::sync::Arc;
+
+use common::{Kind, World, data, md5_hex};
+use md5::{Digest, Md5};
+use s3sync::storage::backend::{Backend, Body, CopySource, ReadOptions, WriteOptions};
+use s3sync::storage::caps::CopyKind;
+use s3sync::storage::error::ErrorKind;
+use s3sync::storage::local::LocalStore;
+use s3sync::storage::local_backend::LocalBackend;
+use s3sync::storage::props::{ContentTag, ObjectMeta};
+use s3sync::storage::s3::{ListOptions, S3Store};
+use s3sync::storage::s3_backend::{S3Backend, S3WriteSettings};
+use s3sync::storage::{ListItem, ListWarning};
+
+const MIB: usize = 1 << 20;
+
+/// Test servers' known gaps (see `shared/reference/test-servers.md`).
+#[derive(Clone, Copy)]
+struct Gaps {
+    /// No tagging (s3s-fs).
+    tags: bool,
+    /// Conditional writes are ignored (s3s-fs).
+    conditions: bool,
+}
+
+struct Subject {
+    name: &'static str,
+    backend: Box<dyn Backend>,
+    gaps: Gaps,
+    /// Keeps the bucket or directory alive.
+    _world: Option<World>,
+    _dir: Option<std::path::PathBuf>,
+}
+
+fn s3_subject(kind: Kind, name: &'static str, gaps: Gaps) -> Subject {
+    let w = World::new(kind);
+    let store = S3Store::new(
+        Arc::clone(&w.client),
+        w.bucket.clone(),
+        "conf/".into(),
+        ListOptions {
+            max_keys: 3,
+            parallel: 4,
+            max_depth: 2,
+            ahead: 1000,
+            at: None,
+        },
+    );
+    Subject {
+        name,
+        backend: Box::new(S3Backend::new(store, S3WriteSettings::default())),
+        gaps,
+        _world: Some(w),
+        _dir: None,
+    }
+}
+
+fn subjects() -> Vec<Subject> {
+    let dir = std::env::temp_dir().join(common::unique("conformance"));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+    let none = Gaps {
+        tags: false,
+        conditions: false,
+    };
+    vec![
+        Subject {
+            name: "local",
+            backend: Box::new(LocalBackend::new(LocalStore::new(&dir, true))),
+            gaps: none,
+            _world: None,
+            _dir: Some(dir),
+        },
+        s3_subject(
+            Kind::S3sFs,
+            "s3s-fs",
+            Gaps {
+                tags: true,
+                conditions: true,
+                ..none
+            },
+        ),
+        // moto checks no signatures: the credentials case runs on s3s-fs.
+        s3_subject(Kind::Moto, "moto", none),
+    ]
+}
+
+fn body<'a>(
+    bytes: &'a [u8],
+    open: &'a (dyn Fn() -> std::io::Result<Box<dyn Read + 'a>> + Sync),
+) -> Body<'a> {
+    Body {
+        len: bytes.len() as u64,
+        md5: Some(Md5::digest(bytes).into()),
+        sha256: None,
+        open,
+    }
+}
+
+/// Writes `bytes` under `key` in one request.
+fn put(b: &dyn Backend, key: &str, bytes: &[u8], opts: &WriteOptions<'_>) {
+    let open = || -> std::io::Result<Box<dyn Read + '_>> { Ok(Box::new(bytes)) };
+    b.write(key, &body(bytes, &open), opts)
+        .unwrap_or_else(|e| panic!("write {key}: {e}"));
+}
+
+fn read_all(b: &dyn Backend, key: &str, opts: &ReadOptions<'_>) -> Vec<u8> {
+    let (_, mut reader) = b
+        .read(key, opts)
+        .unwrap_or_else(|e| panic!("read {key}: {e}"));
+    let mut out = Vec::new();
+    reader
+        .read_to_end(&mut out)
+        .unwrap_or_else(|e| panic!("read {key}: {e}"));
+    out
+}
+
+fn keys(b: &dyn Backend) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut warnings: Vec<ListWarning> = Vec::new();
+    b.list(&mut |item| {
+        match item {
+            ListItem::Entry(e) => out.push(e.key),
+            ListItem::Warning(w) => warnings.push(w),
+            ListItem::Skipped { .. } => {}
+        }
+        true
+    })
+    .unwrap_or_else(|e| panic!("list: {e}"));
+    assert!(warnings.is_empty(), "{warnings:?}");
+    out
+}
+
+fn for_each(case: &str, f: impl Fn(&Subject)) {
+    for s in subjects() {
+        eprintln!("{case}: {}", s.name);
+        f(&s);
+    }
+}
+
+#[test]
+fn listings_come_in_byte_order_of_the_key() {
+    for_each("list order", |s| {
+        let b = s.backend.as_ref();
+        // Keys whose byte order differs from a naive directory walk (`dir-2/x` < `dir/x`),
+        // with spaces, unicode and several levels; more than one page (max_keys 3 on S3).
+        let mut wanted = vec![
+            "a", "a b", "a-b", "a0", "b/c/d", "c/x", "dir-2/x", "dir/x", "z", "é/1", "日本",
+        ];
+        for k in &wanted {
+            put(b, k, k.as_bytes(), &WriteOptions::default());
+        }
+        wanted.sort_by(|x, y| x.as_bytes().cmp(y.as_bytes()));
+        assert_eq!(keys(b), wanted, "{}", s.name);
+        assert!(b.capabilities().list_sorted, "{}", s.name);
+    });
+}
+
+#[test]
+fn head_and_reads_whole_and_ranged() {
+    for_each("head and read", |s| {
+        let b = s.backend.as_ref();
+        assert_eq!(
+            b.head("missing", &ReadOptions::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", s.name)),
+            None
+        );
+        let e = b
+            .read("missing", &ReadOptions::default())
+            .err()
+            .unwrap_or_else(|| panic!("{}: a missing object was read", s.name));
+        assert_eq!(e.kind, ErrorKind::NotFound, "{}: {e}", s.name);
+        let bytes = data(100_000, 3);
+        let meta = ObjectMeta {
+            content_type: Some("text/x-conformance".into()),
+            user: vec![("origin".into(), "suite".into())],
+            ..ObjectMeta::default()
+        };
+        put(
+            b,
+            "obj",
+            &bytes,
+            &WriteOptions {
+                content: Some(&meta),
+                ..WriteOptions::default()
+            },
+        );
+        let props = b
+            .head("obj", &ReadOptions::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name))
+            .unwrap_or_else(|| panic!("{}: written object not found", s.name));
+        assert_eq!(props.size, bytes.len() as u64, "{}", s.name);
+        assert!(props.modified.is_some(), "{}", s.name);
+        if b.capabilities().metadata {
+            assert_eq!(props.content.content_type, meta.content_type, "{}", s.name);
+            assert_eq!(props.content.user, meta.user, "{}", s.name);
+            // A plain single write of an unencrypted object: its tag is the content's MD5.
+            let expected: [u8; 16] = Md5::digest(&bytes).into();
+            assert_eq!(props.tag, ContentTag::Md5(expected), "{}", s.name);
+        } else {
+            assert_eq!(props.tag, ContentTag::Absent, "{}", s.name);
+        }
+        assert_eq!(
+            read_all(b, "obj", &ReadOptions::default()),
+            bytes,
+            "{}",
+            s.name
+        );
+        let ranged = read_all(
+            b,
+            "obj",
+            &ReadOptions {
+                range: Some((1000, 65_535)),
+                ..ReadOptions::default()
+            },
+        );
+        assert_eq!(ranged, &bytes[1000..=65_535], "{}", s.name);
+    });
+}
+
+#[test]
+fn writes_in_parts_out_of_order_with_a_retried_part() {
+    for_each("parts", |s| {
+        let b = s.backend.as_ref();
+        let caps = b.capabilities();
+        let part = caps
+            .parts
+            .part_size(11 * MIB as u64, 5 * MIB as u64)
+            .unwrap_or_else(|| panic!("{}: no part size for 11 MiB", s.name));
+        let bytes = data(2 * part as usize + 1234, 9);
+        let chunks: Vec<&[u8]> = bytes.chunks(part as usize).collect();
+        assert_eq!(chunks.len(), 3);
+        let writer = b
+            .begin_parts("big", part, &WriteOptions::default())
+            .unwrap_or_else(|e| panic!("{}: begin: {e}", s.name));
+        let mut receipts = Vec::new();
+        let wrong = vec![0u8; chunks[1].len()];
+        for (n, bytes) in [
+            (3u32, chunks[2]),
+            (2, &wrong[..]),
+            (1, chunks[0]),
+            (2, chunks[1]),
+        ] {
+            let open = || -> std::io::Result<Box<dyn Read + '_>> { Ok(Box::new(bytes)) };
+            let r = writer
+                .put(n, &body(bytes, &open))
+                .unwrap_or_else(|e| panic!("{}: part {n}: {e}", s.name));
+            receipts.retain(|p: &s3sync::storage::backend::PartReceipt| p.number != n);
+            receipts.push(r);
+        }
+        receipts.sort_by_key(|p| p.number);
+        let done = writer
+            .complete(&receipts)
+            .unwrap_or_else(|e| panic!("{}: complete: {e}", s.name));
+        assert_eq!(
+            md5_hex(&read_all(b, "big", &ReadOptions::default())),
+            md5_hex(&bytes)
+        );
+        if caps.metadata {
+            // The S3 composite: the MD5 of the parts' MD5s, and the part count.
+            let mut all = Md5::new();
+            for c in &chunks {
+                all.update(Md5::digest(c));
+            }
+            let digest: [u8; 16] = all.finalize().into();
+            assert_eq!(
+                done.tag,
+                ContentTag::Composite {
+                    digest,
+                    parts: 3,
+                    part_size: None
+                },
+                "{}",
+                s.name
+            );
+        }
+        // An aborted write leaves nothing behind.
+        let writer = b
+            .begin_parts("dropped", part, &WriteOptions::default())
+            .unwrap_or_else(|e| panic!("{}: begin: {e}", s.name));
+        let open = || -> std::io::Result<Box<dyn Read + '_>> { Ok(Box::new(chunks[0])) };
+        writer
+            .put(1, &body(chunks[0], &open))
+            .unwrap_or_else(|e| panic!("{}: part: {e}", s.name));
+        writer
+            .abort()
+            .unwrap_or_else(|e| panic!("{}: abort: {e}", s.name));
+        assert_eq!(keys(b), vec!["big"], "{}", s.name);
+    });
+}
+
+#[test]
+fn server_side_copy_where_offered_and_unsupported_elsewhere() {
+    for_each("copy", |s| {
+        let b = s.backend.as_ref();
+        let bytes = data(70_000, 5);
+        put(b, "orig", &bytes, &WriteOptions::default());
+        let offered = b.capabilities().copy_from.contains(&CopyKind::SameEndpoint);
+        let source = b.copy_source("orig", None);
+        match (offered, source) {
+            (true, Some(src)) => {
+                b.copy("copied", &src, &WriteOptions::default())
+                    .unwrap_or_else(|e| panic!("{}: copy: {e}", s.name));
+                assert_eq!(read_all(b, "copied", &ReadOptions::default()), bytes);
+            }
+            (false, _) => {
+                let fake = CopySource::Url("https://example.invalid/x".into());
+                let e = b
+                    .copy("copied", &fake, &WriteOptions::default())
+                    .err()
+                    .unwrap_or_else(|| panic!("{}: copied without the capability", s.name));
+                assert_eq!(e.kind, ErrorKind::Unsupported, "{}: {e}", s.name);
+            }
+            (true, None) => panic!("{}: copies from its endpoint but offers no source", s.name),
+        }
+        // A source of another kind is refused, not misread.
+        let foreign = CopySource::Url("https://example.invalid/y".into());
+        let e = b
+            .copy("other", &foreign, &WriteOptions::default())
+            .err()
+            .unwrap_or_else(|| panic!("{}: copied from a foreign source", s.name));
+        assert_eq!(e.kind, ErrorKind::Unsupported, "{}: {e}", s.name);
+    });
+}
+
+#[test]
+fn deletes_single_and_batched_and_of_missing_keys() {
+    for_each("delete", |s| {
+        let b = s.backend.as_ref();
+        for k in ["d1", "d2", "d3", "d4"] {
+            put(b, k, k.as_bytes(), &WriteOptions::default());
+        }
+        b.delete("d1", None, None)
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        b.delete("never-there", None, None)
+            .unwrap_or_else(|e| panic!("{}: deleting a missing key: {e}", s.name));
+        let batch: Vec<String> = ["d2", "d3", "nope"].map(String::from).to_vec();
+        assert!(batch.len() <= b.capabilities().delete_batch.max(3));
+        let failed = b
+            .delete_batch(&batch)
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        assert!(failed.is_empty(), "{}: {failed:?}", s.name);
+        assert_eq!(keys(b), vec!["d4"], "{}", s.name);
+    });
+}
+
+#[test]
+fn tags_round_trip_where_declared() {
+    for_each("tags", |s| {
+        let b = s.backend.as_ref();
+        put(b, "tagged", b"t", &WriteOptions::default());
+        let tags = vec![
+            ("colour".to_string(), "blue green".to_string()),
+            ("n".to_string(), "1".to_string()),
+        ];
+        let set = b.set_tags("tagged", &tags);
+        if !b.capabilities().tags || s.gaps.tags {
+            let e = set
+                .err()
+                .unwrap_or_else(|| panic!("{}: tags set without the capability", s.name));
+            assert_eq!(e.kind, ErrorKind::Unsupported, "{}: {e}", s.name);
+            return;
+        }
+        set.unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        let mut got = b
+            .tags("tagged", None)
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        got.sort();
+        assert_eq!(got, tags, "{}", s.name);
+    });
+}
+
+#[test]
+fn failed_conditions_and_refused_credentials_have_their_kinds() {
+    for_each("error kinds", |s| {
+        let b = s.backend.as_ref();
+        put(b, "cond", b"first", &WriteOptions::default());
+        if b.capabilities().conditional_writes && !s.gaps.conditions {
+            let open = || -> std::io::Result<Box<dyn Read + '_>> { Ok(Box::new(&b"second"[..])) };
+            let e = b
+                .write(
+                    "cond",
+                    &body(b"second", &open),
+                    &WriteOptions {
+                        if_none_match: true,
+                        ..WriteOptions::default()
+                    },
+                )
+                .err()
+                .unwrap_or_else(|| panic!("{}: overwrote despite If-None-Match", s.name));
+            assert_eq!(e.kind, ErrorKind::PreconditionFailed, "{}: {e}", s.name);
+            assert_eq!(read_all(b, "cond", &ReadOptions::default()), b"first");
+        }
+    });
+    // Where the store checks signatures, a wrong secret is Unauthenticated (the whole run
+    // must stop), not a per-object AccessDenied.
+    let w = World::new(Kind::S3sFs);
+    let mut cfg = w.client.config().clone();
+    cfg.credentials = Some(Arc::new(s3sync::s3::credentials::CredentialsCache::fixed(
+        s3sync::s3::credentials::Credentials {
+            access_key_id: common::ACCESS_KEY.into(),
+            secret_access_key: "not-the-secret".into(),
+            session_token: None,
+        },
+    )));
+    cfg.max_attempts = 1;
+    let store = S3Store::new(
+        Arc::new(s3sync::s3::Client::new(cfg)),
+        w.bucket.clone(),
+        String::new(),
+        ListOptions {
+            max_keys: 1000,
+            parallel: 1,
+            max_depth: 1,
+            ahead: 1000,
+            at: None,
+        },
+    );
+    let b = S3Backend::new(store, S3WriteSettings::default());
+    let e = b
+        .head("x", &ReadOptions::default())
+        .err()
+        .unwrap_or_else(|| panic!("a wrong secret was accepted"));
+    assert_eq!(e.kind, ErrorKind::Unauthenticated, "{e}");
+    assert!(e.is_fatal_for_run());
+    assert!(!e.to_string().contains("not-the-secret"), "{e}");
+}
