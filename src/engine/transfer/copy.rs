@@ -266,9 +266,17 @@ fn stream_single(
     headers.extend(ctx.conditions.write.iter().cloned());
     let open = || Ok(Trailer::wrap(trailer.as_ref(), body.open()?));
     let payload = Trailer::payload(trailer.as_ref(), head.size, &open);
-    let written = target
+    let written = match target
         .client()
-        .put_object(target.bucket(), dst_key, payload, &headers)?;
+        .put_object(target.bucket(), dst_key, payload, &headers)
+    {
+        Ok(written) => written,
+        Err(e) if e.code == "BadDigest" => {
+            drop_refused(target, dst_key, body.md5());
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let sent = body.md5().map(|m| hex(&m[..]));
     let sent_sum = trailer
         .and_then(|t| t.raw())
@@ -282,6 +290,26 @@ fn stream_single(
             ctx, target, spec, &head, sent_sum, &written, dst_key, true,
         )?))
     })
+}
+
+/// After the target refused a PUT for its Content-MD5 (bytes altered on the way) on every
+/// attempt: a store that keeps the refused bytes anyway (s3s-fs does, with an unsigned
+/// payload) must not leave them under the key. Only an object that holds exactly the bytes
+/// of the last attempt (`sent`, their MD5) is removed, never an older one.
+fn drop_refused(target: &S3Store, dst_key: &str, sent: Option<[u8; 16]>) {
+    let (Some(sent), Ok(Some(now))) = (sent, target.client().head_object(target.bucket(), dst_key))
+    else {
+        return;
+    };
+    if now.etag.as_deref().map(strip_quotes) != Some(hex(&sent).as_str()) {
+        return;
+    }
+    match target.client().delete_object(target.bucket(), dst_key) {
+        Ok(()) => log::info!(key = dst_key; "removed the refused bytes the target kept"),
+        Err(e) => {
+            log::warn!(key = dst_key; "the target kept bytes it refused and they could NOT be removed: {e}")
+        }
+    }
 }
 
 /// The additional checksum a copy of the object `head` describes gets: the user's
@@ -463,7 +491,8 @@ fn read_as_source(
         Err(TransferError::Removed(
             kind,
             format!(
-                "{what} of the bytes read for {dst_key} ({read}) differs from the source's ({source});                  the upload was aborted, nothing was stored"
+                "{what} of the bytes read for {dst_key} ({read}) differs from the source's ({source}); \
+                 the upload was aborted, nothing was stored"
             ),
         ))
     };
