@@ -267,14 +267,6 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
              content digests",
         ));
     }
-    if args.server_side_copy
-        && (args.additional_checksum_algorithm.is_some() || args.enable_additional_checksum)
-    {
-        return Err(CliError::usage(
-            "--additional-checksum-algorithm and --enable-additional-checksum need the bytes to pass through \
-             s3sync: they cannot be combined with --server-side-copy",
-        ));
-    }
     if args.sync_latest_tagging && !(matches!(source_place, Place::S3 { .. }) && target_is_s3) {
         return Err(CliError::usage(
             "--sync-latest-tagging needs s3:// for both SOURCE and TARGET",

@@ -176,7 +176,7 @@ fn s3_checksum(
     entry: &Entry,
     algorithm: Algorithm,
 ) -> Result<Option<String>, TransferError> {
-    let head = store.client().head_object_version(
+    let head = store.client().head_object_checksum(
         store.bucket(),
         &store.full_key(&entry.key),
         entry.version_id.as_deref(),
@@ -211,7 +211,9 @@ fn local_checksum(
     Ok((digests.checksum.unwrap_or_default(), exact))
 }
 
-fn checksums(
+/// Compares `source` and `target` by their `algorithm` checksums (computed for a local side
+/// in the form of the S3 side's value).
+pub(crate) fn checksums(
     run: &Run<'_>,
     source: &Entry,
     target: &Entry,

@@ -13,10 +13,12 @@ use std::sync::atomic::AtomicU64;
 use super::compare::{self, Same};
 use super::filter;
 use super::stats::Stats;
+use super::transfer::TransferError;
 use super::{Job, Run};
 use crate::config::{ReportOptions, UpdateCheck};
-use crate::s3::ops::ObjectMeta;
-use crate::storage::Store;
+use crate::integrity::checksum::Algorithm;
+use crate::s3::ops::{ObjectHead, ObjectMeta};
+use crate::storage::{Entry, Store};
 
 /// The report's counters.
 #[derive(Debug, Default)]
@@ -93,6 +95,20 @@ pub(crate) fn object(run: &Run<'_>, job: &Job, options: ReportOptions) {
         }
         Same::No => MISMATCH,
     };
+    let etag_check = !matches!(run.config.update_check, UpdateCheck::Checksum(_));
+    let status = if status == MISMATCH && etag_check {
+        match encrypted_verdict(run, source, target) {
+            Ok(Some(verdict)) => verdict,
+            Ok(None) => status,
+            Err(e) => {
+                log::error!(key = key; "cannot compare: {e}");
+                Stats::add(&run.stats.errors, 1);
+                return;
+            }
+        }
+    } else {
+        status
+    };
     let source_value = comparison.source.as_deref().unwrap_or_default();
     let target_value = comparison.target.as_deref().unwrap_or_default();
     if let UpdateCheck::Checksum(algorithm) = run.config.update_check {
@@ -133,6 +149,62 @@ pub(crate) fn object(run: &Run<'_>, job: &Job, options: ReportOptions) {
     if options.tagging {
         tagging(run, key);
     }
+}
+
+/// Whether ETags say anything about the contents of the objects `heads` describes (the S3
+/// sides'): not when one is encrypted with SSE-KMS, DSSE or SSE-C, as its ETag is then no
+/// digest of the bytes.
+pub(crate) fn etags_comparable(heads: &[Option<&ObjectHead>]) -> bool {
+    !heads.iter().flatten().any(|h| h.encrypted())
+}
+
+/// The algorithm both sides' checksums (`None` for a local side, which can compute any)
+/// share, so they can stand in for an ETag that cannot tell; `None` when they share none.
+pub(crate) fn shared_algorithm(sides: &[Option<&ObjectHead>]) -> Option<Algorithm> {
+    let mut algorithms = sides
+        .iter()
+        .flatten()
+        .map(|h| h.checksum.as_ref().map(|(a, _)| *a));
+    let first = algorithms.next()??;
+    algorithms.all(|a| a == Some(first)).then_some(first)
+}
+
+/// Where the ETags of `source` and `target` differ: the status their encryption leaves, when
+/// one is encrypted (as the sync does, by checksum when both sides have one of one
+/// algorithm, else UNKNOWN: never a MISMATCH from an ETag that is no digest). `None` when
+/// the ETags are digests and their difference stands.
+fn encrypted_verdict(
+    run: &Run<'_>,
+    source: &Entry,
+    target: &Entry,
+) -> Result<Option<&'static str>, TransferError> {
+    let head = |store: &Store, entry: &Entry| match store {
+        Store::S3(s) => s
+            .client()
+            .head_object_checksum(
+                s.bucket(),
+                &s.full_key(&entry.key),
+                entry.version_id.as_deref(),
+            )
+            .map(|h| Some(h.unwrap_or_default())),
+        Store::Local(_) => Ok(None),
+    };
+    let (a, b) = (head(run.source, source)?, head(run.target, target)?);
+    let sides = [a.as_ref(), b.as_ref()];
+    if etags_comparable(&sides) {
+        return Ok(None);
+    }
+    let Some(algorithm) = shared_algorithm(&sides) else {
+        log::debug!(key = source.key.as_str(); "an encrypted object's ETag is no digest and no checksum can stand in");
+        return Ok(Some(UNKNOWN));
+    };
+    Ok(Some(
+        match compare::checksums(run, source, target, algorithm)?.same {
+            Same::Yes => MATCHES,
+            Same::No => MISMATCH,
+            Same::Unknown(_) => UNKNOWN,
+        },
+    ))
 }
 
 /// The fields `--report-metadata-sync-status` compares, by name.
@@ -258,4 +330,51 @@ pub(crate) fn summary(tally: &Tally) {
         etag_unknown = get(&tally.etag_unknown), checksum_unknown = get(&tally.checksum_unknown);
         ""
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(sse: Option<&str>, checksum: Option<(Algorithm, &str)>) -> ObjectHead {
+        ObjectHead {
+            sse: sse.map(str::to_string),
+            checksum: checksum.map(|(a, v)| (a, v.to_string())),
+            ..ObjectHead::default()
+        }
+    }
+
+    #[test]
+    fn kms_etags_are_not_compared() {
+        let plain = head(Some("AES256"), None);
+        let kms = head(Some("aws:kms"), None);
+        let dsse = head(Some("aws:kms:dsse"), None);
+        let customer = ObjectHead {
+            sse_customer_algorithm: Some("AES256".into()),
+            ..ObjectHead::default()
+        };
+        assert!(etags_comparable(&[Some(&plain), Some(&plain)]));
+        assert!(etags_comparable(&[None, Some(&plain)]));
+        assert!(!etags_comparable(&[Some(&plain), Some(&kms)]));
+        assert!(!etags_comparable(&[None, Some(&dsse)]));
+        assert!(!etags_comparable(&[Some(&customer), None]));
+    }
+
+    #[test]
+    fn a_shared_checksum_stands_in() {
+        let crc = head(Some("aws:kms"), Some((Algorithm::Crc32, "AAAAAA==")));
+        let sha = head(None, Some((Algorithm::Sha256, "x")));
+        let none = head(None, None);
+        assert_eq!(
+            shared_algorithm(&[Some(&crc), Some(&crc)]),
+            Some(Algorithm::Crc32)
+        );
+        assert_eq!(
+            shared_algorithm(&[None, Some(&crc)]),
+            Some(Algorithm::Crc32)
+        );
+        assert_eq!(shared_algorithm(&[Some(&crc), Some(&sha)]), None);
+        assert_eq!(shared_algorithm(&[Some(&none), Some(&crc)]), None);
+        assert_eq!(shared_algorithm(&[None, None]), None);
+    }
 }

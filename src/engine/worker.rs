@@ -325,7 +325,7 @@ pub(crate) fn retry_corrupt(
     let mut attempt = 1;
     loop {
         match once() {
-            Err(TransferError::Corrupt(kind, m))
+            Err(TransferError::Corrupt(kind, m) | TransferError::Removed(kind, m))
                 if attempt < transfer::VERIFY_ATTEMPTS && !run.cancelled() =>
             {
                 mismatch(run, key, kind, &m);
@@ -341,6 +341,16 @@ pub(crate) fn retry_corrupt(
             Err(TransferError::Corrupt(kind, m)) => {
                 mismatch(run, key, kind, &m);
                 return Err(TransferError::Corrupt(kind, remove(m)));
+            }
+            Err(TransferError::Removed(kind, m)) => {
+                mismatch(run, key, kind, &m);
+                return Err(TransferError::Removed(
+                    kind,
+                    format!(
+                        "{m}; gave up after {} attempts (run again to retry)",
+                        transfer::VERIFY_ATTEMPTS
+                    ),
+                ));
             }
             other => return other,
         }

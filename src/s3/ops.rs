@@ -11,8 +11,11 @@ use crate::integrity::checksum::Algorithm;
 use crate::util::encoding::base64;
 use crate::util::time::Timestamp;
 
+mod copy;
 pub mod uploads;
 pub mod versions;
+
+pub use copy::{CopiedPart, CopySource};
 
 /// Most keys one DeleteObjects call accepts.
 pub const DELETE_BATCH: usize = 1000;
@@ -198,6 +201,8 @@ pub struct Written {
     pub encrypted: bool,
     /// The additional checksum the store reports for the new object, if any.
     pub checksum: Option<(Algorithm, String)>,
+    /// `x-amz-version-id`: the version the write made, on a versioned bucket.
+    pub version_id: Option<String>,
 }
 
 /// The size of one part of a multipart object and how many parts it has, from HeadObject
@@ -221,6 +226,10 @@ impl Written {
             etag,
             encrypted: kms || customer,
             checksum: checksum_header(&head.headers),
+            version_id: head
+                .header("x-amz-version-id")
+                .filter(|v| !v.is_empty() && *v != "null")
+                .map(str::to_string),
         }
     }
 }
@@ -313,13 +322,31 @@ impl Client {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<Option<ObjectHead>, S3Error> {
-        let req = with_headers(
-            self.checksum_mode(at_version(
-                Request::new("HeadObject", "HEAD", bucket, Some(key)),
-                version_id,
-            )),
-            &self.sse_c_headers(),
-        );
+        let req = self.checksum_mode(at_version(
+            Request::new("HeadObject", "HEAD", bucket, Some(key)),
+            version_id,
+        ));
+        self.head_request(req)
+    }
+
+    /// HeadObject asking for the additional checksum whatever this side's checksum mode:
+    /// to learn what a write stored, or what an encrypted object's ETag cannot tell.
+    pub fn head_object_checksum(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Option<ObjectHead>, S3Error> {
+        let req = at_version(
+            Request::new("HeadObject", "HEAD", bucket, Some(key)),
+            version_id,
+        )
+        .header("x-amz-checksum-mode", "ENABLED");
+        self.head_request(req)
+    }
+
+    fn head_request(&self, req: Request<'_>) -> Result<Option<ObjectHead>, S3Error> {
+        let req = with_headers(req, &self.sse_c_headers());
         match self.send_text(&req) {
             Ok((head, _)) => Ok(Some(ObjectHead::from_headers(&head.headers))),
             Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
@@ -538,102 +565,6 @@ impl Client {
             .payload(Payload::Bytes(body.as_bytes()));
         self.send_text(&req).map(|_| ())
     }
-}
-
-/// Where a server-side copy reads from.
-#[derive(Debug, Clone, Copy)]
-pub struct CopySource<'a> {
-    pub bucket: &'a str,
-    pub key: &'a str,
-    /// The version to copy; the current one when `None`.
-    pub version_id: Option<&'a str>,
-    /// The source's SSE-C key, sent as `x-amz-copy-source-server-side-encryption-customer-*`.
-    pub sse_c: Option<&'a super::SseCustomerKey>,
-    /// Copy only if the source still has this ETag (`x-amz-copy-source-if-match`).
-    pub if_match: Option<&'a str>,
-}
-
-impl CopySource<'_> {
-    /// The `x-amz-copy-source` value: `bucket/key`, the key percent-encoded, and
-    /// `?versionId=` when a version is named.
-    pub fn header(&self) -> String {
-        use crate::util::encoding::uri_encode;
-        let version = self
-            .version_id
-            .map(|v| format!("?versionId={}", uri_encode(v, false)))
-            .unwrap_or_default();
-        format!("{}/{}{version}", self.bucket, uri_encode(self.key, true))
-    }
-
-    /// All headers naming this source: the copy source and, for SSE-C, its key.
-    pub fn headers(&self) -> Vec<(String, String)> {
-        let mut out = vec![("x-amz-copy-source".to_string(), self.header())];
-        if let Some(k) = self.sse_c {
-            out.extend(k.headers("x-amz-copy-source-"));
-        }
-        if let Some(etag) = self.if_match {
-            out.push(("x-amz-copy-source-if-match".to_string(), etag.to_string()));
-        }
-        out
-    }
-}
-
-impl Client {
-    /// CopyObject (up to 5 GiB); `headers` carry the metadata directive and the new metadata.
-    /// Returns the new object's ETag.
-    pub fn copy_object(
-        &self,
-        bucket: &str,
-        key: &str,
-        source: CopySource<'_>,
-        headers: &[(String, String)],
-    ) -> Result<Written, S3Error> {
-        let req = with_headers(
-            Request::new("CopyObject", "PUT", bucket, Some(key)),
-            &[source.headers(), self.sse_c_headers(), headers.to_vec()].concat(),
-        );
-        let (head, text) = self.send_text(&req)?;
-        copy_result_etag("CopyObject", &head, &text).map(|etag| Written::new(&head, Some(etag)))
-    }
-
-    /// UploadPartCopy of `range` (first and last byte) of `source`; returns the part's ETag.
-    pub fn upload_part_copy(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        part_number: u32,
-        source: CopySource<'_>,
-        range: (u64, u64),
-    ) -> Result<String, S3Error> {
-        let req = Request::new("UploadPartCopy", "PUT", bucket, Some(key))
-            .query("partNumber", part_number.to_string())
-            .query("uploadId", upload_id)
-            .header(
-                "x-amz-copy-source-range",
-                format!("bytes={}-{}", range.0, range.1),
-            );
-        let req = with_headers(req, &[source.headers(), self.sse_c_headers()].concat());
-        let (head, text) = self.send_text(&req)?;
-        copy_result_etag("UploadPartCopy", &head, &text)
-    }
-}
-
-/// The ETag of a CopyObjectResult / CopyPartResult; a 200 with an `<Error>` body is an error.
-fn copy_result_etag(op: &'static str, head: &ResponseHead, text: &str) -> Result<String, S3Error> {
-    if let Some(err) = xml::parse_error(text) {
-        return Err(S3Error::from_response(
-            op,
-            head.status,
-            err.code,
-            err.message,
-            err.request_id,
-        ));
-    }
-    let root = xml::parse_tree(text).map_err(|e| S3Error::bad_response(op, e.to_string()))?;
-    root.text_of("ETag")
-        .map(str::to_string)
-        .ok_or_else(|| S3Error::bad_response(op, "the answer carries no ETag"))
 }
 
 /// Tags as `urlenc(key)=urlenc(value)&...`, the form of the `x-amz-tagging` header.

@@ -8,6 +8,7 @@
 
 pub mod chaos;
 pub mod standin;
+pub mod sums;
 pub mod tls;
 
 use std::collections::BTreeMap;

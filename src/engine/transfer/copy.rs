@@ -7,23 +7,23 @@ use std::sync::Arc;
 use super::multipart::{self, PartSource};
 use super::streams::{ReGet, Trailer};
 use super::{
-    Corruption, Ctx, Known, Outcome, TransferError, checks_checksum, is_md5_etag, mark_origin,
-    parts_of, preprocess, target_meta, upload_headers, upload_metadata, verify_checksum_write,
-    verify_write,
+    Corruption, Ctx, Known, Outcome, TransferError, checked_write, checks_checksum, is_md5_etag,
+    mark_origin, parts_of, preprocess, target_meta, upload_headers, upload_metadata,
+    verify_checksum_write, verify_write,
 };
 use crate::callback::SourceObject;
 use crate::integrity::checksum::{self, ChecksumSpec};
-use crate::integrity::digest::Parts;
+use crate::integrity::digest::{Digests, Parts};
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
 use crate::s3::error::{ErrorKind, S3Error};
-use crate::s3::ops::{CopySource, ObjectHead, Written};
+use crate::s3::ops::{ObjectHead, Written};
 use crate::storage::Entry;
 use crate::storage::s3::S3Store;
 use crate::util::encoding::{base64, hex};
 use crate::util::time::Timestamp;
 
 /// The largest object a single CopyObject may copy.
-const MAX_COPY_OBJECT: u64 = 5 << 30;
+pub(super) const MAX_COPY_OBJECT: u64 = 5 << 30;
 
 fn hex_to_bytes(hex: &str) -> Option<Vec<u8>> {
     (0..hex.len())
@@ -34,7 +34,7 @@ fn hex_to_bytes(hex: &str) -> Option<Vec<u8>> {
 
 /// Compares the source's ETag with the target's. `same_parts`: the target was cut exactly
 /// as the source, so even multipart ETags must be equal.
-fn compare(
+pub(super) fn compare(
     ctx: &Ctx<'_, '_>,
     head: &ObjectHead,
     written: &Written,
@@ -79,7 +79,7 @@ fn compare(
 /// The preprocess callback, when there is one, may change all that; with
 /// `--enable-versioning` the copy of a version then names its origin.
 /// `known_tags`: the tags when they were already fetched.
-fn headers_for(
+pub(super) fn headers_for(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
     keys: &Keys<'_>,
@@ -136,7 +136,7 @@ fn headers_for(
 /// HeadObject of the source (of its version `version` when named), which must still exist,
 /// and its tags when they were fetched already. The first attempt at an unversioned copy
 /// takes what the content filters read instead of asking again.
-fn head_source(
+pub(super) fn head_source(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
     src_key: &str,
@@ -158,11 +158,11 @@ fn head_source(
 
 /// The full keys of one copy, the source's version (when one is named) and its
 /// LastModified.
-struct Keys<'k> {
-    src: &'k str,
-    version: Option<&'k str>,
-    dst: &'k str,
-    last_modified: Timestamp,
+pub(super) struct Keys<'k> {
+    pub(super) src: &'k str,
+    pub(super) version: Option<&'k str>,
+    pub(super) dst: &'k str,
+    pub(super) last_modified: Timestamp,
 }
 
 /// Copies `entry` (relative key) from `source` to `target`.
@@ -183,9 +183,9 @@ pub fn copy_object<'a>(
     };
     if server_side {
         if !ctx.config.server_side_copy_auto {
-            return server_copy(ctx, source, target, &keys);
+            return super::server_copy::server_copy(ctx, source, target, &keys);
         }
-        match server_copy(ctx, source, target, &keys) {
+        match super::server_copy::server_copy(ctx, source, target, &keys) {
             Err(TransferError::S3(e)) if refused_copy(&e) => log::info!(
                 key = dst_key.as_str();
                 "the server would not copy this object itself ({e}); it passes through s3sync instead"
@@ -194,15 +194,32 @@ pub fn copy_object<'a>(
         }
     }
     let listed_multipart = entry.etag.as_deref().is_some_and(is_multipart_etag);
-    if entry.size < ctx.config.layout.threshold && !listed_multipart {
+    let listed_md5 = entry.etag.as_deref().is_some_and(is_md5_etag);
+    if (entry.size < ctx.config.layout.threshold && !listed_multipart)
+        || (listed_md5 && entry.size <= MAX_SINGLE_PUT)
+    {
         stream_single(ctx, source, target, &keys)
     } else {
         stream_multipart(ctx, source, target, &keys)
     }
 }
 
-/// A small object: GET streamed into a PUT. The source's MD5 ETag, when it has one, goes
-/// out as Content-MD5 so the target checks the bytes; the bytes are hashed on the way too.
+/// The largest object a single PutObject may write.
+const MAX_SINGLE_PUT: u64 = 5 << 30;
+
+/// The source's MD5, when its ETag is one (single-part, not SSE-KMS or SSE-C): a copy sent
+/// in one PUT with it as Content-MD5 is checked by the target, byte for byte.
+fn source_md5(head: &ObjectHead) -> Option<&str> {
+    head.etag
+        .as_deref()
+        .filter(|e| is_md5_etag(e) && !head.encrypted())
+        .map(strip_quotes)
+}
+
+/// A small object, or one whose ETag is its MD5 (up to 5 GiB): GET streamed into a PUT. The
+/// source's MD5 ETag, when it has one, goes out as Content-MD5 so the target refuses bytes
+/// altered on the way; the bytes are hashed on the way too, and a copy found corrupt
+/// afterwards is removed before it is reported.
 fn stream_single(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
@@ -221,12 +238,10 @@ fn stream_single(
         .flatten()
         .and_then(|k| k.tags);
     let mut headers = headers_for(ctx, source, keys, &head, known_tags)?;
-    let source_md5 = head
-        .etag
-        .as_deref()
-        .filter(|e| is_md5_etag(e) && !head.encrypted())
-        .map(strip_quotes);
-    if let (true, Some(md5)) = (ctx.config.content_md5, source_md5.and_then(hex_to_bytes)) {
+    if let (true, Some(md5)) = (
+        ctx.config.content_md5,
+        source_md5(&head).and_then(hex_to_bytes),
+    ) {
         headers.push(("content-md5".into(), base64(&md5)));
     }
     let spec = copy_spec(ctx, &head);
@@ -251,20 +266,50 @@ fn stream_single(
     headers.extend(ctx.conditions.write.iter().cloned());
     let open = || Ok(Trailer::wrap(trailer.as_ref(), body.open()?));
     let payload = Trailer::payload(trailer.as_ref(), head.size, &open);
-    let written = target
+    let written = match target
         .client()
-        .put_object(target.bucket(), dst_key, payload, &headers)?;
+        .put_object(target.bucket(), dst_key, payload, &headers)
+    {
+        Ok(written) => written,
+        Err(e) if e.code == "BadDigest" => {
+            drop_refused(target, dst_key, body.md5());
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let sent = body.md5().map(|m| hex(&m[..]));
-    // First: the target stored exactly the bytes that passed through here.
-    verify_write(ctx.config, false, sent.as_deref(), &written, dst_key)?;
-    // Then: those bytes are the source object's.
-    let outcome = compare(ctx, &head, &written, dst_key, true)?;
     let sent_sum = trailer
         .and_then(|t| t.raw())
         .map(|raw| checksum::encode(&raw));
-    Ok(outcome.and(checksum_outcome(
-        ctx, spec, &head, sent_sum, &written, dst_key, true,
-    )?))
+    checked_write(target, dst_key, &written, || {
+        // First: the target stored exactly the bytes that passed through here.
+        verify_write(ctx.config, false, sent.as_deref(), &written, dst_key)?;
+        // Then: those bytes are the source object's.
+        let outcome = compare(ctx, &head, &written, dst_key, true)?;
+        Ok(outcome.and(checksum_outcome(
+            ctx, target, spec, &head, sent_sum, &written, dst_key, true,
+        )?))
+    })
+}
+
+/// After the target refused a PUT for its Content-MD5 (bytes altered on the way) on every
+/// attempt: a store that keeps the refused bytes anyway (s3s-fs does, with an unsigned
+/// payload) must not leave them under the key. Only an object that holds exactly the bytes
+/// of the last attempt (`sent`, their MD5) is removed, never an older one.
+fn drop_refused(target: &S3Store, dst_key: &str, sent: Option<[u8; 16]>) {
+    let (Some(sent), Ok(Some(now))) = (sent, target.client().head_object(target.bucket(), dst_key))
+    else {
+        return;
+    };
+    if now.etag.as_deref().map(strip_quotes) != Some(hex(&sent).as_str()) {
+        return;
+    }
+    match target.client().delete_object(target.bucket(), dst_key) {
+        Ok(()) => log::info!(key = dst_key; "removed the refused bytes the target kept"),
+        Err(e) => {
+            log::warn!(key = dst_key; "the target kept bytes it refused and they could NOT be removed: {e}")
+        }
+    }
 }
 
 /// The additional checksum a copy of the object `head` describes gets: the user's
@@ -287,8 +332,10 @@ fn copy_spec(ctx: &Ctx<'_, '_>, head: &ObjectHead) -> Option<ChecksumSpec> {
 /// What the checksums of a copy prove: the value S3 stored equals the one computed from the
 /// bytes sent, and (with `--enable-additional-checksum`) the source's value equals it too
 /// when the two are of the same kind. `same_parts`: the copy was cut like the source.
+#[allow(clippy::too_many_arguments)]
 fn checksum_outcome(
     ctx: &Ctx<'_, '_>,
+    target: &S3Store,
     spec: Option<ChecksumSpec>,
     head: &ObjectHead,
     sent: Option<String>,
@@ -297,7 +344,8 @@ fn checksum_outcome(
     same_parts: bool,
 ) -> Result<Outcome, TransferError> {
     let config = ctx.config;
-    let mut outcome = verify_checksum_write(config, spec, sent.as_deref(), written, dst_key)?;
+    let mut outcome =
+        verify_checksum_write(config, target, spec, sent.as_deref(), written, dst_key)?;
     if let Some((algorithm, value)) = &head.checksum
         && config.enable_additional_checksum
         && !checksum::is_well_formed(*algorithm, value)
@@ -348,7 +396,7 @@ fn checksum_outcome(
 /// How to cut the copy of the object `head` describes: like the source when it is multipart
 /// and the store tells its part sizes (then `true`: the ETags will be equal), else in parts
 /// of the configured size.
-fn copy_parts(
+pub(super) fn copy_parts(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
     keys: &Keys<'_>,
@@ -374,8 +422,10 @@ fn stream_multipart<'a>(
         tags: known_tags,
     } = head_source(ctx, source, src_key, keys.version)?;
     let multipart_source = head.etag.as_deref().is_some_and(is_multipart_etag);
-    if head.size < ctx.config.layout.threshold && !multipart_source {
-        // Replaced by a smaller object since the listing.
+    if (head.size < ctx.config.layout.threshold && !multipart_source)
+        || (source_md5(&head).is_some() && head.size <= MAX_SINGLE_PUT)
+    {
+        // Replaced by a smaller object since the listing, or a listing without ETags.
         return stream_single(ctx, source, target, keys);
     }
     let (parts, same_parts) = copy_parts(ctx, source, keys, &head)?;
@@ -388,22 +438,86 @@ fn stream_multipart<'a>(
         etag: Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default()),
     };
     let spec = copy_spec(ctx, &head);
+    // Bytes altered on the way from the source pass every part check (the target stores
+    // what it was sent): compare them with the source's ETag and checksum before the upload
+    // is completed, so a corrupt copy never lands.
+    let matches_source = |sent: Option<&Digests>| match sent {
+        Some(sent) => read_as_source(ctx, &head, sent, spec, same_parts, dst_key),
+        None => Ok(()),
+    };
     let done = multipart::upload(
-        ctx, target, dst_key, head.size, &parts, spec, &headers, from, None,
+        ctx,
+        target,
+        dst_key,
+        head.size,
+        &parts,
+        spec,
+        &headers,
+        from,
+        Some(&matches_source),
     )?;
     let sent = done.expected.as_ref().map(|d| d.etag.as_str());
-    verify_write(ctx.config, true, sent, &done.written, dst_key)?;
     let sent_sum = done.expected.as_ref().and_then(|d| d.checksum.clone());
-    let outcome = compare(ctx, &head, &done.written, dst_key, same_parts)?;
-    Ok(outcome.and(checksum_outcome(
-        ctx,
-        spec,
-        &head,
-        sent_sum,
-        &done.written,
-        dst_key,
-        same_parts,
-    )?))
+    checked_write(target, dst_key, &done.written, || {
+        verify_write(ctx.config, true, sent, &done.written, dst_key)?;
+        let outcome = compare(ctx, &head, &done.written, dst_key, same_parts)?;
+        Ok(outcome.and(checksum_outcome(
+            ctx,
+            target,
+            spec,
+            &head,
+            sent_sum,
+            &done.written,
+            dst_key,
+            same_parts,
+        )?))
+    })
+}
+
+/// Whether the bytes read from the source (`sent`, cut like the source when `same_parts`)
+/// give the source's multipart ETag and, when it reports one of the copy's algorithm, its
+/// checksum; checked before CompleteMultipartUpload. A difference means they were altered
+/// on the way: the upload is aborted (nothing lands) and the object is transferred again.
+fn read_as_source(
+    ctx: &Ctx<'_, '_>,
+    head: &ObjectHead,
+    sent: &Digests,
+    spec: Option<ChecksumSpec>,
+    same_parts: bool,
+    dst_key: &str,
+) -> Result<(), TransferError> {
+    let config = ctx.config;
+    let aborted = |kind, what: &str, source: &str, read: &str| {
+        Err(TransferError::Removed(
+            kind,
+            format!(
+                "{what} of the bytes read for {dst_key} ({read}) differs from the source's ({source}); \
+                 the upload was aborted, nothing was stored"
+            ),
+        ))
+    };
+    let source_etag = head.etag.as_deref().map(strip_quotes).unwrap_or_default();
+    if same_parts
+        && is_multipart_etag(source_etag)
+        && !head.encrypted()
+        && config.verify_etag
+        && config.verify_multipart
+        && sent.etag != source_etag
+    {
+        return aborted(Corruption::Etag, "the ETag", source_etag, &sent.etag);
+    }
+    if let (Some(spec), Some(read), Some((algorithm, source))) =
+        (spec, sent.checksum.as_deref(), head.checksum.as_ref())
+        && *algorithm == spec.algorithm
+        && checksum::is_well_formed(*algorithm, source)
+        && checks_checksum(config, source)
+        && checksum::composite_parts(source).is_some() == checksum::composite_parts(read).is_some()
+        && (same_parts || checksum::composite_parts(source).is_none())
+        && source != read
+    {
+        return aborted(Corruption::Checksum, "the checksum", source, read);
+    }
+    Ok(())
 }
 
 /// Whether a failed server-side copy may be done again through s3sync: the store lacks the
@@ -412,53 +526,4 @@ fn stream_multipart<'a>(
 fn refused_copy(e: &S3Error) -> bool {
     matches!(e.op, "CopyObject" | "UploadPartCopy")
         && matches!(e.kind, ErrorKind::Fatal | ErrorKind::AccessDenied)
-}
-
-/// `--server-side-copy` (or chosen for one endpoint and identity): CopyObject for
-/// single-part objects below 5 GiB, UploadPartCopy in the source's parts otherwise.
-fn server_copy<'a>(
-    ctx: &Ctx<'_, 'a>,
-    source: &'a S3Store,
-    target: &'a S3Store,
-    keys: &Keys<'_>,
-) -> Result<Outcome, TransferError> {
-    let (src_key, dst_key) = (keys.src, keys.dst);
-    let Known {
-        head,
-        tags: known_tags,
-    } = head_source(ctx, source, src_key, keys.version)?;
-    let headers = headers_for(ctx, source, keys, &head, known_tags)?;
-    let multipart_source = head.etag.as_deref().is_some_and(is_multipart_etag);
-    let mut same_parts = !multipart_source;
-    let written = if head.size < MAX_COPY_OBJECT && !multipart_source {
-        let mut all = headers;
-        all.push(("x-amz-metadata-directive".into(), "REPLACE".into()));
-        all.push(("x-amz-tagging-directive".into(), "REPLACE".into()));
-        all.extend(ctx.conditions.write.iter().cloned());
-        let from = CopySource {
-            bucket: source.bucket(),
-            key: src_key,
-            version_id: keys.version,
-            sse_c: source.client().config().sse_c.as_ref(),
-            if_match: ctx.conditions.copy_source_etag.as_deref(),
-        };
-        target
-            .client()
-            .copy_object(target.bucket(), dst_key, from, &all)?
-    } else {
-        let from = PartSource::ServerCopy {
-            bucket: source.bucket(),
-            key: Arc::from(src_key),
-            version_id: keys.version.map(Arc::from),
-            sse_c: source.client().config().sse_c.as_ref(),
-            if_match: ctx.conditions.copy_source_etag.as_deref().map(Arc::from),
-        };
-        let (parts, same) = copy_parts(ctx, source, keys, &head)?;
-        same_parts = same;
-        multipart::upload(
-            ctx, target, dst_key, head.size, &parts, None, &headers, from, None,
-        )?
-        .written
-    };
-    compare(ctx, &head, &written, dst_key, same_parts)
 }

@@ -8,6 +8,7 @@ pub mod download;
 mod headers;
 pub mod local;
 pub mod multipart;
+mod server_copy;
 pub mod streams;
 pub mod upload;
 
@@ -26,7 +27,7 @@ use super::parts::PartQueue;
 use crate::config::Config;
 use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
 use crate::integrity::digest::{PartDigest, Parts};
-use crate::s3::ops::ObjectHead;
+use crate::s3::ops::{ObjectHead, Written};
 use crate::s3::{ErrorKind, S3Error};
 use crate::storage::s3::S3Store;
 use crate::util::encoding::base64;
@@ -56,6 +57,8 @@ pub enum TransferError {
     /// What landed does not match what was read: the object written is corrupt. Another
     /// attempt may succeed; if none does, the bad object must not stay under its name.
     Corrupt(Corruption, String),
+    /// Like `Corrupt`, but the corrupt object was removed from the target already.
+    Removed(Corruption, String),
     /// The object cannot be represented on the target (e.g. a key that would escape the
     /// target directory); skipped with a warning.
     Refused(String),
@@ -153,6 +156,7 @@ impl std::fmt::Display for TransferError {
             | TransferError::Io(m)
             | TransferError::Mismatch(m)
             | TransferError::Corrupt(_, m)
+            | TransferError::Removed(_, m)
             | TransferError::Refused(m)
             | TransferError::Network(m) => f.write_str(m),
             TransferError::S3(e) => write!(f, "{e}"),
@@ -261,15 +265,17 @@ pub fn checks_checksum(config: &Config, value: &str) -> bool {
         && (config.verify_multipart || checksum::composite_parts(value).is_none())
 }
 
-/// Compares the additional checksum (`spec`) S3 reports for a write with the one computed
-/// from the bytes sent. Nothing to compare when no checksum was asked for, verification is
-/// off, or the store reports none (some S3-compatible stores keep no checksums of multipart
-/// objects).
+/// Compares the additional checksum (`spec`) the target keeps for a write with the one
+/// computed from the bytes sent. Nothing to compare when no checksum was asked for or
+/// verification is off. A target that keeps none although one was sent (some stores keep no
+/// checksums of multipart objects, or ignore the header) is a warning naming the key: the
+/// object is there, but without the checksum the user asked for.
 pub fn verify_checksum_write(
     config: &Config,
+    target: &S3Store,
     spec: Option<ChecksumSpec>,
     expected: Option<&str>,
-    written: &crate::s3::ops::Written,
+    written: &Written,
     full_key: &str,
 ) -> Result<Outcome, TransferError> {
     let (Some(spec), Some(expected)) = (spec, expected) else {
@@ -278,25 +284,110 @@ pub fn verify_checksum_write(
     if !checks_checksum(config, expected) {
         return Ok(Outcome::unverified());
     };
-    match &written.checksum {
-        Some((alg, stored)) if *alg == spec.algorithm => {
-            if stored != expected {
-                return Err(TransferError::Corrupt(
-                    Corruption::Checksum,
-                    format!(
-                        "{alg} checksum mismatch writing {full_key}: sent {expected}, S3 stored {stored}"
-                    ),
-                ));
-            }
-            Ok(Outcome {
-                checksum_verified: Some((*alg, expected.to_string(), stored.clone())),
-                ..Outcome::default()
-            })
+    let alg = spec.algorithm;
+    let answered = written.checksum.as_ref().is_some_and(|(a, _)| *a == alg);
+    let stored = match stored_checksum(target, alg, written, full_key) {
+        Ok(Some(stored)) => stored,
+        Ok(None) => return Ok(Outcome::warn(no_checksum_stored(full_key, alg))),
+        Err(e) => {
+            return Ok(Outcome::warn(format!(
+                "{}: cannot read back the stored checksum ({e})",
+                no_checksum_stored(full_key, alg)
+            )));
         }
-        _ => {
-            log::debug!(key = full_key, algorithm = spec.algorithm.name(); "the store reported no checksum for the write; nothing to compare");
-            Ok(Outcome::unverified())
-        }
+    };
+    if !checksum::is_well_formed(alg, &stored) {
+        return Ok(Outcome::warn(format!(
+            "the target reports a malformed {alg} checksum for {full_key} ({stored}); not compared"
+        )));
+    }
+    if stored != expected && !answered {
+        // Read back later rather than answered by the write: a value the store computed
+        // itself afterwards (moto computes some algorithms wrongly). The ETag vouches for
+        // the bytes; the checksum kept is not the one asked for.
+        return Ok(Outcome::warn(format!(
+            "{full_key}: the target keeps {alg} checksum {stored}, not {expected} as computed from the bytes sent"
+        )));
+    }
+    if stored != expected {
+        return Err(TransferError::Corrupt(
+            Corruption::Checksum,
+            format!(
+                "{alg} checksum mismatch writing {full_key}: sent {expected}, S3 stored {stored}"
+            ),
+        ));
+    }
+    Ok(Outcome {
+        checksum_verified: Some((alg, expected.to_string(), stored)),
+        ..Outcome::default()
+    })
+}
+
+/// The warning for a target that keeps no `algorithm` checksum of `full_key`.
+pub fn no_checksum_stored(full_key: &str, algorithm: Algorithm) -> String {
+    format!("{full_key}: the target stored no {algorithm} checksum although one was asked for")
+}
+
+/// The `algorithm` checksum the target keeps for what was just written to `full_key`: from
+/// the write's answer, else from a HeadObject in checksum mode of the version written (some
+/// stores answer CompleteMultipartUpload or CopyObject without it). `None` when it keeps none.
+pub fn stored_checksum(
+    target: &S3Store,
+    algorithm: Algorithm,
+    written: &Written,
+    full_key: &str,
+) -> Result<Option<String>, S3Error> {
+    if let Some((a, v)) = &written.checksum
+        && *a == algorithm
+    {
+        return Ok(Some(v.clone()));
+    }
+    let head = target.client().head_object_checksum(
+        target.bucket(),
+        full_key,
+        written.version_id.as_deref(),
+    )?;
+    Ok(head
+        .and_then(|h| h.checksum)
+        .filter(|(a, _)| *a == algorithm)
+        .map(|(_, v)| v))
+}
+
+/// Runs the checks of what a write to `full_key` stored (`written`); when they find it
+/// corrupt, the object is removed at once (the version the write made, by its id, on a
+/// versioned bucket), so a corrupt object never stays under its name, not even between
+/// attempts.
+pub fn checked_write(
+    target: &S3Store,
+    full_key: &str,
+    written: &Written,
+    checks: impl FnOnce() -> Result<Outcome, TransferError>,
+) -> Result<Outcome, TransferError> {
+    match checks() {
+        Err(TransferError::Corrupt(kind, m)) => Err(discard(target, full_key, written, kind, m)),
+        other => other,
+    }
+}
+
+/// Removes the corrupt object a write made and says so in the error.
+fn discard(
+    target: &S3Store,
+    full_key: &str,
+    written: &Written,
+    kind: Corruption,
+    message: String,
+) -> TransferError {
+    let client = target.client();
+    let removed = match written.version_id.as_deref() {
+        Some(v) => client.delete_object_version(target.bucket(), full_key, Some(v)),
+        None => client.delete_object(target.bucket(), full_key),
+    };
+    match removed {
+        Ok(()) => TransferError::Removed(kind, format!("{message}; removed the corrupt object")),
+        Err(e) => TransferError::Corrupt(
+            kind,
+            format!("{message}; removing the corrupt object failed: {e}"),
+        ),
     }
 }
 
@@ -307,12 +398,17 @@ pub fn digest_headers(
     content_md5: bool,
     spec: Option<ChecksumSpec>,
 ) -> Vec<(String, String)> {
-    let mut headers = Vec::with_capacity(2);
+    let mut headers = Vec::with_capacity(3);
     if let (true, Some(md5)) = (content_md5, &part.md5) {
         headers.push(("content-md5".into(), base64(md5)));
     }
     if let (Some(spec), Some(raw)) = (spec, &part.checksum) {
         headers.push((spec.algorithm.header().into(), checksum::encode(raw)));
+        // As the AWS SDKs do: some stores keep the checksum only when told its algorithm.
+        headers.push((
+            "x-amz-sdk-checksum-algorithm".into(),
+            spec.algorithm.name().into(),
+        ));
     }
     headers
 }
@@ -453,7 +549,7 @@ pub fn verify_write(
     config: &Config,
     multipart: bool,
     expected: Option<&str>,
-    written: &crate::s3::ops::Written,
+    written: &Written,
     full_key: &str,
 ) -> Result<Outcome, TransferError> {
     let enabled = config.verify_etag && (!multipart || config.verify_multipart);

@@ -21,7 +21,7 @@ use sha2::Sha256;
 
 use super::streams::{RangeReader, ReGet, Trailer, md5_side_by_side, side_by_side_parts};
 use super::{Ctx, STREAM_BUFFER, TransferError, digest_headers, retry_body};
-use crate::integrity::checksum::{self, ChecksumSpec};
+use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
 use crate::integrity::digest::{self, Digests, PartDigest, PartHasher, Parts};
 use crate::integrity::etag::strip_quotes;
 use crate::integrity::md5x;
@@ -127,12 +127,14 @@ impl Completed {
 }
 
 /// A last check run after every part was sent and before the upload is completed (e.g. that
-/// a local file did not change meanwhile); an error aborts the upload.
-pub type BeforeComplete<'c> = &'c dyn Fn() -> Result<(), TransferError>;
+/// a local file did not change meanwhile, or that the bytes read from another object give
+/// its ETag); it gets the digests of the bytes sent, when they passed through here. An
+/// error aborts the upload, so nothing lands.
+pub type BeforeComplete<'c> = &'c dyn Fn(Option<&Digests>) -> Result<(), TransferError>;
 
-/// Uploads `size` bytes from `source` to `full_key` cut as `parts` says. With `spec` (only
-/// for sources whose bytes pass through here) every part carries that additional checksum
-/// and the object gets it too.
+/// Uploads `size` bytes from `source` to `full_key` cut as `parts` says. With `spec` the
+/// object gets that additional checksum: every part whose bytes pass through here carries
+/// it, and parts copied by the server get it computed there.
 #[allow(clippy::too_many_arguments)]
 pub fn upload<'a>(
     ctx: &Ctx<'_, 'a>,
@@ -158,10 +160,6 @@ pub fn upload<'a>(
             parts_plan.describe()
         )));
     }
-    let spec = match source {
-        PartSource::ServerCopy { .. } => None,
-        _ => spec,
-    };
     let mut create_headers = headers.to_vec();
     if let Some(spec) = spec {
         create_headers.push((
@@ -247,9 +245,12 @@ pub fn upload<'a>(
         // Stopped while the last parts were in flight: not completed, so nothing lands.
         failure = Some(TransferError::Cancelled);
     }
+    parts.sort_by_key(|p| p.0);
+    let digests: Option<Vec<PartDigest>> = parts.iter().map(|p| p.1.digest.clone()).collect();
+    let expected = digests.map(|d| digest::combine(true, spec, &d));
     if failure.is_none()
         && let Some(check) = before_complete
-        && let Err(e) = check()
+        && let Err(e) = check(expected.as_ref())
     {
         failure = Some(e);
     }
@@ -257,8 +258,6 @@ pub fn upload<'a>(
         abort(target, full_key, &upload_id);
         return Err(f);
     }
-    parts.sort_by_key(|p| p.0);
-    let digests: Option<Vec<PartDigest>> = parts.iter().map(|p| p.1.digest.clone()).collect();
     let list: Vec<CompletedPart> = parts
         .into_iter()
         .map(|(number, sent)| sent.completed(number, spec))
@@ -270,10 +269,7 @@ pub fn upload<'a>(
         &list,
         &ctx.conditions.write,
     ) {
-        Ok(written) => Ok(Completed {
-            written,
-            expected: digests.map(|d| digest::combine(true, spec, &d)),
-        }),
+        Ok(written) => Ok(Completed { written, expected }),
         Err(e) => {
             abort(target, full_key, &upload_id);
             Err(TransferError::S3(e))
@@ -311,22 +307,36 @@ impl Part<'_> {
 }
 
 /// What one sent part left: its ETag and, when the bytes passed through here, their
-/// digests (its additional checksum among them).
+/// digests (its additional checksum among them); for a part the server copied, the
+/// checksum it reported.
 struct SentPart {
     etag: String,
     digest: Option<PartDigest>,
+    copied_checksum: Option<(Algorithm, String)>,
 }
 
 impl SentPart {
+    fn sent(etag: Option<String>, digest: PartDigest) -> SentPart {
+        SentPart {
+            etag: etag.unwrap_or_default(),
+            digest: Some(digest),
+            copied_checksum: None,
+        }
+    }
+
     /// The part as CompleteMultipartUpload lists it.
     fn completed(self, number: u32, spec: Option<ChecksumSpec>) -> CompletedPart {
         let raw = self.digest.and_then(|d| d.checksum);
+        let computed = spec
+            .zip(raw)
+            .map(|(s, raw)| (s.algorithm, checksum::encode(&raw)));
+        let copied = self
+            .copied_checksum
+            .filter(|(a, _)| spec.is_some_and(|s| s.algorithm == *a));
         CompletedPart {
             number,
             etag: self.etag,
-            checksum: spec
-                .zip(raw)
-                .map(|(s, raw)| (s.algorithm, checksum::encode(&raw))),
+            checksum: computed.or(copied),
         }
     }
 }
@@ -393,10 +403,7 @@ fn send_part(
             };
             let written =
                 part.upload(client, payload, &digest_headers(&digest, content_md5, spec))?;
-            Ok(SentPart {
-                etag: written.etag.unwrap_or_default(),
-                digest: Some(digest),
-            })
+            Ok(SentPart::sent(written.etag, digest))
         }
         PartSource::Object {
             client: source_client,
@@ -442,14 +449,12 @@ fn send_part(
                     hex(&md5)
                 )));
             }
-            Ok(SentPart {
-                etag: written.etag.unwrap_or_default(),
-                digest: Some(PartDigest {
-                    md5: Some(md5),
-                    checksum: trailer.and_then(|t| t.raw()),
-                    len,
-                }),
-            })
+            let digest = PartDigest {
+                md5: Some(md5),
+                checksum: trailer.and_then(|t| t.raw()),
+                len,
+            };
+            Ok(SentPart::sent(written.etag, digest))
         }),
         PartSource::ServerCopy {
             bucket,
@@ -465,7 +470,7 @@ fn send_part(
                 sse_c: *sse_c,
                 if_match: if_match.as_deref(),
             };
-            let etag = client.upload_part_copy(
+            let copied = client.upload_part_copy(
                 part.bucket,
                 part.key,
                 part.upload_id,
@@ -473,7 +478,11 @@ fn send_part(
                 from,
                 (offset, offset + len - 1),
             )?;
-            Ok(SentPart { etag, digest: None })
+            Ok(SentPart {
+                etag: copied.etag,
+                digest: None,
+                copied_checksum: copied.checksum,
+            })
         }
     }
 }

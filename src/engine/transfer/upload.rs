@@ -10,7 +10,7 @@ use sha2::Sha256;
 
 use super::multipart::{self, PartSource};
 use super::{
-    Ctx, Outcome, TransferError, digest_headers, io_err, open_source, stream_buffer,
+    Ctx, Outcome, TransferError, checked_write, digest_headers, io_err, open_source, stream_buffer,
     verify_checksum_write, verify_write,
 };
 use crate::integrity::checksum::ChecksumSpec;
@@ -48,7 +48,7 @@ pub fn upload_file<'a>(
         };
         // Parts are read at different times: a file modified meanwhile would be stored torn
         // while every part checks out, so compare its size and mtime before completing.
-        let unchanged = || {
+        let unchanged = |_: Option<&Digests>| {
             if stamp(&file, path)? == before {
                 Ok(())
             } else {
@@ -85,14 +85,17 @@ pub fn upload_file<'a>(
     };
     let etag = expected.as_ref().map(|d| d.etag.as_str());
     let sum = expected.as_ref().and_then(|d| d.checksum.as_deref());
-    let outcome = verify_write(config, multipart, etag, &written, &full_key)?;
-    Ok(outcome.and(verify_checksum_write(
-        config,
-        config.checksum,
-        sum,
-        &written,
-        &full_key,
-    )?))
+    checked_write(store, &full_key, &written, || {
+        let outcome = verify_write(config, multipart, etag, &written, &full_key)?;
+        Ok(outcome.and(verify_checksum_write(
+            config,
+            store,
+            config.checksum,
+            sum,
+            &written,
+            &full_key,
+        )?))
+    })
 }
 
 /// Size and modification time of an open file, to notice changes.
