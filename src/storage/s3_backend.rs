@@ -526,15 +526,15 @@ impl PartWriter for S3Parts<'_> {
             sse_c: None,
             if_match: None,
         };
-        let etag = store
+        let copied = store
             .client()
             .upload_part_copy(store.bucket(), &self.full_key, &self.id, number, src, range)
             .map_err(|e| self.backend.err(&self.full_key, e))?;
         Ok(PartReceipt {
             number,
-            tag: etag,
+            tag: copied.etag,
             size: range.1 - range.0 + 1,
-            checksum: None,
+            checksum: copied.checksum.map(|(_, v)| v),
         })
     }
 
