@@ -1,7 +1,7 @@
 //! Parsers for the listings of uploads in progress: `ListMultipartUploadsResult` and
 //! `ListPartsResult`.
 
-use super::{XmlError, expect_root, key_decoder};
+use super::{XmlError, expect_root, key_decoder, parse_tree};
 
 /// One multipart upload in progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +52,7 @@ pub fn parse_list_multipart_uploads(body: &str) -> Result<UploadPage, XmlError> 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadedPart {
     pub number: u32,
-    /// The ETag without quotes.
+    /// The ETag without quotes; empty where the store lists none (s3s-fs).
     pub etag: String,
     pub size: u64,
 }
@@ -65,23 +65,31 @@ pub struct PartsPage {
     pub next: Option<u32>,
 }
 
-/// Parses a ListParts page.
+/// Parses a ListParts page. moto names the root `ListPartsResponse`; S3 and s3s-fs
+/// `ListPartsResult`.
 pub fn parse_list_parts(body: &str) -> Result<PartsPage, XmlError> {
-    let root = expect_root(body, "ListPartsResult")?;
+    let root = parse_tree(body)?;
+    if !matches!(root.name.as_str(), "ListPartsResult" | "ListPartsResponse") {
+        return Err(XmlError(format!(
+            "expected <ListPartsResult>, found <{}>",
+            root.name
+        )));
+    }
     let mut page = PartsPage::default();
     for node in root.children_named("Part") {
         let number = node
             .text_of("PartNumber")
             .and_then(|n| n.trim().parse().ok());
         let size = node.text_of("Size").and_then(|n| n.trim().parse().ok());
-        let (Some(number), Some(size), Some(etag)) = (number, size, node.text_of("ETag")) else {
+        let (Some(number), Some(size)) = (number, size) else {
             return Err(XmlError(
-                "<Part> without a valid <PartNumber>, <Size> or <ETag>".into(),
+                "<Part> without a valid <PartNumber> or <Size>".into(),
             ));
         };
+        let etag = node.text_of("ETag").unwrap_or_default().trim();
         page.parts.push(UploadedPart {
             number,
-            etag: crate::integrity::etag::strip_quotes(etag.trim()).to_string(),
+            etag: crate::integrity::etag::strip_quotes(etag).to_string(),
             size,
         });
     }
@@ -137,8 +145,19 @@ mod tests {
         assert_eq!(page.parts[0].etag, "aa");
         assert_eq!(page.parts[1].size, 6);
         assert_eq!(page.next, Some(2));
+        let moto = body.replace("ListPartsResult", "ListPartsResponse");
+        assert_eq!(parse_list_parts(&moto).map(|p| p.parts.len()), Ok(2));
+        assert!(parse_list_parts("<Other/>").is_err());
         let empty = "<ListPartsResult><IsTruncated>false</IsTruncated></ListPartsResult>";
         assert_eq!(parse_list_parts(empty).map(|p| p.parts.len()), Ok(0));
+        let no_etag = "<ListPartsResult><Part><PartNumber>3</PartNumber><Size>7</Size></Part></ListPartsResult>";
+        let parts = parse_list_parts(no_etag)
+            .map(|p| p.parts)
+            .unwrap_or_default();
+        assert_eq!(
+            parts.first().map(|p| (p.number, p.etag.as_str())),
+            Some((3, ""))
+        );
         let bad = "<ListPartsResult><Part><PartNumber>x</PartNumber></Part></ListPartsResult>";
         assert!(parse_list_parts(bad).is_err());
     }
