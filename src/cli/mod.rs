@@ -9,6 +9,7 @@ mod reliability;
 mod scripts;
 mod selection;
 mod sides;
+mod state;
 mod validate;
 mod versioning;
 

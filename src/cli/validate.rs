@@ -493,6 +493,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         show_progress: !args.show_no_progress,
         log_to_stderr: args.tracing_stderr,
     };
+    config.state_dir = super::state::dir(args, env);
     super::selection::apply(selection, args, &mut config);
     super::reliability::apply(limits, &mut config);
     super::scripts::load(scripts, &mut config)?;
