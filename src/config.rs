@@ -273,6 +273,9 @@ pub struct Config {
     pub force_retry_interval: std::time::Duration,
     /// Objects started per second, all workers together.
     pub rate_limit_objects: Option<u32>,
+    /// Where multipart uploads in flight are journaled so that the next run can resume the
+    /// ones a killed run left (see `engine::journal`); `None` keeps no journal.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -325,6 +328,7 @@ impl Config {
             force_retry_count: 5,
             force_retry_interval: std::time::Duration::from_secs(1),
             rate_limit_objects: None,
+            state_dir: None,
         }
     }
 }

@@ -555,6 +555,9 @@ command_line! {
         switch warn_as_error;
         /// skip archived (Glacier) objects that cannot be read without a warning
         switch ignore_glacier_warnings;
+        /// where multipart uploads in flight are recorded, so a run killed mid-upload is resumed
+        /// by the next (default $XDG_STATE_HOME/s3sync, else ~/.local/state/s3sync)
+        option state_dir: Option<String>, value "DIR";
     }
     "Conditional writes" {
         /// writes and deletes only succeed if the target object still has the ETag seen

@@ -11,6 +11,7 @@ mod reliability;
 mod scripts;
 mod selection;
 mod sides;
+mod state;
 mod validate;
 mod versioning;
 

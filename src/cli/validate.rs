@@ -405,6 +405,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         show_progress: !args.show_no_progress,
         log_to_stderr: args.tracing_stderr,
     };
+    config.state_dir = super::state::dir(args, env);
     super::selection::apply(selection, args, &mut config);
     if args.remove_modified_filter && (args.head_each_target || update_check != UpdateCheck::Mtime)
     {

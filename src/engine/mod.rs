@@ -25,6 +25,7 @@ mod compare;
 pub mod delete;
 pub mod diff;
 pub mod filter;
+pub mod journal;
 pub mod parts;
 pub mod progress;
 mod report;
@@ -88,6 +89,8 @@ pub(crate) struct Run<'a> {
     pub(crate) report: report::Tally,
     /// `--rate-limit-objects`: a token per object transferred.
     pub(crate) objects: Option<RateLimiter>,
+    /// The journal of multipart uploads in flight (S3 targets of runs that write).
+    pub(crate) journal: Option<journal::Journal>,
 }
 
 impl Run<'_> {
@@ -208,6 +211,12 @@ pub fn run_cancellable(config: &Config, stop: &AtomicBool) -> Report {
         objects: config
             .rate_limit_objects
             .map(|n| RateLimiter::new(u64::from(n))),
+        journal: match (&config.state_dir, &target) {
+            (Some(dir), Store::S3(_)) if !config.dry_run && config.report.is_none() => {
+                Some(journal::Journal::new(dir))
+            }
+            _ => None,
+        },
     };
     run.emit(|| Event::new(EventKind::PipelineStart));
     let progress = progress::Progress::start(&config.output);
@@ -241,6 +250,13 @@ pub fn run_cancellable(config: &Config, stop: &AtomicBool) -> Report {
             pipeline(&run);
         }
     });
+    // Uploads killed runs left under this target that nothing resumed: only after a run that
+    // went through, as a stopped one may not have reached the keys it would have resumed.
+    if let (Some(journal), Store::S3(target)) = (&run.journal, &target)
+        && !run.cancelled()
+    {
+        transfer::resume::sweep(journal, target);
+    }
     run.emit(|| Event::new(EventKind::PipelineEnd));
     run.emit(|| Event {
         stats: Some(EventStats {
@@ -369,6 +385,7 @@ fn pipeline(run: &Run<'_>) {
             cancel: &run.cancel,
             conditions: transfer::Conditions::default(),
             known: std::sync::Mutex::new(None),
+            journal: run.journal.as_ref(),
         };
         std::thread::scope(|inner| {
             let (job_tx, job_rx) = bounded::<Job>(config.worker_size * 2);

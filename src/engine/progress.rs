@@ -79,6 +79,8 @@ pub fn finish(output: &OutputConfig, report: &Report) {
         skipped = s.skipped,
         error = s.errors,
         warning = s.warnings,
+        resumed_object = s.resumed_objects,
+        resumed_byte = s.resumed_bytes,
         duration_sec = elapsed.as_secs_f64();
         "sync summary"
     );

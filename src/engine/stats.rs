@@ -17,6 +17,10 @@ pub struct Stats {
     pub skipped: AtomicU64,
     pub errors: AtomicU64,
     pub warnings: AtomicU64,
+    /// Objects whose upload resumed one an interrupted run left, and the bytes it already
+    /// held (not sent again, so not in `transferred_bytes`).
+    pub resumed_objects: AtomicU64,
+    pub resumed_bytes: AtomicU64,
 }
 
 /// A copy of the counters at one moment.
@@ -30,6 +34,8 @@ pub struct Snapshot {
     pub skipped: u64,
     pub errors: u64,
     pub warnings: u64,
+    pub resumed_objects: u64,
+    pub resumed_bytes: u64,
 }
 
 impl Stats {
@@ -48,6 +54,8 @@ impl Stats {
             skipped: get(&self.skipped),
             errors: get(&self.errors),
             warnings: get(&self.warnings),
+            resumed_objects: get(&self.resumed_objects),
+            resumed_bytes: get(&self.resumed_bytes),
         }
     }
 }

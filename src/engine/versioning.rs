@@ -174,6 +174,7 @@ pub(crate) fn replicate<'a>(run: &'a Run<'a>) {
             cancel: &run.cancel,
             conditions: crate::engine::transfer::Conditions::default(),
             known: std::sync::Mutex::new(None),
+            journal: run.journal.as_ref(),
         };
         std::thread::scope(|inner| {
             let (job_tx, job_rx) = bounded::<KeyJob>(config.worker_size * 2);

@@ -276,6 +276,7 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
         cancel: ctx.cancel,
         conditions: conditions_of(run, &job),
         known: Mutex::new(known),
+        journal: ctx.journal,
     };
     if let Some(limiter) = &run.objects {
         limiter.take(1);
@@ -431,7 +432,13 @@ pub(crate) fn record_transfer(run: &Run<'_>, source: &Entry, outcome: &Outcome) 
         }
     }
     Stats::add(&stats.transferred_objects, 1);
-    Stats::add(&stats.transferred_bytes, source.size);
+    // Only the bytes sent: a resumed upload's kept parts were sent by an earlier run.
+    let kept = outcome.resumed_bytes.unwrap_or(0).min(source.size);
+    Stats::add(&stats.transferred_bytes, source.size - kept);
+    if kept > 0 {
+        Stats::add(&stats.resumed_objects, 1);
+        Stats::add(&stats.resumed_bytes, kept);
+    }
     announce_transfer(run, source, outcome);
 }
 

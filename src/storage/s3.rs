@@ -303,13 +303,26 @@ impl S3Store {
         self.options
     }
 
+    /// Names the endpoint, region and bucket: records of uploads in progress (the engine's
+    /// journal) are kept apart by it.
+    pub fn identity(&self) -> String {
+        let config = self.client.config();
+        let endpoint = &config.endpoint;
+        let port = endpoint.port.map(|p| format!(":{p}")).unwrap_or_default();
+        let scheme = if endpoint.https { "https" } else { "http" };
+        format!(
+            "{scheme}://{}{port} {} {}",
+            endpoint.host, config.region, self.bucket
+        )
+    }
+
     /// Aborts the multipart uploads left open under exactly `full_key`, before a new upload
-    /// of that key starts. A run that was killed (SIGKILL, power loss) leaves its upload
-    /// open, and the next run uploads the same key again, so this is where it is found.
-    /// An upload another writer has in progress for the same key is aborted too: two writers
-    /// of one key cannot both win, and the object itself is not touched. Stores that do not
-    /// list uploads are asked once.
-    pub fn abort_orphaned_uploads(&self, full_key: &str) {
+    /// of that key starts, except `keep` (an upload being resumed). A run that was killed
+    /// (SIGKILL, power loss) leaves its upload open, and the next run uploads the same key
+    /// again, so this is where it is found. An upload another writer has in progress for the
+    /// same key is aborted too: two writers of one key cannot both win, and the object itself
+    /// is not touched. Stores that do not list uploads are asked once.
+    pub fn abort_orphaned_uploads(&self, full_key: &str, keep: Option<&str>) {
         if self.no_upload_listing.load(Ordering::Relaxed) {
             return;
         }
@@ -324,7 +337,10 @@ impl S3Store {
                 return;
             }
         };
-        for upload in open.iter().filter(|u| u.key == full_key) {
+        for upload in open
+            .iter()
+            .filter(|u| u.key == full_key && Some(u.upload_id.as_str()) != keep)
+        {
             match self
                 .client
                 .abort_multipart_upload(&self.bucket, full_key, &upload.upload_id)

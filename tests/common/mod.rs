@@ -47,6 +47,14 @@ pub struct Server {
     _data: Option<PathBuf>,
 }
 
+impl Server {
+    /// The directory s3s-fs keeps its buckets (and open uploads, as `.upload-<id>.json`) in;
+    /// `None` for moto, which keeps everything in memory.
+    pub fn data_dir(&self) -> Option<&Path> {
+        self._data.as_deref()
+    }
+}
+
 fn tools_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target")

@@ -8,6 +8,7 @@ pub mod download;
 mod headers;
 pub mod local;
 pub mod multipart;
+pub mod resume;
 mod server_copy;
 pub mod streams;
 pub mod upload;
@@ -178,6 +179,8 @@ pub struct Ctx<'o, 'a> {
     /// What the content filters already read of the source object, for the transfer's
     /// first attempt to use instead of asking again ([`Ctx::take_known`]).
     pub known: Mutex<Option<Known>>,
+    /// The journal of multipart uploads in flight, when the run keeps one ([`resume`]).
+    pub journal: Option<&'a crate::engine::journal::Journal>,
 }
 
 impl Ctx<'_, '_> {
@@ -220,6 +223,9 @@ pub struct Outcome {
     pub checksum_verified: Option<(Algorithm, String, String)>,
     /// Something to tell the user (counted as a warning), e.g. an unverifiable ETag.
     pub warning: Option<String>,
+    /// Bytes a resumed multipart upload already held, not sent by this run; `Some` only
+    /// when some were kept.
+    pub resumed_bytes: Option<u64>,
 }
 
 impl Outcome {
@@ -253,6 +259,7 @@ impl Outcome {
             (Some(a), Some(b)) => Some(format!("{a}; {b}")),
             (a, b) => a.or(b),
         };
+        self.resumed_bytes = self.resumed_bytes.or(other.resumed_bytes);
         self
     }
 }

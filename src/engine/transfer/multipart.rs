@@ -112,6 +112,10 @@ pub const MAX_PARTS: u64 = 10_000;
 pub struct Completed {
     pub written: Written,
     pub expected: Option<Digests>,
+    /// Bytes not sent because a resumed upload already held them (see `resume`).
+    pub reused_bytes: u64,
+    /// The upload was one an interrupted run left, resumed with some of its parts kept.
+    pub resumed: bool,
 }
 
 impl Completed {
@@ -170,8 +174,17 @@ pub fn upload<'a>(
     }
     let client = target.client();
     let bucket = target.bucket();
-    target.abort_orphaned_uploads(full_key);
-    let upload_id = client.create_multipart_upload(bucket, full_key, &create_headers)?;
+    let start = super::resume::begin(
+        ctx,
+        target,
+        full_key,
+        size,
+        parts_plan,
+        spec,
+        &create_headers,
+        &source,
+    )?;
+    let upload_id = start.upload_id;
     let key: Arc<str> = Arc::from(full_key);
     let id: Arc<str> = Arc::from(upload_id.as_str());
     let failed = Arc::new(AtomicBool::new(false));
@@ -197,8 +210,17 @@ pub fn upload<'a>(
             done_tx.clone(),
         );
         let content_md5 = ctx.config.content_md5;
+        // A part listed without an ETag may be kept on its size alone only when the object's
+        // ETag, which covers every part's MD5, is verified once it is complete.
+        let sized_ok = ctx.config.verify_etag && ctx.config.verify_multipart;
         let cancel = ctx.cancel;
         let batch = batches.next().flatten();
+        // What a resumed upload holds under this number, if it has the length expected.
+        let uploaded: Option<Arc<str>> = start
+            .uploaded
+            .get(&part_number)
+            .filter(|p| p.size == len)
+            .map(|p| Arc::from(p.etag.as_str()));
         ctx.parts.submit(Box::new(move || {
             // Once a part failed or the run was cancelled, the rest only report back.
             if failed.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
@@ -214,7 +236,8 @@ pub fn upload<'a>(
                 len,
             };
             let batch = batch.as_ref().map(|(b, slot)| (&**b, *slot));
-            let result = send_part(client, &part, &source, content_md5, spec, batch);
+            let uploaded = uploaded.as_deref().map(|etag| Uploaded { etag, sized_ok });
+            let result = send_part(client, &part, &source, content_md5, spec, batch, uploaded);
             if result.is_err() {
                 failed.store(true, Ordering::Relaxed);
             }
@@ -256,25 +279,35 @@ pub fn upload<'a>(
     }
     if let Some(f) = failure {
         abort(target, full_key, &upload_id);
+        super::resume::finished(ctx, target, full_key, &upload_id);
         return Err(f);
     }
+    let reused_bytes = parts
+        .iter()
+        .filter(|p| p.1.reused)
+        .filter_map(|p| p.1.digest.as_ref().map(|d| d.len))
+        .sum();
     let list: Vec<CompletedPart> = parts
         .into_iter()
         .map(|(number, sent)| sent.completed(number, spec))
         .collect();
-    match client.complete_multipart_upload(
+    let completed = client.complete_multipart_upload(
         bucket,
         full_key,
         &upload_id,
         &list,
         &ctx.conditions.write,
-    ) {
-        Ok(written) => Ok(Completed { written, expected }),
-        Err(e) => {
-            abort(target, full_key, &upload_id);
-            Err(TransferError::S3(e))
-        }
+    );
+    if completed.is_err() {
+        abort(target, full_key, &upload_id);
     }
+    super::resume::finished(ctx, target, full_key, &upload_id);
+    Ok(Completed {
+        written: completed.map_err(TransferError::S3)?,
+        expected,
+        reused_bytes,
+        resumed: reused_bytes > 0,
+    })
 }
 
 /// One part of an upload in progress.
@@ -313,6 +346,8 @@ struct SentPart {
     etag: String,
     digest: Option<PartDigest>,
     copied_checksum: Option<(Algorithm, String)>,
+    /// Already held by the resumed upload: not sent.
+    reused: bool,
 }
 
 impl SentPart {
@@ -321,6 +356,7 @@ impl SentPart {
             etag: etag.unwrap_or_default(),
             digest: Some(digest),
             copied_checksum: None,
+            reused: false,
         }
     }
 
@@ -341,7 +377,17 @@ impl SentPart {
     }
 }
 
-/// Sends one part.
+/// A part a resumed upload already holds.
+#[derive(Clone, Copy)]
+struct Uploaded<'e> {
+    /// Its ETag, unquoted; empty where the store lists none.
+    etag: &'e str,
+    /// Whether a part listed without an ETag may be kept (see `resume`).
+    sized_ok: bool,
+}
+
+/// Sends one part. A local part a resumed upload already holds is not sent again when its
+/// ETag is the MD5 of the local bytes (or, listed without one, when `sized_ok`).
 fn send_part(
     client: &Client,
     part: &Part<'_>,
@@ -349,6 +395,7 @@ fn send_part(
     content_md5: bool,
     spec: Option<ChecksumSpec>,
     batch: Option<(&Md5Batch, usize)>,
+    uploaded: Option<Uploaded<'_>>,
 ) -> Result<SentPart, TransferError> {
     let (offset, len) = (part.offset, part.len);
     match source {
@@ -369,6 +416,31 @@ fn send_part(
                 ),
                 None => None,
             };
+            let keep = |digest: PartDigest| {
+                let held = uploaded?;
+                let md5 = hex(&digest.md5?);
+                let same = if held.etag.is_empty() {
+                    held.sized_ok
+                } else {
+                    held.etag == md5
+                };
+                same.then(|| SentPart {
+                    etag: format!("\"{md5}\""),
+                    digest: Some(digest),
+                    copied_checksum: None,
+                    reused: true,
+                })
+            };
+            if spec.is_none()
+                && let Some(md5) = batch_md5
+                && let Some(kept) = keep(PartDigest {
+                    md5: Some(md5),
+                    checksum: None,
+                    len,
+                })
+            {
+                return Ok(kept);
+            }
             let signed = !client.config().unsigned_payload;
             let mut hasher = PartHasher::with_md5(batch_md5.is_none(), spec);
             let mut sha = Sha256::new();
@@ -392,6 +464,9 @@ fn send_part(
             if batch_md5.is_some() {
                 digest.md5 = batch_md5;
                 digest.len = len;
+            }
+            if let Some(kept) = keep(digest.clone()) {
+                return Ok(kept);
             }
             let open = || -> std::io::Result<Box<dyn Read>> {
                 Ok(Box::new(RangeReader::new(Arc::clone(file), offset, len)))
@@ -482,6 +557,7 @@ fn send_part(
                 etag: copied.etag,
                 digest: None,
                 copied_checksum: copied.checksum,
+                reused: false,
             })
         }
     }

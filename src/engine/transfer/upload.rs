@@ -39,6 +39,7 @@ pub fn upload_file<'a>(
     let config = ctx.config;
     let full_key = store.full_key(key);
     let multipart = config.layout.is_multipart(size);
+    let mut resumed_bytes = None;
     let (written, expected) = if multipart {
         let file = Arc::new(open_source(path)?);
         let before = stamp(&file, path)?;
@@ -69,6 +70,7 @@ pub fn upload_file<'a>(
             source,
             Some(&unchanged),
         )?;
+        resumed_bytes = done.resumed.then_some(done.reused_bytes);
         (done.written, done.expected)
     } else {
         let (written, digests) = upload_single(
@@ -85,7 +87,7 @@ pub fn upload_file<'a>(
     };
     let etag = expected.as_ref().map(|d| d.etag.as_str());
     let sum = expected.as_ref().and_then(|d| d.checksum.as_deref());
-    checked_write(store, &full_key, &written, || {
+    let mut outcome = checked_write(store, &full_key, &written, || {
         let outcome = verify_write(config, multipart, etag, &written, &full_key)?;
         Ok(outcome.and(verify_checksum_write(
             config,
@@ -95,7 +97,9 @@ pub fn upload_file<'a>(
             &written,
             &full_key,
         )?))
-    })
+    })?;
+    outcome.resumed_bytes = resumed_bytes;
+    Ok(outcome)
 }
 
 /// Size and modification time of an open file, to notice changes.
