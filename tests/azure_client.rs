@@ -540,3 +540,46 @@ fn a_refused_connection_is_retried_then_reported_as_retryable() {
         "no backoff between attempts"
     );
 }
+
+/// 503 on the first request and a reset connection on the second, then the real server.
+fn busy_then_reset(n: u32, _head: &str) -> Option<common::chaos::Fault> {
+    match n {
+        0 => Some(common::chaos::Fault::SlowDown),
+        1 => Some(common::chaos::Fault::Reset),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_busy_server_and_a_reset_connection_are_retried_with_fresh_signatures() {
+    let direct = azurite::client();
+    let container = azurite::container(&direct);
+    let port: u16 = azurite::azurite()
+        .endpoint
+        .rsplit_once(':')
+        .and_then(|(_, rest)| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {}", azurite::azurite().endpoint));
+    let proxy = common::chaos::ChaosProxy::start(port, busy_then_reset);
+    let endpoint = s3sync::azure::ServiceEndpoint::parse(&format!(
+        "{}/{}",
+        proxy.endpoint(),
+        azurite::ACCOUNT
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let key = Credentials::SharedKey(Arc::new(azurite::account_key()));
+    let mut cfg = s3sync::azure::ClientConfig::new(endpoint, key);
+    cfg.max_attempts = 3;
+    cfg.initial_backoff = Duration::from_millis(10);
+    let client = Client::new(cfg);
+    let data = b"third time lucky";
+    let options = WriteOptions {
+        content_md5: Some(md5(data)),
+        ..WriteOptions::default()
+    };
+    client
+        .put_blob(&container, "retried.txt", Payload::Bytes(data), &options)
+        .unwrap_or_else(|e| panic!("PutBlob through faults: {e}"));
+    assert_eq!(proxy.injected(), 2);
+    assert_eq!(read_all(&direct, &container, "retried.txt", None), data);
+}
