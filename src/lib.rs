@@ -28,6 +28,7 @@
 //! assert!(!report.has_errors());
 //! ```
 
+pub mod azure;
 pub mod callback;
 pub mod cli;
 pub mod config;

@@ -6,6 +6,7 @@
 //! saying how to install it; nothing is skipped silently.
 #![allow(dead_code)]
 
+pub mod azurite;
 pub mod chaos;
 pub mod standin;
 pub mod sums;
