@@ -252,6 +252,7 @@ fn properties_metadata_tags_and_tiers_round_trip() {
             ("project".into(), "s3 sync".into()),
             ("team".into(), "a+b=c".into()),
         ],
+        ..WriteOptions::default()
     };
     client
         .put_blob(&container, "doc.json", Payload::Bytes(data), &options)

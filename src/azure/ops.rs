@@ -43,6 +43,10 @@ pub struct WriteOptions {
     pub tier: Option<String>,
     /// Blob index tags, sent as `x-ms-tags`.
     pub tags: Vec<(String, String)>,
+    /// Write only over a blob with this ETag (`If-Match`).
+    pub if_match: Option<String>,
+    /// Write only where no blob exists (`If-None-Match: *`).
+    pub if_none_match: bool,
 }
 
 impl WriteOptions {
@@ -63,6 +67,10 @@ impl WriteOptions {
         }
         if !self.tags.is_empty() {
             req = req.header("x-ms-tags", tags_header(&self.tags));
+        }
+        req = req.header_opt("if-match", self.if_match.as_deref());
+        if self.if_none_match {
+            req = req.header("if-none-match", "*");
         }
         req
     }
@@ -179,12 +187,24 @@ impl Client {
         blob: &str,
         range: Option<(u64, Option<u64>)>,
     ) -> Result<BlobDownload, AzureError> {
+        self.get_blob_if(container, blob, range, None)
+    }
+
+    /// Get Blob while the blob still has ETag `if_match` (412 ConditionNotMet otherwise).
+    pub fn get_blob_if(
+        &self,
+        container: &str,
+        blob: &str,
+        range: Option<(u64, Option<u64>)>,
+        if_match: Option<&str>,
+    ) -> Result<BlobDownload, AzureError> {
         let range = range.map(|(start, end)| match end {
             Some(end) => format!("bytes={start}-{end}"),
             None => format!("bytes={start}-"),
         });
         let req = Request::new("GetBlob", "GET", Some(container), Some(blob))
-            .header_opt("x-ms-range", range.as_deref());
+            .header_opt("x-ms-range", range.as_deref())
+            .header_opt("if-match", if_match);
         let resp = self.send(&req)?;
         let properties = BlobProperties::from_headers(&resp.headers);
         let content_length = resp
@@ -311,8 +331,20 @@ impl Client {
 
     /// Delete Blob with its snapshots. `false` when it did not exist.
     pub fn delete_blob(&self, container: &str, blob: &str) -> Result<bool, AzureError> {
+        self.delete_blob_if(container, blob, None)
+    }
+
+    /// Delete Blob with its snapshots while it has ETag `if_match`. `false` when it did not
+    /// exist.
+    pub fn delete_blob_if(
+        &self,
+        container: &str,
+        blob: &str,
+        if_match: Option<&str>,
+    ) -> Result<bool, AzureError> {
         let req = Request::new("DeleteBlob", "DELETE", Some(container), Some(blob))
-            .header("x-ms-delete-snapshots", "include");
+            .header("x-ms-delete-snapshots", "include")
+            .header_opt("if-match", if_match);
         match self.send(&req) {
             Ok(_) => Ok(true),
             Err(e) if e.is_not_found() => Ok(false),

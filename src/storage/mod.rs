@@ -2,6 +2,7 @@
 //! (relative keys in UTF-8 byte order, streamed) and deletion; the engine pairs them for
 //! transfers.
 
+pub mod azure_backend;
 pub mod backend;
 pub mod caps;
 pub mod error;
