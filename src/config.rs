@@ -20,6 +20,12 @@ pub enum Location {
         prefix: String,
         client: Box<ClientConfig>,
     },
+    /// An Azure Blob container and blob-name prefix, with the settings to reach it.
+    Azure {
+        container: String,
+        prefix: String,
+        client: Box<crate::azure::ClientConfig>,
+    },
 }
 
 impl Location {

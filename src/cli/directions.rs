@@ -15,6 +15,7 @@
 
 use super::CliError;
 use super::args::Args;
+use super::place::Place;
 
 /// What an option needs of SOURCE and TARGET.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,16 +26,45 @@ enum Needs {
     LocalSource,
     /// At least one side on S3 (verification of what crosses the network).
     S3Side,
+    /// A target that keeps content headers, user metadata and tags: S3 or Azure Blob.
+    ObjectTarget,
+}
+
+/// What kind of place a side is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Local,
+    S3,
+    Blob,
+}
+
+impl Kind {
+    pub fn of(place: &Place) -> Kind {
+        match place {
+            Place::Local(_) => Kind::Local,
+            Place::S3 { .. } => Kind::S3,
+            Place::Blob(_) => Kind::Blob,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Local => "local",
+            Kind::S3 => "S3",
+            Kind::Blob => "Azure Blob",
+        }
+    }
 }
 
 impl Needs {
-    fn met(self, source_is_s3: bool, target_is_s3: bool) -> bool {
+    fn met(self, source: Kind, target: Kind) -> bool {
         match self {
-            Needs::S3Source => source_is_s3,
-            Needs::S3Target => target_is_s3,
-            Needs::S3Both => source_is_s3 && target_is_s3,
-            Needs::LocalSource => !source_is_s3,
-            Needs::S3Side => source_is_s3 || target_is_s3,
+            Needs::S3Source => source == Kind::S3,
+            Needs::S3Target => target == Kind::S3,
+            Needs::S3Both => source == Kind::S3 && target == Kind::S3,
+            Needs::LocalSource => source == Kind::Local,
+            Needs::S3Side => source == Kind::S3 || target == Kind::S3,
+            Needs::ObjectTarget => target != Kind::Local,
         }
     }
 
@@ -45,6 +75,7 @@ impl Needs {
             Needs::S3Both => "needs s3:// for both SOURCE and TARGET",
             Needs::LocalSource => "applies to a local SOURCE only",
             Needs::S3Side => "needs an s3:// SOURCE or TARGET",
+            Needs::ObjectTarget => "needs an s3:// or Azure Blob TARGET",
         }
     }
 }
@@ -53,25 +84,29 @@ impl Needs {
 fn given(args: &Args) -> Vec<(bool, &'static str, Needs)> {
     use Needs::*;
     vec![
-        (args.cache_control.is_some(), "--cache-control", S3Target),
+        (
+            args.cache_control.is_some(),
+            "--cache-control",
+            ObjectTarget,
+        ),
         (
             args.content_disposition.is_some(),
             "--content-disposition",
-            S3Target,
+            ObjectTarget,
         ),
         (
             args.content_encoding.is_some(),
             "--content-encoding",
-            S3Target,
+            ObjectTarget,
         ),
         (
             args.content_language.is_some(),
             "--content-language",
-            S3Target,
+            ObjectTarget,
         ),
-        (args.content_type.is_some(), "--content-type", S3Target),
+        (args.content_type.is_some(), "--content-type", ObjectTarget),
         (args.expires.is_some(), "--expires", S3Target),
-        (args.metadata.is_some(), "--metadata", S3Target),
+        (args.metadata.is_some(), "--metadata", ObjectTarget),
         (
             args.website_redirect.is_some(),
             "--website-redirect",
@@ -80,20 +115,20 @@ fn given(args: &Args) -> Vec<(bool, &'static str, Needs)> {
         (
             args.put_last_modified_metadata,
             "--put-last-modified-metadata",
-            S3Target,
+            ObjectTarget,
         ),
         (
             args.no_sync_system_metadata,
             "--no-sync-system-metadata",
-            S3Target,
+            ObjectTarget,
         ),
         (
             args.no_sync_user_defined_metadata,
             "--no-sync-user-defined-metadata",
-            S3Target,
+            ObjectTarget,
         ),
-        (args.tagging.is_some(), "--tagging", S3Target),
-        (args.disable_tagging, "--disable-tagging", S3Target),
+        (args.tagging.is_some(), "--tagging", ObjectTarget),
+        (args.disable_tagging, "--disable-tagging", ObjectTarget),
         (args.storage_class.is_some(), "--storage-class", S3Target),
         (args.acl.is_some(), "--acl", S3Target),
         (args.sse.is_some(), "--sse", S3Target),
@@ -156,21 +191,18 @@ fn given(args: &Args) -> Vec<(bool, &'static str, Needs)> {
     ]
 }
 
-fn side(is_s3: bool) -> &'static str {
-    if is_s3 { "S3" } else { "local" }
-}
-
 /// Refuses the first option given that cannot take effect from SOURCE to TARGET.
-pub fn check(args: &Args, source_is_s3: bool, target_is_s3: bool) -> Result<(), CliError> {
+pub fn check(args: &Args, source: &Place, target: &Place) -> Result<(), CliError> {
+    let (source, target) = (Kind::of(source), Kind::of(target));
     match given(args)
         .into_iter()
-        .find(|(set, _, needs)| *set && !needs.met(source_is_s3, target_is_s3))
+        .find(|(set, _, needs)| *set && !needs.met(source, target))
     {
         Some((_, name, needs)) => Err(CliError::usage(format!(
             "{name} {} and has no effect from {} to {}: drop it",
             needs.what(),
-            side(source_is_s3),
-            side(target_is_s3),
+            source.name(),
+            target.name(),
         ))),
         None => Ok(()),
     }
@@ -196,14 +228,28 @@ mod tests {
 
     #[test]
     fn needs_are_met_only_by_their_directions() {
-        let all = [(false, false), (false, true), (true, false), (true, true)];
-        let met = |n: Needs| -> Vec<(bool, bool)> {
-            all.iter().copied().filter(|(s, t)| n.met(*s, *t)).collect()
+        use Kind::*;
+        let kinds = [Local, S3, Blob];
+        let met = |n: Needs| -> Vec<(Kind, Kind)> {
+            kinds
+                .iter()
+                .flat_map(|s| kinds.iter().map(move |t| (*s, *t)))
+                .filter(|(s, t)| n.met(*s, *t))
+                .collect()
         };
-        assert_eq!(met(Needs::S3Source), vec![(true, false), (true, true)]);
-        assert_eq!(met(Needs::S3Target), vec![(false, true), (true, true)]);
-        assert_eq!(met(Needs::S3Both), vec![(true, true)]);
-        assert_eq!(met(Needs::LocalSource), vec![(false, false), (false, true)]);
-        assert_eq!(met(Needs::S3Side).len(), 3);
+        assert_eq!(
+            met(Needs::S3Source),
+            vec![(S3, Local), (S3, S3), (S3, Blob)]
+        );
+        assert_eq!(
+            met(Needs::S3Target),
+            vec![(Local, S3), (S3, S3), (Blob, S3)]
+        );
+        assert_eq!(met(Needs::S3Both), vec![(S3, S3)]);
+        assert_eq!(
+            met(Needs::LocalSource),
+            vec![(Local, Local), (Local, S3), (Local, Blob)]
+        );
+        assert_eq!(met(Needs::S3Side).len(), 5);
     }
 }

@@ -4,13 +4,26 @@
 use std::path::PathBuf;
 
 use super::CliError;
+use crate::azure::location::BlobLocation;
 use crate::util::encoding::percent_decode;
 
 /// A SOURCE or TARGET argument, before credentials are attached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Place {
     Local(PathBuf),
-    S3 { bucket: String, prefix: String },
+    S3 {
+        bucket: String,
+        prefix: String,
+    },
+    /// An Azure Blob container and prefix (`https://ACCOUNT.blob.core.windows.net/C/P`, or
+    /// path-style `http(s)://HOST:PORT/ACCOUNT/C/P` for emulators), its SAS kept apart.
+    Blob(Box<BlobLocation>),
+}
+
+impl Place {
+    pub fn is_local(&self) -> bool {
+        matches!(self, Place::Local(_))
+    }
 }
 
 /// Parses `s3://bucket[/prefix]` or a local path. The prefix is percent-decoded (`%20` is a
@@ -33,9 +46,17 @@ pub fn parse_place(text: &str, what: &str) -> Result<Place, CliError> {
     let Some(i) = scheme_end.filter(|_| is_url) else {
         return Ok(Place::Local(PathBuf::from(text)));
     };
-    if !text[..i].eq_ignore_ascii_case("s3") {
+    let scheme = &text[..i];
+    if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") {
+        // An http(s):// location is never S3 (those are s3://): it is Azure Blob Storage.
+        // The parser's messages never repeat the query, which may hold a SAS signature.
+        return BlobLocation::parse(text)
+            .map(|l| Place::Blob(Box::new(l)))
+            .map_err(|e| CliError::usage(format!("{what}: {e}")));
+    }
+    if !scheme.eq_ignore_ascii_case("s3") {
         return Err(CliError::usage(format!(
-            "{what} '{text}': the scheme must be s3://"
+            "{what} '{text}': the scheme must be s3:// (S3), http(s):// (Azure Blob) or none (a local path)"
         )));
     }
     let rest = &text[i + 3..];

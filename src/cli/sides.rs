@@ -163,6 +163,7 @@ pub fn location(
     side: &SideOptions<'_>,
     args: &Args,
     env: &AwsEnv,
+    azure_env: &crate::azure::credentials::AzureEnv,
     net: &Network,
 ) -> Result<Location, CliError> {
     let (bucket, prefix) = match place {
@@ -178,6 +179,19 @@ pub fn location(
             return Ok(Location::Local(path));
         }
         Place::S3 { bucket, prefix } => (bucket, prefix),
+        Place::Blob(blob) => {
+            let given = side.s3_only_options_given();
+            if !given.is_empty() {
+                return Err(CliError::usage(format!(
+                    "{} only apply to an s3:// {}; this {} is Azure Blob Storage ({})",
+                    given.join(", "),
+                    side.side,
+                    side.side,
+                    blob.describe()
+                )));
+            }
+            return blob_location(*blob, side, args, azure_env, net);
+        }
     };
     let sse_c = parse_sse_c(side)?;
     if side.no_sign_request {
@@ -276,6 +290,31 @@ pub fn location(
     Ok(Location::S3 {
         bucket,
         prefix,
+        client: Box::new(client),
+    })
+}
+
+/// An Azure Blob side: credentials in the order azcopy users expect (the URL's SAS,
+/// `AZURE_STORAGE_SAS_TOKEN`, the account key, the connection string, Entra ID, anonymous).
+fn blob_location(
+    blob: crate::azure::location::BlobLocation,
+    side: &SideOptions<'_>,
+    args: &Args,
+    env: &crate::azure::credentials::AzureEnv,
+    net: &Network,
+) -> Result<Location, CliError> {
+    let (credentials, from) = crate::azure::credentials::resolve(&blob, env, net)
+        .map_err(|e| CliError::usage(format!("{}: {e}", side.side)))?;
+    log::debug!("{} {}: credentials from {from}", side.side, blob.describe());
+    let mut client = crate::azure::ClientConfig::new(blob.endpoint.clone(), credentials);
+    client.network = net.clone();
+    client.max_attempts = args.aws_max_attempts;
+    client.initial_backoff = Duration::from_millis(args.initial_backoff_milliseconds);
+    client.connect_timeout = args.connect_timeout_milliseconds.map(Duration::from_millis);
+    client.read_timeout = args.read_timeout_milliseconds.map(Duration::from_millis);
+    Ok(Location::Azure {
+        container: blob.container.clone(),
+        prefix: blob.path.clone(),
         client: Box::new(client),
     })
 }

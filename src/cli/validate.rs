@@ -172,11 +172,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     };
     let source_place = parse_place(source, "SOURCE")?;
     let target_place = parse_place(target, "TARGET")?;
-    super::directions::check(
-        args,
-        matches!(source_place, Place::S3 { .. }),
-        matches!(target_place, Place::S3 { .. }),
-    )?;
+    super::directions::check(args, &source_place, &target_place)?;
     if args.tagging.is_some() && args.disable_tagging {
         return Err(CliError::usage(
             "--tagging sets tags and --disable-tagging drops them: give one",
@@ -288,14 +284,16 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     let aws = sides::aws_env(env);
     let source_side = SideOptions::source(args);
     let target_side = SideOptions::target(args);
-    // Proxies and the CA bundle matter (and are checked) only when a side is S3.
-    let net = if matches!(source_place, Place::S3 { .. }) || target_is_s3 {
+    // Proxies and the CA bundle matter (and are checked) only when a side is remote.
+    let net = if !source_place.is_local() || !target_place.is_local() {
         sides::network(env)?
     } else {
         Default::default()
     };
-    let source_location = sides::location(source_place, &source_side, args, &aws, &net)?;
-    let mut target_location = sides::location(target_place, &target_side, args, &aws, &net)?;
+    let azure = crate::azure::credentials::AzureEnv::from_lookup(env);
+    let source_location = sides::location(source_place, &source_side, args, &aws, &azure, &net)?;
+    let mut target_location =
+        sides::location(target_place, &target_side, args, &aws, &azure, &net)?;
     if let (Location::S3 { client: s, .. }, Location::S3 { client: t, .. }) =
         (&source_location, &mut target_location)
         && s.region == t.region

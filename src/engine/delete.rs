@@ -74,6 +74,32 @@ pub(crate) fn delete_entries(run: &Run<'_>, entries: &[Entry]) {
                 }
             }
         }
+        Store::Generic(b) => {
+            let batch = b.capabilities().delete_batch.max(1);
+            for chunk in entries.chunks(batch) {
+                let keys: Vec<String> = chunk.iter().map(|e| e.key.clone()).collect();
+                match b.delete_batch(&keys) {
+                    Ok(failed) => {
+                        for entry in chunk {
+                            match failed.iter().find(|(k, _)| *k == entry.key) {
+                                Some((_, e)) => {
+                                    log::error!(key = entry.key.as_str(); "delete failed: {e}");
+                                    Stats::add(&stats.errors, 1);
+                                }
+                                None => {
+                                    log::info!(key = entry.key.as_str(); "delete completed.");
+                                    deleted(run, entry);
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        log::error!("deleting {} objects failed: {e}", keys.len());
+                        Stats::add(&stats.errors, keys.len() as u64);
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -44,8 +44,11 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
 use crate::callback::{Event, EventKind, EventStats};
 use crate::config::{Config, Location, UpdateCheck};
 use crate::s3::Client;
+use crate::storage::azure_backend::AzureBackend;
 use crate::storage::local::LocalStore;
+use crate::storage::local_backend::LocalBackend;
 use crate::storage::s3::S3Store;
+use crate::storage::s3_backend::{S3Backend, S3WriteSettings};
 use crate::storage::{Entry, ListError, ListItem, Store};
 use crate::util::rate::RateLimiter;
 use crate::util::time::Timestamp;
@@ -139,11 +142,11 @@ fn open_store(
             let writes = std::ptr::eq(location, &config.target)
                 && !config.dry_run
                 && config.report.is_none();
-            Store::Local(if writes {
+            Store::Local(LocalBackend::new(if writes {
                 store.cleaning_orphans()
             } else {
                 store
-            })
+            }))
         }
         Location::S3 {
             bucket,
@@ -154,7 +157,7 @@ fn open_store(
             client.limits.cancel = Some(Arc::clone(cancel));
             // Every worker, part thread and lister may hold a connection at once.
             client.max_connections = config.worker_size + config.max_parallel_uploads + 4;
-            Store::S3(S3Store::new(
+            let store = S3Store::new(
                 Arc::new(Client::new(client)),
                 bucket.clone(),
                 prefix.clone(),
@@ -165,7 +168,31 @@ fn open_store(
                     ahead: config.object_listing_queue_size,
                     at,
                 },
+            );
+            let m = &config.metadata;
+            Store::S3(S3Backend::new(
+                store,
+                S3WriteSettings {
+                    sse: m.sse.clone(),
+                    sse_kms_key_id: m.sse_kms_key_id.clone(),
+                    acl: m.acl.clone(),
+                    storage_class: m.storage_class.clone(),
+                },
             ))
+        }
+        Location::Azure {
+            container,
+            prefix,
+            client,
+        } => {
+            let mut client = (**client).clone();
+            client.limits.cancel = Some(Arc::clone(cancel));
+            client.max_connections = config.worker_size + config.max_parallel_uploads + 4;
+            Store::Generic(Box::new(AzureBackend::new(
+                Arc::new(crate::azure::Client::new(client)),
+                container.clone(),
+                prefix.clone(),
+            )))
         }
     }
 }

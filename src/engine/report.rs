@@ -187,7 +187,7 @@ fn encrypted_verdict(
                 entry.version_id.as_deref(),
             )
             .map(|h| Some(h.unwrap_or_default())),
-        Store::Local(_) => Ok(None),
+        Store::Local(_) | Store::Generic(_) => Ok(None),
     };
     let (a, b) = (head(run.source, source)?, head(run.target, target)?);
     let sides = [a.as_ref(), b.as_ref()];

@@ -101,6 +101,10 @@ fn target_now(run: &Run<'_>, key: &str) -> Result<Option<Entry>, TransferError> 
         Store::Local(dst) => dst
             .stat(key)
             .map_err(|e| transfer::io_err("cannot read", &dst.path_of(key), e)),
+        Store::Generic(dst) => Ok(dst.head(key, &Default::default())?.map(|p| Entry {
+            etag: p.raw_tag,
+            ..Entry::new(key, p.size, p.modified.unwrap_or_default())
+        })),
     }
 }
 
@@ -137,6 +141,22 @@ fn content_of(run: &Run<'_>, entry: &Entry) -> Result<(Content, Option<Known>), 
                 tags: tags.as_deref().and_then(filter::tags_text),
             };
             Ok((content, Some(Known { head, tags })))
+        }
+        Store::Generic(src) => {
+            let props = src.head(&entry.key, &Default::default())?.ok_or_else(|| {
+                TransferError::SourceGone(format!("{} disappeared", src.name_of(&entry.key)))
+            })?;
+            let tags = if filters.needs_tags() && props.tag_count.unwrap_or(0) > 0 {
+                Some(src.tags(&entry.key, None)?)
+            } else {
+                None
+            };
+            let content = Content {
+                content_type: props.content.content_type.clone(),
+                metadata: filter::metadata_text(&props.content.user),
+                tags: tags.as_deref().and_then(filter::tags_text),
+            };
+            Ok((content, None))
         }
     }
 }
@@ -430,6 +450,14 @@ pub(crate) fn record_transfer(run: &Run<'_>, source: &Entry, outcome: &Outcome) 
                 "sync completed."
             );
         }
+        Store::Generic(dst) => {
+            let target = dst.name_of(key);
+            log::info!(
+                key = key, source_version_id = source_version_id, source_last_modified = source_last_modified.as_str(),
+                target_key = target.as_str(), size = source.size;
+                "sync completed."
+            );
+        }
     }
     Stats::add(&stats.transferred_objects, 1);
     // Only the bytes sent: a resumed upload's kept parts were sent by an earlier run.
@@ -445,6 +473,16 @@ pub(crate) fn record_transfer(run: &Run<'_>, source: &Entry, outcome: &Outcome) 
 /// A written object failed verification on every attempt: it must not stay under its name
 /// (a local file never got it: the temporary file was dropped). Returns the message to report.
 fn remove_corrupt(run: &Run<'_>, key: &str, message: String) -> String {
+    if let Store::Generic(dst) = run.target {
+        // The generic path removes what it wrote before it reports; this makes sure.
+        return match dst.delete(key, None, None) {
+            Ok(()) => format!(
+                "{message}; gave up after {} attempts; nothing corrupt is left under its name (run again to retry)",
+                transfer::VERIFY_ATTEMPTS
+            ),
+            Err(e) => format!("{message}; the corrupt object could NOT be removed: {e}"),
+        };
+    }
     let Store::S3(dst) = run.target else {
         return format!("{message}; nothing was written under its name");
     };
@@ -492,6 +530,10 @@ fn transfer_once<'a>(
         }
         (Store::S3(src), Store::S3(dst)) => {
             transfer::copy::copy_object(ctx, src, dst, &job.source, run.config.server_side_copy)
+        }
+        // Any other pair: the one generic path over the storage interface.
+        (source, target) => {
+            transfer::generic::transfer(ctx, source.backend(), target.backend(), &job.source)
         }
     }
 }

@@ -73,6 +73,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     conditional_writes: true,
     whole_second_mtime: true,
     list_parts: true,
+    local_reads: false,
     parts: BLOB_PARTS,
     delete_batch: 1,
     checksums: &[],

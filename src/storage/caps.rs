@@ -61,6 +61,9 @@ pub struct Capabilities {
     pub whole_second_mtime: bool,
     /// Parts of an unfinished write can be listed (resume).
     pub list_parts: bool,
+    /// Reading costs no network (local files): the engine may read an object once more to
+    /// hash it before sending, so every write carries its MD5.
+    pub local_reads: bool,
     pub parts: PartLimits,
     /// Keys one batched delete may carry (1: no batching).
     pub delete_batch: usize,

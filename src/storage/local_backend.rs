@@ -7,6 +7,8 @@ use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::Mutex;
 
+use md5::{Digest, Md5};
+
 use super::ListItem;
 use super::backend::{
     Backend, Body, CopySource, PartReceipt, PartWriter, ReadOptions, WriteOptions, Written,
@@ -14,7 +16,7 @@ use super::backend::{
 use super::caps::{Capabilities, PartLimits};
 use super::error::{ErrorKind, StorageError};
 use super::local::{LocalStore, TempFile};
-use super::props::{ContentTag, Properties};
+use super::props::{ChecksumScope, ContentTag, Properties, StoredAlgorithm, StoredChecksum};
 use crate::util::time::Timestamp;
 
 const CAPABILITIES: Capabilities = Capabilities {
@@ -26,6 +28,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     conditional_writes: false,
     whole_second_mtime: false,
     list_parts: false,
+    local_reads: true,
     parts: PartLimits {
         min_part: 1,
         max_part: u64::MAX,
@@ -42,6 +45,14 @@ pub struct LocalBackend {
     store: LocalStore,
 }
 
+/// The engine's local fast paths use the store itself.
+impl std::ops::Deref for LocalBackend {
+    type Target = LocalStore;
+    fn deref(&self) -> &LocalStore {
+        &self.store
+    }
+}
+
 impl LocalBackend {
     pub fn new(store: LocalStore) -> LocalBackend {
         LocalBackend { store }
@@ -56,6 +67,7 @@ impl LocalBackend {
 fn io_error(op: &'static str, path: &std::path::Path, e: io::Error) -> StorageError {
     let kind = match e.kind() {
         io::ErrorKind::NotFound => ErrorKind::NotFound,
+        io::ErrorKind::InvalidData => ErrorKind::Integrity,
         io::ErrorKind::PermissionDenied => ErrorKind::AccessDenied,
         io::ErrorKind::Interrupted | io::ErrorKind::TimedOut => ErrorKind::Transient,
         _ => ErrorKind::Fatal,
@@ -67,18 +79,58 @@ fn io_error(op: &'static str, path: &std::path::Path, e: io::Error) -> StorageEr
     .about(path.display().to_string())
 }
 
-/// Copies `body` into `file` at `offset`.
+/// Copies `body` into `file` at `offset`, refusing it (as S3 and Blob refuse a body that
+/// does not match its `Content-MD5`) when its MD5 is given and the bytes do not have it.
 fn write_body(file: &mut File, offset: u64, body: &Body<'_>) -> io::Result<()> {
     let mut reader = (body.open)()?.take(body.len);
     file.seek(SeekFrom::Start(offset))?;
-    let copied = io::copy(&mut reader, file)?;
+    let mut md5 = Md5::new();
+    let mut buf = vec![0u8; 256 << 10];
+    let mut copied = 0u64;
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        md5.update(&buf[..n]);
+        file.write_all(&buf[..n])?;
+        copied += n as u64;
+    }
     if copied != body.len {
         return Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
             format!("the body ended after {copied} of {} bytes", body.len),
         ));
     }
-    Ok(())
+    check_md5(body.md5, md5)
+}
+
+/// What a write reports: the MD5 the file was checked to have, if one was given.
+fn checked(md5: Option<[u8; 16]>) -> Written {
+    Written {
+        tag: ContentTag::Absent,
+        stored: md5
+            .map(|m| StoredChecksum {
+                algorithm: StoredAlgorithm::Md5,
+                scope: ChecksumScope::FullObject,
+                value: crate::util::encoding::base64(&m),
+            })
+            .into_iter()
+            .collect(),
+        ..Written::default()
+    }
+}
+
+/// `Err(InvalidData)` when an expected MD5 is not what was written.
+fn check_md5(expected: Option<[u8; 16]>, got: Md5) -> io::Result<()> {
+    let got: [u8; 16] = got.finalize().into();
+    match expected {
+        Some(e) if e != got => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the bytes written do not have the MD5 given with them",
+        )),
+        _ => Ok(()),
+    }
 }
 
 impl Backend for LocalBackend {
@@ -151,7 +203,7 @@ impl Backend for LocalBackend {
             .map_err(|e| io_error("write", &path, e))?;
         temp.commit(&path, opts.mtime.unwrap_or_else(Timestamp::now))
             .map_err(|e| io_error("rename", &path, e))?;
-        Ok(Written::default())
+        Ok(checked(body.md5))
     }
 
     fn begin_parts<'s>(
@@ -165,6 +217,7 @@ impl Backend for LocalBackend {
         Ok(Box::new(LocalParts {
             path,
             part_size: part_size.max(1),
+            whole_md5: opts.whole_md5,
             mtime: opts.mtime,
             state: Mutex::new(Some((temp, Vec::new()))),
         }))
@@ -235,6 +288,8 @@ impl Backend for LocalBackend {
 struct LocalParts {
     path: std::path::PathBuf,
     part_size: u64,
+    /// Checked against the whole file before it is renamed into place.
+    whole_md5: Option<[u8; 16]>,
     mtime: Option<Timestamp>,
     /// The file and the parts written, until completed or aborted.
     state: Mutex<Option<(TempFile, Vec<WrittenPart>)>>,
@@ -351,18 +406,30 @@ impl PartWriter for LocalParts {
             )
             .about(self.path.display().to_string()));
         }
+        let whole = self.whole_md5;
         temp.file()
             .and_then(|f| {
                 f.flush()?;
-                f.set_len(total)
+                f.set_len(total)?;
+                if whole.is_some() {
+                    f.seek(SeekFrom::Start(0))?;
+                    let mut md5 = Md5::new();
+                    let mut buf = vec![0u8; 256 << 10];
+                    loop {
+                        let n = f.read(&mut buf)?;
+                        if n == 0 {
+                            break;
+                        }
+                        md5.update(&buf[..n]);
+                    }
+                    check_md5(whole, md5)?;
+                }
+                Ok(())
             })
             .map_err(|e| io_error("complete", &self.path, e))?;
         temp.commit(&self.path, self.mtime.unwrap_or_else(Timestamp::now))
             .map_err(|e| io_error("rename", &self.path, e))?;
-        Ok(Written {
-            tag: ContentTag::Absent,
-            ..Written::default()
-        })
+        Ok(checked(whole))
     }
 
     fn abort(&self) -> Result<(), StorageError> {

@@ -126,6 +126,23 @@ pub struct Properties {
     pub parts: Option<u32>,
 }
 
+impl Properties {
+    /// The MD5 of the whole content, when the store tells it: an MD5 tag, or a stored MD5.
+    pub fn content_md5(&self) -> Option<[u8; 16]> {
+        self.tag.md5().or_else(|| {
+            self.stored
+                .iter()
+                .find_map(|c| match (c.algorithm, c.scope) {
+                    (StoredAlgorithm::Md5, ChecksumScope::FullObject) => {
+                        let bytes = crate::util::encoding::base64_decode(&c.value)?;
+                        <[u8; 16]>::try_from(bytes.as_slice()).ok()
+                    }
+                    _ => None,
+                })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

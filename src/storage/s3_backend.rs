@@ -34,6 +34,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     conditional_writes: true,
     whole_second_mtime: true,
     list_parts: true,
+    local_reads: false,
     parts: S3_PARTS,
     delete_batch: ops::DELETE_BATCH,
     checksums: &Algorithm::ALL,
@@ -55,6 +56,14 @@ pub struct S3WriteSettings {
 pub struct S3Backend {
     store: S3Store,
     settings: S3WriteSettings,
+}
+
+/// The engine's S3 fast paths use the store itself.
+impl std::ops::Deref for S3Backend {
+    type Target = S3Store;
+    fn deref(&self) -> &S3Store {
+        &self.store
+    }
 }
 
 impl S3Backend {

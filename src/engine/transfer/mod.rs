@@ -5,6 +5,7 @@
 
 pub mod copy;
 pub mod download;
+pub mod generic;
 mod headers;
 pub mod local;
 pub mod multipart;
@@ -30,6 +31,7 @@ use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
 use crate::integrity::digest::{PartDigest, Parts};
 use crate::s3::ops::{ObjectHead, Written};
 use crate::s3::{ErrorKind, S3Error};
+use crate::storage::error::{ErrorKind as StorageKind, Retry, StorageError};
 use crate::storage::s3::S3Store;
 use crate::util::encoding::base64;
 
@@ -52,6 +54,8 @@ pub enum TransferError {
     Io(String),
     /// S3 refused or failed.
     S3(S3Error),
+    /// A store reached through the storage interface refused or failed.
+    Storage(StorageError),
     /// The source changed while it was being read (a different version answered, a file
     /// changed size): worth another attempt; nothing corrupt was stored.
     Mismatch(String),
@@ -86,6 +90,14 @@ impl TransferError {
     pub fn is_fatal(&self) -> bool {
         match self {
             TransferError::Callback(_) => true,
+            TransferError::Storage(e) => {
+                e.is_fatal_for_run()
+                    || (e.kind == StorageKind::NotFound
+                        && matches!(
+                            e.code.as_deref(),
+                            Some("ContainerNotFound" | "NoSuchBucket")
+                        ))
+            }
             TransferError::S3(e) => {
                 e.kind == ErrorKind::WrongRegion
                     || matches!(
@@ -109,10 +121,16 @@ impl TransferError {
             TransferError::S3(e) if e.kind == ErrorKind::Precondition => {
                 Some("precondition (--if-match, --if-none-match or --copy-source-if-match) failed")
             }
+            TransferError::Storage(e) if e.kind == StorageKind::PreconditionFailed => {
+                Some("precondition (--if-match, --if-none-match or --copy-source-if-match) failed")
+            }
             _ if self.is_archived() => {
                 Some("the object is archived (e.g. Glacier) and cannot be read until restored")
             }
             TransferError::S3(e) if e.kind == ErrorKind::AccessDenied && !self.is_fatal() => {
+                Some("access denied")
+            }
+            TransferError::Storage(e) if e.kind == StorageKind::AccessDenied => {
                 Some("access denied")
             }
             _ => None,
@@ -126,6 +144,9 @@ impl TransferError {
     pub fn is_transient(&self) -> bool {
         match self {
             TransferError::S3(e) => e.is_retryable(),
+            TransferError::Storage(e) => {
+                e.retry != Retry::Never || e.kind == StorageKind::Integrity
+            }
             TransferError::Network(_) | TransferError::Mismatch(_) => true,
             _ => false,
         }
@@ -135,6 +156,12 @@ impl TransferError {
     /// can be read.
     pub fn is_archived(&self) -> bool {
         matches!(self, TransferError::S3(e) if e.code == "InvalidObjectState")
+    }
+}
+
+impl From<StorageError> for TransferError {
+    fn from(e: StorageError) -> Self {
+        TransferError::Storage(e)
     }
 }
 
@@ -161,6 +188,7 @@ impl std::fmt::Display for TransferError {
             | TransferError::Refused(m)
             | TransferError::Network(m) => f.write_str(m),
             TransferError::S3(e) => write!(f, "{e}"),
+            TransferError::Storage(e) => write!(f, "{e}"),
             TransferError::Cancelled => f.write_str("cancelled"),
             TransferError::Callback(m) => write!(f, "preprocess callback failed: {m}"),
             TransferError::Declined => f.write_str("skipped by the preprocess callback"),
