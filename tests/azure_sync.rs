@@ -283,3 +283,75 @@ fn blob_locations_and_options_that_cannot_apply_are_refused_in_one_line() {
         r.stderr
     );
 }
+
+/// Content headers, user metadata and index tags given on the command line land on the
+/// blobs; `--check-etag` compares content MD5s (the file's against the blob's Content-MD5),
+/// so an unchanged file is not sent again even when it is newer.
+#[test]
+fn metadata_tags_and_md5_update_checks_work_on_blob_targets() {
+    let client = azurite::client();
+    let container = azurite::container(&client);
+    let dir = std::env::temp_dir().join(common::unique("azmeta"));
+    let src = dir.join("src");
+    write_file(&src.join("doc"), b"document");
+    write_file(&src.join("other"), b"before");
+    let r = sync(&[
+        "--content-type",
+        "text/x-doc",
+        "--cache-control",
+        "max-age=60",
+        "--metadata",
+        "team=storage,level=3",
+        "--tagging",
+        "project=s3sync&env=test",
+        &s(&src),
+        &url(&container, "m/"),
+    ]);
+    r.assert_code(0);
+    let props = blob_props(&client, &container, "m/doc");
+    assert_eq!(props.content.content_type.as_deref(), Some("text/x-doc"));
+    assert_eq!(props.content.cache_control.as_deref(), Some("max-age=60"));
+    let mut meta = props.metadata.clone();
+    meta.sort();
+    assert_eq!(
+        meta,
+        vec![
+            ("level".to_string(), "3".to_string()),
+            ("team".to_string(), "storage".to_string())
+        ]
+    );
+    let mut tags = client
+        .get_blob_tags(&container, "m/doc")
+        .unwrap_or_else(|e| panic!("GetBlobTags: {e}"));
+    tags.sort();
+    assert_eq!(
+        tags,
+        vec![
+            ("env".to_string(), "test".to_string()),
+            ("project".to_string(), "s3sync".to_string())
+        ]
+    );
+    // Both files newer than their blobs; only the changed one differs by MD5.
+    touch(&src.join("doc"), 7200);
+    write_file(&src.join("other"), b"after!");
+    touch(&src.join("other"), 7200);
+    let r = sync(&["--check-etag", &s(&src), &url(&container, "m/")]);
+    r.assert_code(0);
+    assert_eq!(r.summary("transferred_object"), 1, "{}", r.stdout);
+    assert_eq!(r.summary("skipped"), 1, "{}", r.stdout);
+    assert_eq!(read_all(&client, &container, "m/other", None), b"after!");
+    // S3's additional checksums have no Blob meaning.
+    let r = sync(&[
+        "--check-additional-checksum",
+        "SHA256",
+        &s(&src),
+        &url(&container, "m/"),
+    ]);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("--check-additional-checksum"),
+        "{}",
+        r.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -28,6 +28,8 @@ enum Needs {
     S3Side,
     /// A target that keeps content headers, user metadata and tags: S3 or Azure Blob.
     ObjectTarget,
+    /// No Azure Blob side (S3's additional checksums have no Blob meaning).
+    NoBlob,
 }
 
 /// What kind of place a side is.
@@ -65,6 +67,7 @@ impl Needs {
             Needs::LocalSource => source == Kind::Local,
             Needs::S3Side => source == Kind::S3 || target == Kind::S3,
             Needs::ObjectTarget => target != Kind::Local,
+            Needs::NoBlob => source != Kind::Blob && target != Kind::Blob,
         }
     }
 
@@ -76,6 +79,7 @@ impl Needs {
             Needs::LocalSource => "applies to a local SOURCE only",
             Needs::S3Side => "needs an s3:// SOURCE or TARGET",
             Needs::ObjectTarget => "needs an s3:// or Azure Blob TARGET",
+            Needs::NoBlob => "compares S3 additional checksums, which Azure Blob does not keep,",
         }
     }
 }
@@ -175,6 +179,16 @@ fn given(args: &Args) -> Vec<(bool, &'static str, Needs)> {
             S3Source,
         ),
         (args.client_side_copy, "--client-side-copy", S3Both),
+        (
+            args.check_additional_checksum.is_some(),
+            "--check-additional-checksum",
+            NoBlob,
+        ),
+        (
+            args.check_mtime_and_additional_checksum.is_some(),
+            "--check-mtime-and-additional-checksum",
+            NoBlob,
+        ),
         (args.ignore_symlinks, "--ignore-symlinks", LocalSource),
         (args.no_guess_mime_type, "--no-guess-mime-type", LocalSource),
         (args.disable_etag_verify, "--disable-etag-verify", S3Side),
