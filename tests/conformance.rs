@@ -576,3 +576,236 @@ fn failed_conditions_and_refused_credentials_have_their_kinds() {
         );
     }
 }
+
+// Blob-only cases: behaviour the interface allows but only Blob shows on our test servers.
+
+fn put_err(
+    b: &dyn Backend,
+    key: &str,
+    bytes: &[u8],
+    md5: [u8; 16],
+    opts: &WriteOptions<'_>,
+) -> s3sync::storage::error::StorageError {
+    let open = || -> std::io::Result<Box<dyn Read + '_>> { Ok(Box::new(bytes)) };
+    let body = Body {
+        md5: Some(md5),
+        ..body(bytes, &open)
+    };
+    b.write(key, &body, opts)
+        .err()
+        .unwrap_or_else(|| panic!("write {key} succeeded"))
+}
+
+#[test]
+fn blob_blocks_are_listed_for_resume_and_copied_from_a_url() {
+    let s = azurite_subject();
+    let b = s.backend.as_ref();
+    let bytes = data(3 * MIB + 77, 11);
+    let chunks: Vec<&[u8]> = bytes.chunks(MIB).collect();
+    let writer = b
+        .begin_parts("resumed", MIB as u64, &WriteOptions::default())
+        .unwrap_or_else(|e| panic!("begin: {e}"));
+    for n in [1u32, 3] {
+        let c = chunks[n as usize - 1];
+        let open = || -> std::io::Result<Box<dyn Read + '_>> { Ok(Box::new(c)) };
+        writer
+            .put(n, &body(c, &open))
+            .unwrap_or_else(|e| panic!("part {n}: {e}"));
+    }
+    let id = writer.id().to_string();
+    drop(writer);
+    // A later run takes the upload up by its id and finds the blocks it staged.
+    let whole: [u8; 16] = Md5::digest(&bytes).into();
+    let writer = b
+        .resume_parts(
+            "resumed",
+            &id,
+            &WriteOptions {
+                whole_md5: Some(whole),
+                ..WriteOptions::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("resume: {e}"));
+    let listed = writer.list().unwrap_or_else(|e| panic!("list: {e}"));
+    let numbers: Vec<(u32, u64)> = listed.iter().map(|p| (p.number, p.size)).collect();
+    assert_eq!(numbers, vec![(1, MIB as u64), (3, MIB as u64)]);
+    let mut parts = listed;
+    for n in [2u32, 4] {
+        let c = chunks[n as usize - 1];
+        let open = || -> std::io::Result<Box<dyn Read + '_>> { Ok(Box::new(c)) };
+        parts.push(
+            writer
+                .put(n, &body(c, &open))
+                .unwrap_or_else(|e| panic!("part {n}: {e}")),
+        );
+    }
+    parts.sort_by_key(|p| p.number);
+    writer
+        .complete(&parts)
+        .unwrap_or_else(|e| panic!("complete: {e}"));
+    assert_eq!(
+        md5_hex(&read_all(b, "resumed", &ReadOptions::default())),
+        md5_hex(&bytes)
+    );
+    // Committed: nothing is left to resume.
+    assert_eq!(writer.list().unwrap_or_else(|e| panic!("{e}")), vec![]);
+
+    // Blocks copied by the service from the source's SAS URL, in two ranges.
+    let src = b
+        .copy_source("resumed", None)
+        .unwrap_or_else(|| panic!("no copy source with an account key"));
+    let CopySource::Url(url) = &src else {
+        panic!("not a URL: {src:?}");
+    };
+    assert!(
+        url.contains("sp=r") && url.contains("st="),
+        "read-only, with a start time"
+    );
+    assert!(!b.name_of("resumed").contains("sig="));
+    let copier = b
+        .begin_parts("block-copy", 2 * MIB as u64, &WriteOptions::default())
+        .unwrap_or_else(|e| panic!("begin: {e}"));
+    let last = bytes.len() as u64 - 1;
+    let parts = vec![
+        copier
+            .put_copy(1, &src, (0, 2 * MIB as u64 - 1))
+            .unwrap_or_else(|e| panic!("put_copy 1: {e}")),
+        copier
+            .put_copy(2, &src, (2 * MIB as u64, last))
+            .unwrap_or_else(|e| panic!("put_copy 2: {e}")),
+    ];
+    assert_eq!(parts[1].size, bytes.len() as u64 - 2 * MIB as u64);
+    copier
+        .complete(&parts)
+        .unwrap_or_else(|e| panic!("complete: {e}"));
+    assert_eq!(
+        md5_hex(&read_all(b, "block-copy", &ReadOptions::default())),
+        md5_hex(&bytes)
+    );
+    // Parts out of order are refused before anything is committed.
+    let mut reversed = parts.clone();
+    reversed.reverse();
+    let e = copier
+        .complete(&reversed)
+        .err()
+        .unwrap_or_else(|| panic!("committed parts out of order"));
+    assert_eq!(e.kind, ErrorKind::InvalidRequest, "{e}");
+}
+
+#[test]
+fn blob_writes_refuse_corrupted_bodies_and_honour_conditions() {
+    let s = azurite_subject();
+    let b = s.backend.as_ref();
+    // The service checks Content-MD5: a body that is not what was hashed is refused.
+    let e = put_err(
+        b,
+        "bad",
+        b"the bytes",
+        Md5::digest(b"other bytes").into(),
+        &WriteOptions::default(),
+    );
+    assert_eq!(e.kind, ErrorKind::Integrity, "{e}");
+    assert_eq!(
+        b.head("bad", &ReadOptions::default())
+            .unwrap_or_else(|e| panic!("{e}")),
+        None
+    );
+    let writer = b
+        .begin_parts("bad-block", MIB as u64, &WriteOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let open = || -> std::io::Result<Box<dyn Read + '_>> { Ok(Box::new(&b"block"[..])) };
+    let e = writer
+        .put(
+            1,
+            &Body {
+                md5: Some(Md5::digest(b"kcolb").into()),
+                ..body(b"block", &open)
+            },
+        )
+        .err()
+        .unwrap_or_else(|| panic!("a corrupted block was accepted"));
+    assert_eq!(e.kind, ErrorKind::Integrity, "{e}");
+
+    // If-Match on writes and reads, against the tag as the store sent it.
+    put(b, "cond", b"one", &WriteOptions::default());
+    let first = b
+        .head("cond", &ReadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("cond is missing"));
+    let tag = first.raw_tag.clone().unwrap_or_else(|| panic!("no ETag"));
+    put(
+        b,
+        "cond",
+        b"two",
+        &WriteOptions {
+            if_match: Some(&tag),
+            ..WriteOptions::default()
+        },
+    );
+    let e = put_err(
+        b,
+        "cond",
+        b"three",
+        Md5::digest(b"three").into(),
+        &WriteOptions {
+            if_match: Some(&tag),
+            ..WriteOptions::default()
+        },
+    );
+    assert_eq!(e.kind, ErrorKind::PreconditionFailed, "{e}");
+    let e = b
+        .read(
+            "cond",
+            &ReadOptions {
+                if_match: Some(&tag),
+                ..ReadOptions::default()
+            },
+        )
+        .err()
+        .unwrap_or_else(|| panic!("read a changed blob despite If-Match"));
+    assert_eq!(e.kind, ErrorKind::PreconditionFailed, "{e}");
+    assert_eq!(read_all(b, "cond", &ReadOptions::default()), b"two");
+    // A block list is committed only where nothing is, when asked.
+    let writer = b
+        .begin_parts(
+            "cond",
+            MIB as u64,
+            &WriteOptions {
+                if_none_match: true,
+                ..WriteOptions::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let open = || -> std::io::Result<Box<dyn Read + '_>> { Ok(Box::new(&b"four"[..])) };
+    let part = writer
+        .put(1, &body(b"four", &open))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = writer
+        .complete(&[part])
+        .err()
+        .unwrap_or_else(|| panic!("committed over a blob despite If-None-Match"));
+    assert_eq!(e.kind, ErrorKind::PreconditionFailed, "{e}");
+    assert_eq!(read_all(b, "cond", &ReadOptions::default()), b"two");
+
+    // A blob named as the prefix itself has no key: it is skipped, not listed as "".
+    let client = azurite::client();
+    let container = azurite::container(&client);
+    azurite::put(&client, &container, "conf/", b"marker");
+    azurite::put(&client, &container, "conf/x", b"x");
+    let b = AzureBackend::new(Arc::new(client), container, "conf/".into());
+    let mut items = Vec::new();
+    b.list(&mut |item| {
+        items.push(item);
+        true
+    })
+    .unwrap_or_else(|e| panic!("list: {e}"));
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(
+        matches!(&items[0], ListItem::Skipped { name, reason } if name.ends_with("/conf/") && *reason == s3sync::storage::KEY_IS_PREFIX),
+        "{items:?}"
+    );
+    assert!(
+        matches!(&items[1], ListItem::Entry(e) if e.key == "x" && e.size == 1 && e.etag.is_some()),
+        "{items:?}"
+    );
+}
