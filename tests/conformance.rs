@@ -1,5 +1,6 @@
 //! The storage interface's conformance suite: the same cases, through `&dyn Backend`, against
-//! every backend — a local directory, S3 on s3s-fs and S3 on moto. A new backend proves
+//! every backend — a local directory, S3 on s3s-fs, S3 on moto and Azure Blob on a strict
+//! Azurite. A new backend proves
 //! itself by passing it. What a case expects is derived from the backend's declared
 //! capabilities, never from its name: a declared capability must work, an undeclared one
 //! must answer `Unsupported`. Where a test server lacks a behaviour of the real service
@@ -10,17 +11,19 @@ mod common;
 use std::io::Read;
 use std::sync::Arc;
 
-use common::{Kind, World, data, md5_hex};
+use common::{Kind, World, azurite, data, md5_hex};
 use md5::{Digest, Md5};
+use s3sync::storage::azure_backend::AzureBackend;
 use s3sync::storage::backend::{Backend, Body, CopySource, ReadOptions, WriteOptions};
 use s3sync::storage::caps::CopyKind;
 use s3sync::storage::error::ErrorKind;
 use s3sync::storage::local::LocalStore;
 use s3sync::storage::local_backend::LocalBackend;
-use s3sync::storage::props::{ContentTag, ObjectMeta};
+use s3sync::storage::props::{ContentTag, ObjectMeta, Properties, StoredAlgorithm};
 use s3sync::storage::s3::{ListOptions, S3Store};
 use s3sync::storage::s3_backend::{S3Backend, S3WriteSettings};
 use s3sync::storage::{ListItem, ListWarning};
+use s3sync::util::encoding::base64;
 
 const MIB: usize = 1 << 20;
 
@@ -65,6 +68,26 @@ fn s3_subject(kind: Kind, name: &'static str, gaps: Gaps) -> Subject {
     }
 }
 
+/// A fresh container on Azurite, names under `conf/`.
+fn azurite_subject() -> Subject {
+    let client = azurite::client();
+    let container = azurite::container(&client);
+    Subject {
+        name: "azurite",
+        backend: Box::new(AzureBackend::new(
+            Arc::new(client),
+            container,
+            "conf/".into(),
+        )),
+        gaps: Gaps {
+            tags: false,
+            conditions: false,
+        },
+        _world: None,
+        _dir: None,
+    }
+}
+
 fn subjects() -> Vec<Subject> {
     let dir = std::env::temp_dir().join(common::unique("conformance"));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
@@ -90,6 +113,7 @@ fn subjects() -> Vec<Subject> {
         ),
         // moto checks no signatures: the credentials case runs on s3s-fs.
         s3_subject(Kind::Moto, "moto", none),
+        azurite_subject(),
     ]
 }
 
@@ -137,6 +161,30 @@ fn keys(b: &dyn Backend) -> Vec<String> {
     .unwrap_or_else(|e| panic!("list: {e}"));
     assert!(warnings.is_empty(), "{warnings:?}");
     out
+}
+
+/// The MD5 a store keeps with the object (Blob Content-MD5), base64.
+fn stored_md5(p: &Properties) -> Option<String> {
+    p.stored
+        .iter()
+        .find(|c| c.algorithm == StoredAlgorithm::Md5)
+        .map(|c| c.value.clone())
+}
+
+/// Whatever a store says about the MD5 of an object (its tag, its stored MD5) is true of
+/// `bytes`; saying nothing is allowed.
+fn assert_md5_evidence(name: &str, p: &Properties, bytes: &[u8]) {
+    let md5: [u8; 16] = Md5::digest(bytes).into();
+    if let ContentTag::Md5(d) = &p.tag {
+        assert_eq!(*d, md5, "{name}: the tag is another content's MD5");
+    }
+    if let Some(stored) = stored_md5(p) {
+        assert_eq!(
+            stored,
+            base64(&md5),
+            "{name}: the stored MD5 is another content's"
+        );
+    }
 }
 
 fn for_each(case: &str, f: impl Fn(&Subject)) {
@@ -202,12 +250,32 @@ fn head_and_reads_whole_and_ranged() {
         if b.capabilities().metadata {
             assert_eq!(props.content.content_type, meta.content_type, "{}", s.name);
             assert_eq!(props.content.user, meta.user, "{}", s.name);
-            // A plain single write of an unencrypted object: its tag is the content's MD5.
+            // A plain single write: its tag is the content's MD5 (S3 unencrypted), or the tag
+            // is opaque and the store keeps the content's MD5 (Blob Content-MD5).
             let expected: [u8; 16] = Md5::digest(&bytes).into();
-            assert_eq!(props.tag, ContentTag::Md5(expected), "{}", s.name);
+            match &props.tag {
+                ContentTag::Md5(d) => assert_eq!(*d, expected, "{}", s.name),
+                ContentTag::Opaque => assert_eq!(
+                    stored_md5(&props),
+                    Some(base64(&expected)),
+                    "{}: an opaque tag without the stored MD5",
+                    s.name
+                ),
+                other => panic!("{}: a single write's tag is {other:?}", s.name),
+            }
+            assert_md5_evidence(s.name, &props, &bytes);
         } else {
             assert_eq!(props.tag, ContentTag::Absent, "{}", s.name);
         }
+        let (read_props, _) = b
+            .read("obj", &ReadOptions::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        assert_eq!(
+            (read_props.size, &read_props.tag, &read_props.stored),
+            (props.size, &props.tag, &props.stored),
+            "{}: a read says otherwise than HEAD",
+            s.name
+        );
         assert_eq!(
             read_all(b, "obj", &ReadOptions::default()),
             bytes,
@@ -238,8 +306,16 @@ fn writes_in_parts_out_of_order_with_a_retried_part() {
         let bytes = data(2 * part as usize + 1234, 9);
         let chunks: Vec<&[u8]> = bytes.chunks(part as usize).collect();
         assert_eq!(chunks.len(), 3);
+        let whole: [u8; 16] = Md5::digest(&bytes).into();
         let writer = b
-            .begin_parts("big", part, &WriteOptions::default())
+            .begin_parts(
+                "big",
+                part,
+                &WriteOptions {
+                    whole_md5: Some(whole),
+                    ..WriteOptions::default()
+                },
+            )
             .unwrap_or_else(|e| panic!("{}: begin: {e}", s.name));
         let mut receipts = Vec::new();
         let wrong = vec![0u8; chunks[1].len()];
@@ -264,23 +340,42 @@ fn writes_in_parts_out_of_order_with_a_retried_part() {
             md5_hex(&read_all(b, "big", &ReadOptions::default())),
             md5_hex(&bytes)
         );
+        let head = b
+            .head("big", &ReadOptions::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name))
+            .unwrap_or_else(|| panic!("{}: the completed object is missing", s.name));
+        assert_eq!(head.size, bytes.len() as u64, "{}", s.name);
+        assert_md5_evidence(s.name, &head, &bytes);
         if caps.metadata {
-            // The S3 composite: the MD5 of the parts' MD5s, and the part count.
-            let mut all = Md5::new();
-            for c in &chunks {
-                all.update(Md5::digest(c));
+            if let ContentTag::Composite { .. } = done.tag {
+                // The S3 composite: the MD5 of the parts' MD5s, and the part count.
+                let mut all = Md5::new();
+                for c in &chunks {
+                    all.update(Md5::digest(c));
+                }
+                let digest: [u8; 16] = all.finalize().into();
+                assert_eq!(
+                    done.tag,
+                    ContentTag::Composite {
+                        digest,
+                        parts: 3,
+                        part_size: None
+                    },
+                    "{}",
+                    s.name
+                );
+            } else {
+                // No composite tag: the store keeps the whole MD5 it was given (Blob
+                // Content-MD5 set by Put Block List), and says so.
+                assert_eq!(done.tag, ContentTag::Opaque, "{}", s.name);
+                assert_eq!(stored_md5(&head), Some(base64(&whole)), "{}", s.name);
+                assert_eq!(
+                    done.stored.first().map(|c| c.value.clone()),
+                    Some(base64(&whole)),
+                    "{}",
+                    s.name
+                );
             }
-            let digest: [u8; 16] = all.finalize().into();
-            assert_eq!(
-                done.tag,
-                ContentTag::Composite {
-                    digest,
-                    parts: 3,
-                    part_size: None
-                },
-                "{}",
-                s.name
-            );
         }
         // An aborted write leaves nothing behind.
         let writer = b
@@ -303,15 +398,27 @@ fn server_side_copy_where_offered_and_unsupported_elsewhere() {
         let b = s.backend.as_ref();
         let bytes = data(70_000, 5);
         put(b, "orig", &bytes, &WriteOptions::default());
-        let offered = b.capabilities().copy_from.contains(&CopyKind::SameEndpoint);
-        let source = b.copy_source("orig", None);
-        match (offered, source) {
-            (true, Some(src)) => {
-                b.copy("copied", &src, &WriteOptions::default())
+        let kinds = b.capabilities().copy_from;
+        let accepted = |src: &CopySource| match src {
+            CopySource::SameEndpoint { .. } => kinds.contains(&CopyKind::SameEndpoint),
+            CopySource::Url(_) => kinds.contains(&CopyKind::FromUrl),
+        };
+        let source = b.copy_source("orig", None).filter(|src| accepted(src));
+        match (kinds.is_empty(), source) {
+            (false, Some(src)) => {
+                let done = b
+                    .copy("copied", &src, &WriteOptions::default())
                     .unwrap_or_else(|e| panic!("{}: copy: {e}", s.name));
-                assert_eq!(read_all(b, "copied", &ReadOptions::default()), bytes);
+                let copied = read_all(b, "copied", &ReadOptions::default());
+                assert_eq!(md5_hex(&copied), md5_hex(&bytes), "{}", s.name);
+                let head = b
+                    .head("copied", &ReadOptions::default())
+                    .unwrap_or_else(|e| panic!("{}: {e}", s.name))
+                    .unwrap_or_else(|| panic!("{}: the copy is missing", s.name));
+                assert_md5_evidence(s.name, &head, &bytes);
+                assert_eq!(done.raw_tag, head.raw_tag, "{}", s.name);
             }
-            (false, _) => {
+            (true, _) => {
                 let fake = CopySource::Url("https://example.invalid/x".into());
                 let e = b
                     .copy("copied", &fake, &WriteOptions::default())
@@ -319,10 +426,19 @@ fn server_side_copy_where_offered_and_unsupported_elsewhere() {
                     .unwrap_or_else(|| panic!("{}: copied without the capability", s.name));
                 assert_eq!(e.kind, ErrorKind::Unsupported, "{}: {e}", s.name);
             }
-            (true, None) => panic!("{}: copies from its endpoint but offers no source", s.name),
+            (false, None) => panic!("{}: accepts copies but offers no source it accepts", s.name),
         }
-        // A source of another kind is refused, not misread.
-        let foreign = CopySource::Url("https://example.invalid/y".into());
+        // A source of a kind the backend does not accept is refused, not misread.
+        let foreign = if kinds.contains(&CopyKind::FromUrl) {
+            CopySource::SameEndpoint {
+                endpoint: "https://example.invalid".into(),
+                bucket: "b".into(),
+                key: "y".into(),
+                version: None,
+            }
+        } else {
+            CopySource::Url("https://example.invalid/y".into())
+        };
         let e = b
             .copy("other", &foreign, &WriteOptions::default())
             .err()
@@ -432,4 +548,264 @@ fn failed_conditions_and_refused_credentials_have_their_kinds() {
     assert_eq!(e.kind, ErrorKind::Unauthenticated, "{e}");
     assert!(e.is_fatal_for_run());
     assert!(!e.to_string().contains("not-the-secret"), "{e}");
+
+    // The same on Blob: a wrong account key (Azurite checks SharedKey signatures).
+    let good = azurite::client();
+    let container = azurite::container(&good);
+    let wrong_key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let wrong = s3sync::azure::auth::AccountKey::new(azurite::ACCOUNT, wrong_key)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let client = azurite::client_with(s3sync::azure::Credentials::SharedKey(Arc::new(wrong)));
+    let b = AzureBackend::new(Arc::new(client), container, String::new());
+    let head = b
+        .head("x", &ReadOptions::default())
+        .err()
+        .unwrap_or_else(|| panic!("a wrong key was accepted (HEAD)"));
+    let list = b
+        .list(&mut |_| true)
+        .err()
+        .unwrap_or_else(|| panic!("a wrong key was accepted (list)"));
+    for e in [head, list] {
+        assert_eq!(e.kind, ErrorKind::Unauthenticated, "{e}");
+        assert!(e.is_fatal_for_run());
+        assert!(e.request_id.is_some(), "{e:?}");
+        let shown = format!("{e} {e:?}");
+        assert!(
+            !shown.contains(wrong_key) && !shown.contains(azurite::KEY) && !shown.contains('\n'),
+            "{shown}"
+        );
+    }
+}
+
+// Blob-only cases: behaviour the interface allows but only Blob shows on our test servers.
+
+fn put_err(
+    b: &dyn Backend,
+    key: &str,
+    bytes: &[u8],
+    md5: [u8; 16],
+    opts: &WriteOptions<'_>,
+) -> s3sync::storage::error::StorageError {
+    let open = || -> std::io::Result<Box<dyn Read + '_>> { Ok(Box::new(bytes)) };
+    let body = Body {
+        md5: Some(md5),
+        ..body(bytes, &open)
+    };
+    b.write(key, &body, opts)
+        .err()
+        .unwrap_or_else(|| panic!("write {key} succeeded"))
+}
+
+#[test]
+fn blob_blocks_are_listed_for_resume_and_copied_from_a_url() {
+    let s = azurite_subject();
+    let b = s.backend.as_ref();
+    let bytes = data(3 * MIB + 77, 11);
+    let chunks: Vec<&[u8]> = bytes.chunks(MIB).collect();
+    let writer = b
+        .begin_parts("resumed", MIB as u64, &WriteOptions::default())
+        .unwrap_or_else(|e| panic!("begin: {e}"));
+    for n in [1u32, 3] {
+        let c = chunks[n as usize - 1];
+        let open = || -> std::io::Result<Box<dyn Read + '_>> { Ok(Box::new(c)) };
+        writer
+            .put(n, &body(c, &open))
+            .unwrap_or_else(|e| panic!("part {n}: {e}"));
+    }
+    let id = writer.id().to_string();
+    drop(writer);
+    // A later run takes the upload up by its id and finds the blocks it staged.
+    let whole: [u8; 16] = Md5::digest(&bytes).into();
+    let writer = b
+        .resume_parts(
+            "resumed",
+            &id,
+            &WriteOptions {
+                whole_md5: Some(whole),
+                ..WriteOptions::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("resume: {e}"));
+    let listed = writer.list().unwrap_or_else(|e| panic!("list: {e}"));
+    let numbers: Vec<(u32, u64)> = listed.iter().map(|p| (p.number, p.size)).collect();
+    assert_eq!(numbers, vec![(1, MIB as u64), (3, MIB as u64)]);
+    let mut parts = listed;
+    for n in [2u32, 4] {
+        let c = chunks[n as usize - 1];
+        let open = || -> std::io::Result<Box<dyn Read + '_>> { Ok(Box::new(c)) };
+        parts.push(
+            writer
+                .put(n, &body(c, &open))
+                .unwrap_or_else(|e| panic!("part {n}: {e}")),
+        );
+    }
+    parts.sort_by_key(|p| p.number);
+    writer
+        .complete(&parts)
+        .unwrap_or_else(|e| panic!("complete: {e}"));
+    assert_eq!(
+        md5_hex(&read_all(b, "resumed", &ReadOptions::default())),
+        md5_hex(&bytes)
+    );
+    // Committed: nothing is left to resume.
+    assert_eq!(writer.list().unwrap_or_else(|e| panic!("{e}")), vec![]);
+
+    // Blocks copied by the service from the source's SAS URL, in two ranges.
+    let src = b
+        .copy_source("resumed", None)
+        .unwrap_or_else(|| panic!("no copy source with an account key"));
+    let CopySource::Url(url) = &src else {
+        panic!("not a URL: {src:?}");
+    };
+    assert!(
+        url.contains("sp=r") && url.contains("st="),
+        "read-only, with a start time"
+    );
+    assert!(!b.name_of("resumed").contains("sig="));
+    let copier = b
+        .begin_parts("block-copy", 2 * MIB as u64, &WriteOptions::default())
+        .unwrap_or_else(|e| panic!("begin: {e}"));
+    let last = bytes.len() as u64 - 1;
+    let parts = vec![
+        copier
+            .put_copy(1, &src, (0, 2 * MIB as u64 - 1))
+            .unwrap_or_else(|e| panic!("put_copy 1: {e}")),
+        copier
+            .put_copy(2, &src, (2 * MIB as u64, last))
+            .unwrap_or_else(|e| panic!("put_copy 2: {e}")),
+    ];
+    assert_eq!(parts[1].size, bytes.len() as u64 - 2 * MIB as u64);
+    copier
+        .complete(&parts)
+        .unwrap_or_else(|e| panic!("complete: {e}"));
+    assert_eq!(
+        md5_hex(&read_all(b, "block-copy", &ReadOptions::default())),
+        md5_hex(&bytes)
+    );
+    // Parts out of order are refused before anything is committed.
+    let mut reversed = parts.clone();
+    reversed.reverse();
+    let e = copier
+        .complete(&reversed)
+        .err()
+        .unwrap_or_else(|| panic!("committed parts out of order"));
+    assert_eq!(e.kind, ErrorKind::InvalidRequest, "{e}");
+}
+
+#[test]
+fn blob_writes_refuse_corrupted_bodies_and_honour_conditions() {
+    let s = azurite_subject();
+    let b = s.backend.as_ref();
+    // The service checks Content-MD5: a body that is not what was hashed is refused.
+    let e = put_err(
+        b,
+        "bad",
+        b"the bytes",
+        Md5::digest(b"other bytes").into(),
+        &WriteOptions::default(),
+    );
+    assert_eq!(e.kind, ErrorKind::Integrity, "{e}");
+    assert_eq!(
+        b.head("bad", &ReadOptions::default())
+            .unwrap_or_else(|e| panic!("{e}")),
+        None
+    );
+    let writer = b
+        .begin_parts("bad-block", MIB as u64, &WriteOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let open = || -> std::io::Result<Box<dyn Read + '_>> { Ok(Box::new(&b"block"[..])) };
+    let e = writer
+        .put(
+            1,
+            &Body {
+                md5: Some(Md5::digest(b"kcolb").into()),
+                ..body(b"block", &open)
+            },
+        )
+        .err()
+        .unwrap_or_else(|| panic!("a corrupted block was accepted"));
+    assert_eq!(e.kind, ErrorKind::Integrity, "{e}");
+
+    // If-Match on writes and reads, against the tag as the store sent it.
+    put(b, "cond", b"one", &WriteOptions::default());
+    let first = b
+        .head("cond", &ReadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("cond is missing"));
+    let tag = first.raw_tag.clone().unwrap_or_else(|| panic!("no ETag"));
+    put(
+        b,
+        "cond",
+        b"two",
+        &WriteOptions {
+            if_match: Some(&tag),
+            ..WriteOptions::default()
+        },
+    );
+    let e = put_err(
+        b,
+        "cond",
+        b"three",
+        Md5::digest(b"three").into(),
+        &WriteOptions {
+            if_match: Some(&tag),
+            ..WriteOptions::default()
+        },
+    );
+    assert_eq!(e.kind, ErrorKind::PreconditionFailed, "{e}");
+    let e = b
+        .read(
+            "cond",
+            &ReadOptions {
+                if_match: Some(&tag),
+                ..ReadOptions::default()
+            },
+        )
+        .err()
+        .unwrap_or_else(|| panic!("read a changed blob despite If-Match"));
+    assert_eq!(e.kind, ErrorKind::PreconditionFailed, "{e}");
+    assert_eq!(read_all(b, "cond", &ReadOptions::default()), b"two");
+    // A block list is committed only where nothing is, when asked.
+    let writer = b
+        .begin_parts(
+            "cond",
+            MIB as u64,
+            &WriteOptions {
+                if_none_match: true,
+                ..WriteOptions::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let open = || -> std::io::Result<Box<dyn Read + '_>> { Ok(Box::new(&b"four"[..])) };
+    let part = writer
+        .put(1, &body(b"four", &open))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = writer
+        .complete(&[part])
+        .err()
+        .unwrap_or_else(|| panic!("committed over a blob despite If-None-Match"));
+    assert_eq!(e.kind, ErrorKind::PreconditionFailed, "{e}");
+    assert_eq!(read_all(b, "cond", &ReadOptions::default()), b"two");
+
+    // A blob named as the prefix itself has no key: it is skipped, not listed as "".
+    let client = azurite::client();
+    let container = azurite::container(&client);
+    azurite::put(&client, &container, "conf/", b"marker");
+    azurite::put(&client, &container, "conf/x", b"x");
+    let b = AzureBackend::new(Arc::new(client), container, "conf/".into());
+    let mut items = Vec::new();
+    b.list(&mut |item| {
+        items.push(item);
+        true
+    })
+    .unwrap_or_else(|e| panic!("list: {e}"));
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(
+        matches!(&items[0], ListItem::Skipped { name, reason } if name.ends_with("/conf/") && *reason == s3sync::storage::KEY_IS_PREFIX),
+        "{items:?}"
+    );
+    assert!(
+        matches!(&items[1], ListItem::Entry(e) if e.key == "x" && e.size == 1 && e.etag.is_some()),
+        "{items:?}"
+    );
 }

@@ -1,4 +1,5 @@
-//! Where objects live: the local file system or an S3 bucket. Both offer the same listing
+//! Where objects live: the local file system, an S3 bucket or an Azure Blob container
+//! ([`azure_backend`]). All offer the same listing
 //! (relative keys in UTF-8 byte order, streamed) and deletion; the engine pairs them for
 //! transfers.
 
