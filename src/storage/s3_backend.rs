@@ -548,10 +548,25 @@ impl PartWriter for S3Parts<'_> {
     }
 
     fn list(&self) -> Result<Vec<PartReceipt>, StorageError> {
-        Err(StorageError::unsupported(
-            "ListParts",
-            "listing the parts of an upload is not wired yet",
-        ))
+        let store = &self.backend.store;
+        let parts = store
+            .client()
+            .list_parts(store.bucket(), &self.full_key, &self.id)
+            .map_err(|e| self.backend.err(&self.full_key, e))?;
+        Ok(parts
+            .into_iter()
+            .map(|p| PartReceipt {
+                number: p.number,
+                // Listed without quotes; completing takes them either way.
+                tag: if p.etag.is_empty() {
+                    String::new()
+                } else {
+                    format!("\"{}\"", p.etag)
+                },
+                size: p.size,
+                checksum: None,
+            })
+            .collect())
     }
 
     fn complete(&self, parts: &[PartReceipt]) -> Result<Written, StorageError> {
