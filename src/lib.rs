@@ -1,9 +1,30 @@
-//! s3sync: reliable, verifiable, fast synchronisation between local directories and
-//! S3-compatible buckets, on a small blocking S3 client.
+//! s3sync: reliable, verifiable, fast synchronisation between local directories,
+//! S3-compatible buckets and Azure Blob containers, on small blocking clients.
 //!
 //! Layers, each depending only on the ones below it:
-//! [`cli`] → [`config`] → [`engine`] → [`storage`] → [`s3`], with [`integrity`] and
-//! [`util`] as leaves. A library user builds a [`config::Config`] and calls [`engine::run`].
+//!
+//! ```text
+//!  cli ──► config ──► engine ─────────────────────────────► Report
+//!                       │ list · filter · diff · transfer · verify · delete
+//!                       ▼
+//!                     storage: the Backend interface (list, head, ranged read, single and
+//!                       │      numbered-part writes, server-side copy offered by a source,
+//!                       │      delete, tags; capabilities as data; one StorageError)
+//!          ┌────────────┼──────────────────┐
+//!          ▼            ▼                  ▼
+//!     local files   s3 backend         azure backend
+//!                       │                  │
+//!                       ▼                  ▼
+//!                 s3 client (SigV4)   azure client (SharedKey / SAS / Entra ID)
+//!     leaves: integrity (MD5/ETag, checksums) · util (encodings, time, sizes)
+//! ```
+//!
+//! The engine reaches a backend through [`storage::Store`]: local and S3 sides keep fast
+//! paths of their own (parallel ranged downloads, server-side part copies, trailing
+//! checksums); any other backend, Azure Blob today, is used only through
+//! [`storage::backend::Backend`] and the engine's one generic transfer path, so a new
+//! backend is one `impl` that passes `tests/conformance.rs`. A library user builds a
+//! [`config::Config`] and calls [`engine::run`].
 //!
 //! Callbacks ([`callback`]) hook into a run: a filter, a preprocess step before each write to
 //! S3, and an event listener. Set them on [`Config::callbacks`]; [`script`] implements them
