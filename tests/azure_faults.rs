@@ -43,11 +43,17 @@ fn sync(args: &[String]) -> common::Run {
     .map(String::from)
     .to_vec();
     all.extend(args.iter().cloned());
-    run(&all, &[("AZURE_STORAGE_ACCOUNT", ACCOUNT), ("AZURE_STORAGE_KEY", KEY)])
+    run(
+        &all,
+        &[
+            ("AZURE_STORAGE_ACCOUNT", ACCOUNT),
+            ("AZURE_STORAGE_KEY", KEY),
+        ],
+    )
 }
 
 /// A body with the proxy's marker in it, so the byte after it is the one flipped.
-fn marked(len: usize, seed: u8) -> Vec<u8> {
+fn marked(len: usize, seed: u64) -> Vec<u8> {
     let mut d = data(len, seed);
     d[1000..1000 + MARKER.len()].copy_from_slice(MARKER);
     d
@@ -64,12 +70,20 @@ fn bytes_flipped_on_upload_are_refused_and_sent_again() {
     write_file(&dir.join("big"), &big);
     // One flip in each file's body (the big one in its first block).
     let proxy = FaultProxy::start(azurite_port(), Direction::ToServer, MARKER, 2);
-    let r = sync(&["--aws-max-attempts".into(), "2".into(), s(&dir), url_at(proxy.port, &container, "u/")]);
+    let r = sync(&[
+        "--aws-max-attempts".into(),
+        "2".into(),
+        s(&dir),
+        url_at(proxy.port, &container, "u/"),
+    ]);
     assert_eq!(proxy.flips(), 2);
     assert!(r.code == 0 || r.code == 3, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(r.summary("error"), 0, "{}", r.stdout);
     for (name, bytes) in [("u/small", &small), ("u/big", &big)] {
-        assert_eq!(md5_hex(&read_all(&client, &container, name, None)), md5_hex(bytes));
+        assert_eq!(
+            md5_hex(&read_all(&client, &container, name, None)),
+            md5_hex(bytes)
+        );
         let props = client
             .blob_properties(&container, name)
             .unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -90,10 +104,18 @@ fn bytes_flipped_on_download_never_land_and_a_clean_run_repairs() {
     let dir = std::env::temp_dir().join(common::unique("azflipdown"));
     // Corrupted once each: found by the blobs' Content-MD5, fetched again.
     let proxy = FaultProxy::start(azurite_port(), Direction::ToClient, MARKER, 2);
-    let r = sync(&["--aws-max-attempts".into(), "2".into(), url_at(proxy.port, &container, "d/"), s(&dir.join("once"))]);
+    let r = sync(&[
+        "--aws-max-attempts".into(),
+        "2".into(),
+        url_at(proxy.port, &container, "d/"),
+        s(&dir.join("once")),
+    ]);
     assert!(proxy.flips() >= 1, "nothing was flipped");
     assert!(r.code == 0 || r.code == 3, "{}\n{}", r.stdout, r.stderr);
-    assert_eq!(std::fs::read(dir.join("once/small")).unwrap_or_default(), small);
+    assert_eq!(
+        std::fs::read(dir.join("once/small")).unwrap_or_default(),
+        small
+    );
     assert_eq!(
         md5_hex(&std::fs::read(dir.join("once/big")).unwrap_or_default()),
         md5_hex(&big)
@@ -114,9 +136,15 @@ fn bytes_flipped_on_download_never_land_and_a_clean_run_repairs() {
         .unwrap_or_default();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     // A clean run repairs.
-    let r = sync(&[url_at(azurite_port(), &container, "d/"), s(&dir.join("never"))]);
+    let r = sync(&[
+        url_at(azurite_port(), &container, "d/"),
+        s(&dir.join("never")),
+    ]);
     r.assert_code(0);
-    assert_eq!(std::fs::read(dir.join("never/small")).unwrap_or_default(), small);
+    assert_eq!(
+        std::fs::read(dir.join("never/small")).unwrap_or_default(),
+        small
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -134,7 +162,7 @@ fn busy_answers_and_reset_connections_are_retried() {
     let client = azurite::client();
     let container = azurite::container(&client);
     let dir = std::env::temp_dir().join(common::unique("azbusy"));
-    let files: Vec<Vec<u8>> = (0..6).map(|i| data(5000 + i * 100, i as u8)).collect();
+    let files: Vec<Vec<u8>> = (0..6).map(|i| data(5000 + i * 100, i as u64)).collect();
     for (i, f) in files.iter().enumerate() {
         write_file(&dir.join(format!("f{i}")), f);
     }

@@ -2,8 +2,22 @@
 
 use std::time::Duration;
 
-use crate::engine::stats::Snapshot;
 use crate::util::time::Timestamp;
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub transferred_bytes: u64,
+    pub transferred_objects: u64,
+    pub etag_verified: u64,
+    pub checksum_verified: u64,
+    pub deleted: u64,
+    pub skipped: u64,
+    pub errors: u64,
+    pub warnings: u64,
+    pub resumed_objects: u64,
+    pub resumed_bytes: u64,
+}
 
 /// The kinds of event. The numbers are the reference tool's bit flags, which its Lua scripts
 /// compare `event_type` with.

@@ -29,7 +29,7 @@ mod object;
 use std::fmt;
 use std::sync::Arc;
 
-pub use event::{Event, EventKind, EventStats};
+pub use event::{Event, EventKind, EventStats, Snapshot};
 pub use object::{ObjectInfo, SourceObject, UploadMetadata};
 
 /// Why a callback failed: one line, naming what went wrong.

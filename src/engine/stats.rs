@@ -23,20 +23,9 @@ pub struct Stats {
     pub resumed_bytes: AtomicU64,
 }
 
-/// A copy of the counters at one moment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Snapshot {
-    pub transferred_bytes: u64,
-    pub transferred_objects: u64,
-    pub etag_verified: u64,
-    pub checksum_verified: u64,
-    pub deleted: u64,
-    pub skipped: u64,
-    pub errors: u64,
-    pub warnings: u64,
-    pub resumed_objects: u64,
-    pub resumed_bytes: u64,
-}
+/// A copy of the counters at one moment; defined beside the events that carry it, so the
+/// callback layer needs nothing of the engine.
+pub use crate::callback::Snapshot;
 
 impl Stats {
     pub fn add(counter: &AtomicU64, n: u64) {
