@@ -4,11 +4,13 @@
 //! object into memory or re-reads a file to verify it.
 
 pub mod copy;
+mod copy_plan;
 pub mod download;
 pub mod generic;
 mod headers;
 pub mod local;
 pub mod multipart;
+pub mod part_source;
 pub mod resume;
 mod server_copy;
 pub mod streams;

@@ -19,6 +19,7 @@ use crossbeam_channel::unbounded;
 use md5::Digest;
 use sha2::Sha256;
 
+use super::part_source::PartSource;
 use super::streams::{RangeReader, ReGet, Trailer, md5_side_by_side, side_by_side_parts};
 use super::{Ctx, STREAM_BUFFER, TransferError, digest_headers, retry_body};
 use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
@@ -30,32 +31,6 @@ use crate::s3::{Client, Payload};
 use crate::storage::local::copy_observed;
 use crate::storage::s3::S3Store;
 use crate::util::encoding::hex;
-
-/// Where the parts' bytes come from.
-#[derive(Clone)]
-pub enum PartSource<'a> {
-    /// A local file (shown as `name` in messages).
-    File { file: Arc<File>, name: Arc<str> },
-    /// Another object, read with ranged GETs; every range must come from the version with
-    /// `etag` (unquoted), and from version `version_id` when one is named.
-    Object {
-        client: &'a Client,
-        bucket: &'a str,
-        key: Arc<str>,
-        version_id: Option<Arc<str>>,
-        etag: Arc<str>,
-    },
-    /// Copied by the server from another object (UploadPartCopy), from version `version_id`
-    /// when one is named; no bytes pass through here.
-    ServerCopy {
-        bucket: &'a str,
-        key: Arc<str>,
-        version_id: Option<Arc<str>>,
-        sse_c: Option<&'a crate::s3::SseCustomerKey>,
-        /// `x-amz-copy-source-if-match` for every part.
-        if_match: Option<Arc<str>>,
-    },
-}
 
 /// Up to [`md5x::LANES`] parts of a local file, all of one length, whose MD5s are computed
 /// together, once, by the first of their part threads to need them (the others wait for

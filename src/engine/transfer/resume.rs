@@ -30,7 +30,7 @@
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use super::multipart::PartSource;
+use super::part_source::PartSource;
 use super::{Ctx, TransferError};
 use crate::engine::journal::{Entry, Journal, SourceId, SourceKind};
 use crate::integrity::checksum::ChecksumSpec;

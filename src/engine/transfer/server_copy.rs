@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use super::copy::{Keys, MAX_COPY_OBJECT, compare, copy_parts, head_source, headers_for};
-use super::multipart::{self, PartSource};
+use super::copy_plan::{Keys, MAX_COPY_OBJECT, compare, copy_parts, head_source, headers_for};
+use super::multipart;
+use super::part_source::PartSource;
 use super::{Corruption, Ctx, Known, Outcome, TransferError, checked_write, checks_checksum};
 use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
 use crate::integrity::etag::is_multipart_etag;

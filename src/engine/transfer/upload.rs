@@ -8,7 +8,8 @@ use std::sync::Arc;
 use md5::Digest;
 use sha2::Sha256;
 
-use super::multipart::{self, PartSource};
+use super::multipart;
+use super::part_source::PartSource;
 use super::{
     Ctx, Outcome, TransferError, checked_write, digest_headers, io_err, open_source, stream_buffer,
     verify_checksum_write, verify_write,
