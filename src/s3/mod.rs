@@ -7,6 +7,7 @@ pub mod endpoint;
 pub mod error;
 pub mod network;
 pub mod ops;
+pub mod request;
 pub mod sign;
 pub mod transport;
 pub mod xml;
