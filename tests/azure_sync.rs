@@ -355,3 +355,31 @@ fn metadata_tags_and_md5_update_checks_work_on_blob_targets() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One file to a virtual directory, and one blob (named without a trailing `/`) back to a
+/// local directory, as in azcopy's examples; a sibling whose name merely starts the same is
+/// left alone.
+#[test]
+fn a_single_file_and_a_single_blob() {
+    let client = azurite::client();
+    let container = azurite::container(&client);
+    let dir = std::env::temp_dir().join(common::unique("azsingle"));
+    let file = write_file(&dir.join("report.csv"), b"a,b\n1,2\n");
+    let r = sync(&[&s(&file), &url(&container, "inbox/")]);
+    r.assert_code(0);
+    assert_eq!(
+        list_all(&client, &container, "", 100).0,
+        vec!["inbox/report.csv"]
+    );
+    put(&client, &container, "inbox/report.csv.bak", b"not me");
+    let down = dir.join("down");
+    let r = sync(&[&url(&container, "inbox/report.csv"), &s(&down)]);
+    r.assert_code(0);
+    assert_eq!(r.summary("transferred_object"), 1, "{}", r.stdout);
+    assert_eq!(
+        std::fs::read(down.join("report.csv")).unwrap_or_default(),
+        b"a,b\n1,2\n"
+    );
+    assert!(!down.join("report.csv.bak").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

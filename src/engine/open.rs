@@ -69,11 +69,20 @@ pub(super) fn open_store(
             let mut client = (**client).clone();
             client.limits.cancel = Some(Arc::clone(cancel));
             client.max_connections = config.worker_size + config.max_parallel_uploads + 4;
-            Store::Generic(Box::new(AzureBackend::new(
-                Arc::new(crate::azure::Client::new(client)),
-                container.clone(),
-                prefix.clone(),
-            )))
+            let client = Arc::new(crate::azure::Client::new(client));
+            // `.../container/dir/file` names one blob when it exists (as azcopy reads it);
+            // as a target, with a trailing `/` or with --delete, it is a prefix.
+            let is_source = std::ptr::eq(location, &config.source);
+            let single = is_source
+                && !config.delete
+                && !prefix.is_empty()
+                && !prefix.ends_with('/')
+                && matches!(client.blob_properties(container, prefix), Ok(Some(_)));
+            Store::Generic(Box::new(if single {
+                AzureBackend::single_blob(client, container.clone(), prefix)
+            } else {
+                AzureBackend::new(client, container.clone(), prefix.clone())
+            }))
         }
     }
 }

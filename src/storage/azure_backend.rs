@@ -85,6 +85,8 @@ pub struct AzureBackend {
     client: Arc<azure::Client>,
     container: String,
     prefix: String,
+    /// The one blob a single-blob source lists (its name relative to `prefix`).
+    single: Option<String>,
 }
 
 impl AzureBackend {
@@ -93,6 +95,27 @@ impl AzureBackend {
             client,
             container,
             prefix,
+            single: None,
+        }
+    }
+
+    /// A source that is one blob, as azcopy reads `.../container/dir/file` when that blob
+    /// exists: the side lists only it, under its own name (relative to its directory). The
+    /// caller has checked that it exists and that `prefix` names it.
+    pub fn single_blob(
+        client: Arc<azure::Client>,
+        container: String,
+        full_name: &str,
+    ) -> AzureBackend {
+        let (dir, name) = match full_name.rfind('/') {
+            Some(i) => (&full_name[..=i], &full_name[i + 1..]),
+            None => ("", full_name),
+        };
+        AzureBackend {
+            client,
+            container,
+            prefix: dir.to_string(),
+            single: Some(name.to_string()),
         }
     }
 
@@ -109,6 +132,14 @@ impl AzureBackend {
     }
 
     /// The blob name of `key`.
+    /// What the listing asks for: the one blob's full name for a single-blob source.
+    fn listed_prefix(&self) -> String {
+        match &self.single {
+            Some(name) => format!("{}{name}", self.prefix),
+            None => self.prefix.clone(),
+        }
+    }
+
     pub fn full_key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
     }
@@ -258,7 +289,7 @@ impl Backend for AzureBackend {
                 .list_blobs(
                     &self.container,
                     &ListBlobs {
-                        prefix: &self.prefix,
+                        prefix: &self.listed_prefix(),
                         marker: marker.as_deref(),
                         max_results: Some(ops::MAX_RESULTS),
                         ..ListBlobs::default()
@@ -291,6 +322,9 @@ impl Backend for AzureBackend {
                         format!("the service listed '{name}', outside the prefix"),
                     ));
                 };
+                if self.single.as_deref().is_some_and(|only| only != key) {
+                    continue;
+                }
                 let item = if key.is_empty() {
                     ListItem::Skipped {
                         name: self.name(&name),
