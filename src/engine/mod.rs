@@ -27,7 +27,9 @@ pub mod diff;
 pub mod filter;
 pub mod journal;
 pub mod parts;
+pub mod path_filter;
 pub mod progress;
+mod prompt;
 mod report;
 pub mod stats;
 pub mod transfer;
@@ -42,7 +44,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
 
 use crate::callback::{Event, EventKind, EventStats};
-use crate::config::{Config, Location, UpdateCheck};
+use crate::config::{Config, DeleteMode, Location, UpdateCheck};
 use crate::s3::Client;
 use crate::storage::azure_backend::AzureBackend;
 use crate::storage::local::LocalStore;
@@ -597,6 +599,12 @@ fn delete_phase(run: &Run<'_>, to_delete: &[Entry], source_incomplete: bool, sou
     let limit = config
         .max_delete
         .map_or(to_delete.len(), |m| m.min(to_delete.len() as u64) as usize);
+    if config.delete_mode == DeleteMode::Prompt
+        && !config.dry_run
+        && !prompt::allowed(run, &to_delete[..limit])
+    {
+        return;
+    }
     delete::delete_entries(run, &to_delete[..limit]);
     if limit < to_delete.len() {
         run.warning(
