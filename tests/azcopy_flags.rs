@@ -448,6 +448,30 @@ fn check_md5_modes_on_blob_downloads() {
     assert_eq!(files(&dir), ["with"]);
     let (r, _) = down(Some("LogOnly"));
     r.assert_code(0);
+    // A blob whose Content-MD5 is wrong: removed by default, kept with a warning by LogOnly.
+    let (_, e) = container();
+    let id = BlockId::new(0);
+    client
+        .put_block(&e, "bad", &id, Payload::Bytes(b"content"), None)
+        .unwrap_or_else(|e| panic!("PutBlock: {e}"));
+    let wrong = WriteOptions {
+        content_md5: Some(azurite::md5(b"other content")),
+        ..WriteOptions::default()
+    };
+    client
+        .put_block_list(&e, "bad", &[id], &wrong)
+        .unwrap_or_else(|e| panic!("PutBlockList: {e}"));
+    for (mode, code, kept) in [
+        ("FailIfDifferent", 1, false),
+        ("LogOnly", 3, true),
+        ("NoCheck", 0, true),
+    ] {
+        let dir = std::env::temp_dir().join(common::unique("azbad"));
+        let check = format!("--check-md5={mode}");
+        let r = az(&[&url(&e, ""), &s(&dir), &check]);
+        r.assert_code(code);
+        assert_eq!(dir.join("bad").exists(), kept, "{mode}: {}", r.stdout);
+    }
     // Uploads have nothing to check: refused, as is an unknown mode.
     let src = tree(&["a"]);
     for mode in ["--check-md5=NoCheck", "--check-md5=Sometimes"] {

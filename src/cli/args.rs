@@ -28,7 +28,8 @@ s3://b/pre + foo -> prefoo, s3://b/pre/ + foo -> pre/foo.";
 
 /// What `--help` says after the flags.
 pub const NOTES: &str = "Every option also reads the environment variable named like it in \
-upper snake case (--worker-size: WORKER_SIZE); the command line wins.
+upper snake case (--worker-size: WORKER_SIZE); the command line wins. The azcopy \
+compatibility flags do not.
 
 Exit codes: 0 success, 1 error, 2 invalid arguments, 3 finished with warnings, 101 bug \
 (panic), 130 stopped by Ctrl-C (SIGINT), 143 stopped by SIGTERM.";

@@ -247,8 +247,10 @@ fn check_landed(
     let landed = landed_md5(w);
     let bad = |what: String| -> Result<Outcome, TransferError> {
         if check == Md5Check::LogOnly {
-            log::warn!(key = key; "{}: {what} (kept: --check-md5 LogOnly)", target.name_of(key));
-            return Ok(Outcome::unverified());
+            return Ok(Outcome {
+                warning: Some(format!("{what}; kept (--check-md5 LogOnly)")),
+                ..Outcome::unverified()
+            });
         }
         let removed = match target.delete(key, w.version.as_deref(), None) {
             Ok(()) => "removed",
@@ -300,8 +302,11 @@ fn single(
         if_match: props.raw_tag.as_deref(),
         range: None,
     };
-    // The MD5 to send with the body, for the target to check it.
+    // The MD5 to send with the body, for the target to check it (not under --check-md5
+    // NoCheck or LogOnly: a mismatch must not stop the write).
+    let relaxed = matches!(check, Md5Check::NoCheck | Md5Check::LogOnly);
     let declared = match expected {
+        Some(_) if relaxed => None,
         Some(m) => Some(m),
         None if source.capabilities().local_reads => {
             let (_, reader) = source.read(key, &pinned)?;
@@ -411,7 +416,10 @@ fn in_parts<'a>(
         )));
     }
     let sent_whole = ahead.as_ref().map(|(w, _)| *w);
-    opts.whole_md5 = sent_whole.or(expected);
+    opts.whole_md5 = match ctx.config.md5_check {
+        Md5Check::NoCheck | Md5Check::LogOnly => sent_whole,
+        _ => sent_whole.or(expected),
+    };
     let writer: Arc<dyn PartWriter + 'a> = Arc::from(target.begin_parts(key, part, &opts)?);
     let part_md5s = Arc::new(ahead.map(|(_, p)| p));
     let (done_tx, done_rx) = unbounded::<(u32, Result<(PartReceipt, [u8; 16]), TransferError>)>();
