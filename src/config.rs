@@ -6,6 +6,7 @@ use crate::callback::Callbacks;
 use crate::integrity::checksum::{Algorithm, ChecksumSpec};
 use crate::integrity::etag::PartLayout;
 use crate::s3::ClientConfig;
+use crate::util::glob::Glob;
 use crate::util::pattern::Pattern;
 use crate::util::time::Timestamp;
 
@@ -138,6 +139,62 @@ pub struct Filters {
     pub exclude_tag: Option<Pattern>,
     /// With `delete`: target objects left out by the key patterns are deleted too.
     pub delete_excluded: bool,
+    /// The azcopy-style path filters (`--include-pattern` and the rest).
+    pub paths: PathFilters,
+}
+
+/// azcopy's path filters, applied to both sides: what they leave out is neither transferred
+/// nor deleted (`--delete-excluded` does not lift them).
+#[derive(Debug, Clone, Default)]
+pub struct PathFilters {
+    /// Only keys without `/`: the top level of the source (`--recursive=false`).
+    pub top_level_only: bool,
+    /// Only keys whose last segment matches one of these (`--include-pattern`).
+    pub include_names: Vec<Glob>,
+    /// No keys whose last segment matches one of these (`--exclude-pattern`).
+    pub exclude_names: Vec<Glob>,
+    /// No keys equal to or under one of these relative paths, by whole segments
+    /// (`--exclude-path`).
+    pub exclude_paths: Vec<String>,
+    /// Only keys matching one of these (`--include-regex`).
+    pub include_regexes: Vec<Pattern>,
+    /// No keys matching one of these (`--exclude-regex`).
+    pub exclude_regexes: Vec<Pattern>,
+}
+
+impl PathFilters {
+    pub fn is_empty(&self) -> bool {
+        !self.top_level_only
+            && self.include_names.is_empty()
+            && self.exclude_names.is_empty()
+            && self.exclude_paths.is_empty()
+            && self.include_regexes.is_empty()
+            && self.exclude_regexes.is_empty()
+    }
+}
+
+/// How `--delete` goes ahead.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DeleteMode {
+    /// Delete without asking (`--delete`, `--delete-destination=true`).
+    #[default]
+    Always,
+    /// Ask once on the terminal first (`--delete-destination=prompt`); no answer is "no".
+    Prompt,
+}
+
+/// How strictly downloads are checked against the source's MD5 (azcopy's `--check-md5`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Md5Check {
+    /// Do not compare.
+    NoCheck,
+    /// A mismatch is a warning; the file is kept.
+    LogOnly,
+    /// A mismatch is an error and the file is removed (the default).
+    #[default]
+    FailIfDifferent,
+    /// As `FailIfDifferent`, and a remote source without an MD5 is an error too.
+    FailIfDifferentOrMissing,
 }
 
 impl Filters {
@@ -208,6 +265,10 @@ pub struct Config {
     pub target: Location,
     pub dry_run: bool,
     pub delete: bool,
+    /// Whether deleting needs the user's yes first.
+    pub delete_mode: DeleteMode,
+    /// How downloads on the generic path are checked against the source's MD5.
+    pub md5_check: Md5Check,
     /// Delete at most this many objects.
     pub max_delete: Option<u64>,
     pub update_check: UpdateCheck,
@@ -292,6 +353,8 @@ impl Config {
             target,
             dry_run: false,
             delete: false,
+            delete_mode: DeleteMode::Always,
+            md5_check: Md5Check::FailIfDifferent,
             max_delete: None,
             update_check: UpdateCheck::Mtime,
             remove_modified_filter: false,

@@ -12,254 +12,11 @@
 
 use crate::util::size::parse_size;
 
-/// What a flag does with the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Turned on by its presence (`--dry-run`).
-    Switch,
-    /// Counted, may repeat (`-vvv`).
-    Count,
-    /// Takes the next argument, or what follows `=`, as its value (`--worker-size 8`).
-    Value,
-    /// `-h`/`--help`.
-    Help,
-}
+use super::flag_table::SetFromArg;
+pub use super::flag_table::{Flag, Kind};
 
-/// One flag of the command line.
-pub struct Flag {
-    /// The field of [`Args`] it sets: `worker_size` for `--worker-size`.
-    pub field: &'static str,
-    pub short: Option<char>,
-    pub kind: Kind,
-    /// The name `--help` gives its value, where not the upper snake field name.
-    value_name: Option<&'static str>,
-    /// The `--help` heading it is listed under.
-    pub section: &'static str,
-    /// Its description, as written in the table (lines joined by '\n').
-    pub description: &'static str,
-    /// Stores a value (for [`Kind::Value`]; the others ignore it) into [`Args`].
-    set: fn(&mut Args, &str) -> Result<(), String>,
-}
-
-impl Flag {
-    /// With its dashes: `--worker-size`.
-    pub fn long(&self) -> String {
-        format!("--{}", self.field.replace('_', "-"))
-    }
-
-    /// Whether `name` (without the dashes) is this flag's long name. Underscores are not
-    /// accepted for dashes: `--worker_size` is not an option.
-    pub fn is_named(&self, name: &str) -> bool {
-        name.len() == self.field.len()
-            && name
-                .bytes()
-                .zip(self.field.bytes())
-                .all(|(n, f)| n == f && n != b'_' || n == b'-' && f == b'_')
-    }
-
-    /// The environment variable it falls back to: `WORKER_SIZE`.
-    pub fn env_name(&self) -> String {
-        self.field.to_ascii_uppercase()
-    }
-
-    pub fn takes_value(&self) -> bool {
-        self.kind == Kind::Value
-    }
-
-    /// The name of its value in `--help` and the completion scripts (`N`, `FILE`,
-    /// `WORKER_SIZE`); `None` for a flag that takes none.
-    pub fn value_name(&self) -> Option<String> {
-        self.takes_value().then(|| {
-            self.value_name
-                .map_or_else(|| self.env_name(), str::to_string)
-        })
-    }
-
-    /// The description on one line.
-    pub fn one_line(&self) -> String {
-        self.description
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    /// Applies this flag to `args`, once per occurrence. A value is parsed by the flag's
-    /// own rule; an error is the reason, without the flag's name.
-    pub fn apply(&self, args: &mut Args, value: &str) -> Result<(), String> {
-        (self.set)(args, value)
-    }
-}
-
-/// How an option's text becomes its field.
-trait SetFromArg {
-    fn set_from_arg(&mut self, text: &str) -> Result<(), String>;
-}
-
-impl SetFromArg for Option<String> {
-    fn set_from_arg(&mut self, text: &str) -> Result<(), String> {
-        *self = Some(text.to_string());
-        Ok(())
-    }
-}
-
-/// What a number option accepts, for its error message.
-fn whole_number(max: u64) -> String {
-    format!("expected a whole number from 0 to {max}")
-}
-
-macro_rules! numeric_args {
-    ($($t:ty),*) => {$(
-        impl SetFromArg for $t {
-            fn set_from_arg(&mut self, text: &str) -> Result<(), String> {
-                *self = text.trim().parse().map_err(|_| whole_number(<$t>::MAX.into()))?;
-                Ok(())
-            }
-        }
-        impl SetFromArg for Option<$t> {
-            fn set_from_arg(&mut self, text: &str) -> Result<(), String> {
-                *self = Some(text.trim().parse().map_err(|_| whole_number(<$t>::MAX.into()))?);
-                Ok(())
-            }
-        }
-    )*};
-}
-numeric_args!(u16, u32, u64);
-
-/// The type of a field.
-macro_rules! field_type {
-    (switch) => {
-        bool
-    };
-    (help) => {
-        bool
-    };
-    (count) => {
-        u8
-    };
-    (option : $t:ty) => {
-        $t
-    };
-}
-
-/// The value of a field before the command line is read.
-macro_rules! field_default {
-    (switch) => {
-        false
-    };
-    (help) => {
-        false
-    };
-    (count) => {
-        0
-    };
-    (option) => {
-        None
-    };
-    (option = $default:expr) => {
-        $default
-    };
-}
-
-/// `Some` of what is given, or `None`.
-macro_rules! some {
-    () => {
-        None
-    };
-    ($given:literal) => {
-        Some($given)
-    };
-}
-
-macro_rules! flag_kind {
-    (switch) => {
-        Kind::Switch
-    };
-    (help) => {
-        Kind::Help
-    };
-    (count) => {
-        Kind::Count
-    };
-    (option) => {
-        Kind::Value
-    };
-}
-
-/// Stores one occurrence of a flag in its field.
-macro_rules! store {
-    (switch, $field:expr, $text:ident) => {{
-        let _ = $text;
-        *$field = true;
-        Ok(())
-    }};
-    (help, $field:expr, $text:ident) => {
-        store!(switch, $field, $text)
-    };
-    (count, $field:expr, $text:ident) => {{
-        let _ = $text;
-        *$field = $field.saturating_add(1);
-        Ok(())
-    }};
-    (option, $field:expr, $text:ident) => {
-        SetFromArg::set_from_arg($field, $text)
-    };
-    (option, $field:expr, $text:ident, $parse:path) => {{
-        *$field = $parse($text)?;
-        Ok(())
-    }};
-}
-
-/// Defines [`Args`], its [`Default`] (what an absent flag means) and [`FLAGS`] from one
-/// list of sections. Each entry is its description (doc comment) and one of
-///
-/// - `switch NAME` (a `bool`), `count NAME` (a `u8`), `help NAME`;
-/// - `option NAME: TYPE [= DEFAULT]`: `Option<String>`, or a number (`u16`, `u32`, `u64`,
-///   optional or with a default) parsed with `FromStr`;
-///
-/// followed by any of `, short 'c'`, `, value "NAME"` (the value's name in `--help`) and
-/// `, parse FUNCTION` (`fn(&str) -> Result<TYPE, String>` instead of `FromStr`).
-macro_rules! command_line {
-    ($(
-        $section:literal {$(
-            $(#[doc = $doc:literal])*
-            $kind:ident $field:ident $(: $ty:ty)? $(= $default:expr)?
-                $(, short $short:literal)? $(, value $value:literal)? $(, parse $parse:path)?;
-        )*}
-    )*) => {
-        /// The parsed command line. Built by [`super::argv::parse`]; read by validation.
-        // No Debug: the arguments hold secrets.
-        pub struct Args {
-            /// SOURCE then TARGET (more or fewer are refused by validation).
-            pub paths: Vec<String>,
-            $($(
-                $(#[doc = $doc])*
-                pub $field: field_type!($kind $(: $ty)?),
-            )*)*
-        }
-
-        impl Default for Args {
-            fn default() -> Args {
-                Args {
-                    paths: Vec::new(),
-                    $($( $field: field_default!($kind $(= $default)?), )*)*
-                }
-            }
-        }
-
-        /// Every flag, in the order `--help` lists them.
-        pub static FLAGS: &[Flag] = &[$($(
-            Flag {
-                field: stringify!($field),
-                short: some!($($short)?),
-                kind: flag_kind!($kind),
-                value_name: some!($($value)?),
-                section: $section,
-                description: concat!($($doc, "\n"),*),
-                set: |args, text| store!($kind, &mut args.$field, text $(, $parse)?),
-            },
-        )*)*];
-    };
-}
+/// The section of the azcopy flags (not read from the environment, see `argv.rs`).
+pub const AZCOPY_SECTION: &str = "azcopy compatibility";
 
 /// What `--help` says before the flags.
 pub const ABOUT: &str = "Reliable, verifiable, fast sync between local directories and \
@@ -271,7 +28,8 @@ s3://b/pre + foo -> prefoo, s3://b/pre/ + foo -> pre/foo.";
 
 /// What `--help` says after the flags.
 pub const NOTES: &str = "Every option also reads the environment variable named like it in \
-upper snake case (--worker-size: WORKER_SIZE); the command line wins.
+upper snake case (--worker-size: WORKER_SIZE); the command line wins. The azcopy \
+compatibility flags do not.
 
 Exit codes: 0 success, 1 error, 2 invalid arguments, 3 finished with warnings, 101 bug \
 (panic), 130 stopped by Ctrl-C (SIGINT), 143 stopped by SIGTERM.";
@@ -596,6 +354,74 @@ command_line! {
         switch report_metadata_sync_status;
         /// with --report-sync-status (S3 to S3): also compare tags
         switch report_tagging_sync_status;
+    }
+    "azcopy compatibility" {
+        /// azcopy's --delete: true (our --delete), false, or prompt (ask once before deleting)
+        option delete_destination: Option<String>, value "true|false|prompt";
+        /// --recursive=false syncs only the top level of SOURCE (and deletes only there);
+        /// default true
+        boolean recursive;
+        /// only files whose name matches one of these ';'-separated globs (*, ?, [...])
+        option include_pattern: Option<String>, value "GLOBS";
+        /// no files whose name matches one of these ';'-separated globs
+        option exclude_pattern: Option<String>, value "GLOBS";
+        /// no files under these ';'-separated relative paths (whole path segments, no wildcards)
+        option exclude_path: Option<String>, value "PATHS";
+        /// only relative paths matching one of these ';'-separated regular expressions
+        option include_regex: Option<String>, value "REGEXES";
+        /// no relative paths matching one of these ';'-separated regular expressions
+        option exclude_regex: Option<String>, value "REGEXES";
+        /// checks the kinds of SOURCE and TARGET: LocalBlob, BlobLocal, BlobBlob, LocalS3,
+        /// S3Local, S3S3, S3Blob, BlobS3 or LocalLocal
+        option from_to: Option<String>, value "PAIR";
+        /// accepted: the whole file's MD5 is always stored (Blob) or is the ETag (S3, one part)
+        boolean put_md5;
+        /// downloads: NoCheck, LogOnly, FailIfDifferent (default) or FailIfDifferentOrMissing
+        option check_md5: Option<String>, value "MODE";
+        /// part (block) size in MiB, fractions allowed (sets --multipart-chunksize)
+        option block_size_mb: Option<String>, value "MIB";
+        /// objects of at least this many MiB go in parts (sets --multipart-threshold)
+        option put_blob_size_mb: Option<String>, value "MIB";
+        /// bandwidth cap in megabits per second, 0 for none (sets --rate-limit-bandwidth)
+        option cap_mbps: Option<String>, value "MBPS";
+        /// INFO (-v), WARNING (the default), ERROR (-q) or NONE (-qq)
+        option log_level: Option<String>, value "LEVEL";
+        /// text (the default); json is not supported yet (see --json-tracing)
+        option output_type: Option<String>, value "text";
+        /// refused: SMB properties belong to Azure Files
+        boolean preserve_smb_info;
+        /// refused: ACLs belong to Windows and Azure Files
+        boolean preserve_permissions;
+        /// refused: Windows file attributes
+        option include_attributes: Option<String>;
+        /// refused: Windows file attributes
+        option exclude_attributes: Option<String>;
+        /// refused: Windows backup semantics
+        boolean backup;
+        /// refused: customer-provided keys are not supported yet
+        boolean cpk_by_value;
+        /// refused: customer-provided keys are not supported yet
+        option cpk_by_name: Option<String>;
+        /// refused: POSIX properties in metadata are not supported yet
+        boolean preserve_posix_properties;
+        /// refused: use --remove-modified-filter (transfer everything)
+        boolean mirror_mode;
+        /// None is accepted; MD5 is refused: use --check-etag
+        option compare_hash: Option<String>;
+        /// refused: s3sync keeps no hash cache
+        option local_hash_storage_mode: Option<String>;
+        /// refused: s3sync keeps no hash cache
+        option hash_meta_dir: Option<String>;
+        /// refused: trailing dots matter to Azure Files only
+        option trailing_dot: Option<String>;
+        /// refused: not supported yet
+        boolean s2s_preserve_access_tier;
+        /// refused: not supported yet
+        boolean s2s_preserve_blob_tags;
+        /// refused: read-only attributes belong to Windows and Azure Files
+        boolean force_if_read_only;
+        /// refused: s3sync does not use Microsoft Entra login tokens this way yet
+        option trusted_microsoft_suffixes: Option<String>;
     }
 }
 

@@ -12,6 +12,10 @@
 //!   (upper snake case), except the few in [`NO_ENV`]; a switch is on when the variable is
 //!   set to anything but an empty string, `0`, `false`, `f`, `no`, `n` or `off` (clap's
 //!   rule, as the reference uses). Missing SOURCE and TARGET come from those variables.
+//!   The azcopy flags are not read from the environment: their names (`LOG_LEVEL`,
+//!   `RECURSIVE`, `BACKUP`, `OUTPUT_TYPE`) are too common to belong to us.
+//! - An azcopy-style boolean ([`Kind::Bool`]) is `--flag`, `--flag=true` or `--flag=false`;
+//!   it never takes the next argument.
 //!
 //! Errors are one line naming the flag. They never echo the text of an unknown option, which
 //! might be a secret typed under a misspelt name.
@@ -19,7 +23,7 @@
 use std::collections::HashSet;
 use std::ffi::OsString;
 
-use super::args::{Args, FLAGS, Flag, Kind};
+use super::args::{AZCOPY_SECTION, Args, FLAGS, Flag, Kind};
 
 /// Flags never read from the environment: an `AUTO_COMPLETE_SHELL` or `HELP` variable must
 /// not turn every run into printing something else.
@@ -99,6 +103,7 @@ pub fn parse(raw: Vec<OsString>, env: &dyn Fn(&str) -> Option<String>) -> Result
             let value = match (flag.takes_value(), inline) {
                 (true, Some(value)) => value.to_string(),
                 (true, None) => next_value(&mut raw, flag)?,
+                (false, Some(value)) if flag.kind == Kind::Bool => value.to_string(),
                 (false, Some(_)) => {
                     return Err(format!("{} is a switch and takes no value", flag.long()));
                 }
@@ -123,7 +128,7 @@ pub fn parse(raw: Vec<OsString>, env: &dyn Fn(&str) -> Option<String>) -> Result
     let mut args = Args::default();
     let mut seen: HashSet<&'static str> = HashSet::new();
     for (flag, value) in &given {
-        if !seen.insert(flag.field) && flag.takes_value() {
+        if !seen.insert(flag.field) && (flag.takes_value() || flag.kind == Kind::Bool) {
             return Err(format!("{} is given more than once", flag.long()));
         }
         flag.apply(&mut args, value)
@@ -134,15 +139,19 @@ pub fn parse(raw: Vec<OsString>, env: &dyn Fn(&str) -> Option<String>) -> Result
     }
 
     for flag in FLAGS {
-        if seen.contains(flag.field) || NO_ENV.contains(&flag.field) {
+        if seen.contains(flag.field)
+            || NO_ENV.contains(&flag.field)
+            || flag.section == AZCOPY_SECTION
+        {
             continue;
         }
         let name = flag.env_name();
         let Some(value) = env(&name).filter(|v| !v.is_empty()) else {
             continue;
         };
+        seen.insert(flag.field);
         match flag.kind {
-            Kind::Value => flag.apply(&mut args, &value).map_err(|e| {
+            Kind::Value | Kind::Bool => flag.apply(&mut args, &value).map_err(|e| {
                 format!(
                     "{} (from {name}): invalid value '{value}': {e}",
                     flag.long()
@@ -159,6 +168,7 @@ pub fn parse(raw: Vec<OsString>, env: &dyn Fn(&str) -> Option<String>) -> Result
         }
     }
     args.paths = paths;
+    args.given = seen;
     Ok(Parsed::Args(Box::new(args)))
 }
 
@@ -248,6 +258,27 @@ mod tests {
         assert_eq!(e, "unknown option --source-secret-acces-key (see --help)");
         // Switches and counts may repeat.
         assert!(parse(os(&["--dry-run", "--dry-run", "-v", "-v"]), &no_env).is_ok());
+    }
+
+    #[test]
+    fn azcopy_booleans_take_only_an_inline_value() {
+        let a = parsed(&["--recursive", "--put-md5=TRUE", "a", "b"], &no_env).unwrap_or_default();
+        assert_eq!((a.recursive, a.put_md5), (Some(true), Some(true)));
+        let a = parsed(&["--recursive=false", "a", "b"], &no_env).unwrap_or_default();
+        assert_eq!(a.recursive, Some(false));
+        // The next argument is never its value.
+        let a = parsed(&["--recursive", "false", "b"], &no_env).unwrap_or_default();
+        assert_eq!((a.recursive, a.paths.len()), (Some(true), 2));
+        assert_eq!(
+            parsed(&["--recursive=maybe"], &no_env).err().as_deref(),
+            Some("--recursive: invalid value 'maybe': expected true or false")
+        );
+        // Switches still refuse a value; azcopy flags ignore the environment.
+        assert!(parsed(&["--dry-run=true"], &no_env).is_err());
+        let env = |k: &str| matches!(k, "RECURSIVE" | "LOG_LEVEL").then(|| "x".to_string());
+        let a = parsed(&["a", "b"], &env).unwrap_or_default();
+        assert!(a.recursive.is_none() && a.log_level.is_none());
+        assert!(parsed(&["--recursive", "--recursive=false"], &no_env).is_err());
     }
 
     #[test]

@@ -373,8 +373,13 @@ mod tests {
                 }
                 raw.extend(["s3://source/p".to_string(), "s3://target/p".to_string()]);
                 let raw = raw.into_iter().map(std::ffi::OsString::from).collect();
-                if let Err(e) = super::super::parse(raw, &env) {
-                    panic!("{} {value}: {}", flag.long, e.message);
+                match super::super::parse(raw, &env) {
+                    // Values checked against SOURCE and TARGET: valid, if not for s3:// → s3://.
+                    Err(e)
+                        if matches!(flag.long.as_str(), "--from-to" | "--check-md5")
+                            && !e.message.contains("is not one of") => {}
+                    Err(e) => panic!("{} {value}: {}", flag.long, e.message),
+                    Ok(_) => {}
                 }
                 checked += 1;
             }

@@ -49,7 +49,7 @@ impl Kind {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Kind::Local => "local",
             Kind::S3 => "S3",

@@ -51,6 +51,9 @@ fn names(flag: &Flag) -> String {
     let short = flag.short.map_or("    ".to_string(), |c| format!("-{c}, "));
     match flag.value_name() {
         Some(value) => format!("  {short}{} <{value}>", flag.long()),
+        None if flag.kind == super::args::Kind::Bool => {
+            format!("  {short}{}[=true|false]", flag.long())
+        }
         None => format!("  {short}{}", flag.long()),
     }
 }

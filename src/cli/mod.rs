@@ -1,8 +1,11 @@
 //! The command-line interface: argument definitions, environment fallbacks, validation into
 //! a [`Config`]. The only module that knows about arguments and environment variables.
 
+#[macro_use]
+mod flag_table;
 pub mod args;
 pub mod argv;
+mod azcopy;
 pub mod completions;
 mod directions;
 mod help;
@@ -55,7 +58,7 @@ pub fn parse(
     raw: Vec<OsString>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Command, CliError> {
-    let args = match argv::parse(raw, env).map_err(CliError::usage)? {
+    let mut args = match argv::parse(raw, env).map_err(CliError::usage)? {
         argv::Parsed::Help => return Ok(Command::Help(help::text())),
         argv::Parsed::Args(args) => args,
     };
@@ -67,6 +70,7 @@ pub fn parse(
             .map(Command::Completions)
             .map_err(CliError::usage);
     }
+    azcopy::fold(&mut args)?;
     let config = validate::build(&args, env)?;
     Ok(Command::Run(Box::new(config), env("RUST_LOG")))
 }

@@ -71,6 +71,7 @@ fn filters(args: &Args, source_is_s3: bool) -> Result<Filters, CliError> {
         include_tag: pattern("--filter-include-tag-regex", &args.filter_include_tag_regex)?,
         exclude_tag: pattern("--filter-exclude-tag-regex", &args.filter_exclude_tag_regex)?,
         delete_excluded: args.delete_excluded,
+        paths: super::azcopy::path_filters(args)?,
     };
     if !source_is_s3 {
         let s3_only = [

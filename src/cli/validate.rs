@@ -173,6 +173,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     let source_place = parse_place(source, "SOURCE")?;
     let target_place = parse_place(target, "TARGET")?;
     super::directions::check(args, &source_place, &target_place)?;
+    super::azcopy::check_from_to(args, &source_place, &target_place)?;
     if args.tagging.is_some() && args.disable_tagging {
         return Err(CliError::usage(
             "--tagging sets tags and --disable-tagging drops them: give one",
@@ -415,6 +416,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     }
     super::reliability::apply(limits, &mut config);
     super::scripts::load(scripts, &mut config)?;
+    super::azcopy::apply(args, &mut config)?;
     Ok(config)
 }
 

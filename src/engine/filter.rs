@@ -38,8 +38,11 @@ pub fn by_listing(filters: &Filters, entry: &Entry) -> Result<Option<FilteredBy>
     by_key(filters, &entry.key)
 }
 
-/// Filters 5–6 alone: the key patterns.
+/// Filters 5–6 alone: the key patterns (azcopy's path filters first).
 pub fn by_key(filters: &Filters, key: &str) -> Result<Option<FilteredBy>, String> {
+    if let Some(by) = super::path_filter::by_path(&filters.paths, key)? {
+        return Ok(Some(by));
+    }
     if let Some(p) = &filters.include_key
         && !p.is_match(key)?
     {
@@ -54,8 +57,11 @@ pub fn by_key(filters: &Filters, key: &str) -> Result<Option<FilteredBy>, String
 }
 
 /// Whether `--delete` may remove the target-only object `key`: the key patterns select it,
-/// or `--delete-excluded` lifts them.
+/// or `--delete-excluded` lifts them. azcopy's path filters are never lifted.
 pub fn in_key_scope(filters: &Filters, key: &str) -> Result<bool, String> {
+    if super::path_filter::by_path(&filters.paths, key)?.is_some() {
+        return Ok(false);
+    }
     Ok(filters.delete_excluded || by_key(filters, key)?.is_none())
 }
 

@@ -28,7 +28,9 @@ pub mod filter;
 pub mod journal;
 mod open;
 pub mod parts;
+pub mod path_filter;
 pub mod progress;
+mod prompt;
 mod report;
 pub mod stats;
 pub mod transfer;
@@ -43,7 +45,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
 
 use crate::callback::{Event, EventKind, EventStats};
-use crate::config::{Config, UpdateCheck};
+use crate::config::{Config, DeleteMode, UpdateCheck};
 use crate::storage::{Entry, ListError, ListItem, Store};
 use crate::util::rate::RateLimiter;
 use crate::util::time::Timestamp;
@@ -514,6 +516,12 @@ fn delete_phase(run: &Run<'_>, to_delete: &[Entry], source_incomplete: bool, sou
     let limit = config
         .max_delete
         .map_or(to_delete.len(), |m| m.min(to_delete.len() as u64) as usize);
+    if config.delete_mode == DeleteMode::Prompt
+        && !config.dry_run
+        && !prompt::allowed(run, &to_delete[..limit])
+    {
+        return;
+    }
     delete::delete_entries(run, &to_delete[..limit]);
     if limit < to_delete.len() {
         run.warning(

@@ -1,6 +1,7 @@
 //! Small, dependency-free helpers shared by every layer: text encodings, time formats and byte sizes.
 
 pub mod encoding;
+pub mod glob;
 pub mod pattern;
 pub mod rate;
 pub mod size;

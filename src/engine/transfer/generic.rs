@@ -30,6 +30,7 @@ use md5::{Digest, Md5};
 
 use super::{Corruption, Ctx, Outcome, TransferError, preprocess, target_meta, upload_metadata};
 use crate::callback::SourceObject;
+use crate::config::Md5Check;
 use crate::storage::Entry;
 use crate::storage::backend::{
     Backend, Body, CopySource, PartReceipt, PartWriter, ReadOptions, WriteOptions, Written,
@@ -194,12 +195,22 @@ pub fn transfer<'a>(
     let plan = plan(ctx, source, entry, &props)?;
     let opts = plan.options(target);
     let expected = props.content_md5();
+    if ctx.config.md5_check == Md5Check::FailIfDifferentOrMissing
+        && expected.is_none()
+        && !source.capabilities().local_reads
+    {
+        return Err(TransferError::Io(format!(
+            "{} has no MD5 to check the download against (--check-md5 FailIfDifferentOrMissing)",
+            source.name_of(key)
+        )));
+    }
+    let check = ctx.config.md5_check;
     if let Some(from) = source
         .copy_source(key, version)
         .filter(|s| accepts(target, s))
     {
         match target.copy(key, &from, &opts) {
-            Ok(w) => return check_landed(target, key, expected, expected, &w),
+            Ok(w) => return check_landed(target, key, expected, expected, &w, check),
             Err(e) if e.kind == ErrorKind::Unsupported => {
                 log::debug!(key = key; "server-side copy unavailable, streaming: {e}");
             }
@@ -212,23 +223,35 @@ pub fn transfer<'a>(
         .threshold
         .min(target.capabilities().parts.max_single);
     if props.size < threshold || props.size == 0 {
-        single(source, target, entry, &props, expected, &opts)
+        single(source, target, entry, &props, expected, &opts, check)
     } else {
         in_parts(ctx, source, target, entry, &props, expected, opts)
     }
 }
 
 /// Compares what landed with what was read (`sent`) and what the source claims
-/// (`expected`); a mismatch removes the object.
+/// (`expected`); a mismatch removes the object. `--check-md5` (`check`) may turn the
+/// comparison off (`NoCheck`) or make a mismatch a warning that keeps the object
+/// (`LogOnly`).
 fn check_landed(
     target: &dyn Backend,
     key: &str,
     sent: Option<[u8; 16]>,
     expected: Option<[u8; 16]>,
     w: &Written,
+    check: Md5Check,
 ) -> Result<Outcome, TransferError> {
+    if check == Md5Check::NoCheck {
+        return Ok(Outcome::unverified());
+    }
     let landed = landed_md5(w);
     let bad = |what: String| -> Result<Outcome, TransferError> {
+        if check == Md5Check::LogOnly {
+            return Ok(Outcome {
+                warning: Some(format!("{what}; kept (--check-md5 LogOnly)")),
+                ..Outcome::unverified()
+            });
+        }
         let removed = match target.delete(key, w.version.as_deref(), None) {
             Ok(()) => "removed",
             Err(_) => "could NOT be removed",
@@ -271,6 +294,7 @@ fn single(
     props: &Properties,
     expected: Option<[u8; 16]>,
     opts: &WriteOptions<'_>,
+    check: Md5Check,
 ) -> Result<Outcome, TransferError> {
     let key = entry.key.as_str();
     let pinned = ReadOptions {
@@ -278,8 +302,11 @@ fn single(
         if_match: props.raw_tag.as_deref(),
         range: None,
     };
-    // The MD5 to send with the body, for the target to check it.
+    // The MD5 to send with the body, for the target to check it (not under --check-md5
+    // NoCheck or LogOnly: a mismatch must not stop the write).
+    let relaxed = matches!(check, Md5Check::NoCheck | Md5Check::LogOnly);
     let declared = match expected {
+        Some(_) if relaxed => None,
         Some(m) => Some(m),
         None if source.capabilities().local_reads => {
             let (_, reader) = source.read(key, &pinned)?;
@@ -309,7 +336,7 @@ fn single(
     };
     let w = target.write(key, &body, opts)?;
     let sent: Option<[u8; 16]> = hasher.into_inner().ok().map(|h| h.finalize().into());
-    check_landed(target, key, sent, expected.or(declared), &w)
+    check_landed(target, key, sent, expected.or(declared), &w, check)
 }
 
 /// The MD5 of the whole object and of each part, in one read of a local source.
@@ -389,7 +416,10 @@ fn in_parts<'a>(
         )));
     }
     let sent_whole = ahead.as_ref().map(|(w, _)| *w);
-    opts.whole_md5 = sent_whole.or(expected);
+    opts.whole_md5 = match ctx.config.md5_check {
+        Md5Check::NoCheck | Md5Check::LogOnly => sent_whole,
+        _ => sent_whole.or(expected),
+    };
     let writer: Arc<dyn PartWriter + 'a> = Arc::from(target.begin_parts(key, part, &opts)?);
     let part_md5s = Arc::new(ahead.map(|(_, p)| p));
     let (done_tx, done_rx) = unbounded::<(u32, Result<(PartReceipt, [u8; 16]), TransferError>)>();
@@ -471,7 +501,7 @@ fn in_parts<'a>(
     })?;
     let verified_by_parts =
         matches!(&props.tag, ContentTag::Composite { parts, .. } if *parts == count);
-    let outcome = check_landed(target, key, sent_whole, expected, &w)?;
+    let outcome = check_landed(target, key, sent_whole, expected, &w, ctx.config.md5_check)?;
     if verified_by_parts && outcome.etag_verified.is_none() {
         let tag = hex(&composite);
         return Ok(Outcome::verified(

@@ -1,0 +1,416 @@
+//! azcopy's `sync` flags, so that an azcopy command line runs unchanged. Most of them are
+//! another spelling of one of our options and are folded into it before validation
+//! ([`fold`]), which then checks them by our rules (`--max-delete`, the part size limits);
+//! the rest become settings of their own ([`path_filters`], [`apply`]). Flags whose meaning
+//! we do not have are refused with the reason, never ignored.
+
+use super::CliError;
+use super::args::Args;
+use super::directions::Kind;
+use super::place::Place;
+use crate::config::{Config, DeleteMode, Location, Md5Check, PathFilters};
+use crate::util::glob::Glob;
+use crate::util::pattern::Pattern;
+
+const MIB: u128 = 1 << 20;
+
+/// The azcopy flags we refuse, with why; a boolean given `=false` asks for what we do
+/// anyway and is accepted where `false_ok`.
+fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
+    let on = |b: Option<bool>| b == Some(true);
+    let set = |v: &Option<String>| v.is_some();
+    let list: [(bool, &str, &str); 17] = [
+        (
+            on(args.preserve_smb_info),
+            "--preserve-smb-info",
+            "SMB properties belong to Azure Files, which s3sync does not reach",
+        ),
+        (
+            on(args.preserve_permissions),
+            "--preserve-permissions",
+            "ACLs belong to Windows and Azure Files, which s3sync does not reach",
+        ),
+        (
+            set(&args.include_attributes),
+            "--include-attributes",
+            "Windows file attributes are not supported",
+        ),
+        (
+            set(&args.exclude_attributes),
+            "--exclude-attributes",
+            "Windows file attributes are not supported",
+        ),
+        (
+            on(args.backup),
+            "--backup",
+            "Windows backup semantics are not supported",
+        ),
+        (
+            on(args.cpk_by_value),
+            "--cpk-by-value",
+            "customer-provided keys are not supported yet",
+        ),
+        (
+            set(&args.cpk_by_name),
+            "--cpk-by-name",
+            "customer-provided keys are not supported yet",
+        ),
+        (
+            on(args.preserve_posix_properties),
+            "--preserve-posix-properties",
+            "POSIX properties are not supported yet",
+        ),
+        (
+            on(args.mirror_mode),
+            "--mirror-mode",
+            "not supported yet (--remove-modified-filter transfers everything)",
+        ),
+        (
+            set(&args.local_hash_storage_mode),
+            "--local-hash-storage-mode",
+            "s3sync keeps no hash cache",
+        ),
+        (
+            set(&args.hash_meta_dir),
+            "--hash-meta-dir",
+            "s3sync keeps no hash cache",
+        ),
+        (
+            set(&args.trailing_dot),
+            "--trailing-dot",
+            "trailing-dot handling is an Azure Files setting, which s3sync does not reach",
+        ),
+        (
+            args.s2s_preserve_access_tier.is_some(),
+            "--s2s-preserve-access-tier",
+            "not supported yet",
+        ),
+        (
+            args.s2s_preserve_blob_tags.is_some(),
+            "--s2s-preserve-blob-tags",
+            "not supported yet",
+        ),
+        (
+            on(args.force_if_read_only),
+            "--force-if-read-only",
+            "read-only attributes belong to Windows and Azure Files; not supported",
+        ),
+        (
+            set(&args.trusted_microsoft_suffixes),
+            "--trusted-microsoft-suffixes",
+            "not supported yet",
+        ),
+        (
+            args.compare_hash
+                .as_deref()
+                .is_some_and(|v| !v.eq_ignore_ascii_case("none")),
+            "--compare-hash",
+            "only None is supported yet (--check-etag compares MD5 ETags)",
+        ),
+    ];
+    list.iter()
+        .find(|(given, _, _)| *given)
+        .map(|(_, name, why)| (*name, *why))
+}
+
+/// Which of `allowed` (case-insensitively) `value` is, or the error naming the option.
+fn choice(option: &str, value: &str, allowed: &[&'static str]) -> Result<&'static str, CliError> {
+    allowed
+        .iter()
+        .find(|a| a.eq_ignore_ascii_case(value.trim()))
+        .copied()
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "{option} '{value}' is not one of: {}",
+                allowed.join(", ")
+            ))
+        })
+}
+
+/// A decimal number (`12`, `0.25`, `.5`) as a fraction `numerator / 10^digits`.
+fn decimal(text: &str) -> Option<(u128, u32)> {
+    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if whole.is_empty() && fraction.is_empty()
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+        || fraction.len() > 18
+        || whole.len() > 18
+    {
+        return None;
+    }
+    let digits = fraction.len() as u32;
+    let n: u128 = format!("{whole}{fraction}").parse().ok()?;
+    Some((n, digits))
+}
+
+/// A MiB amount as a whole number of bytes.
+fn mib_bytes(option: &str, text: &str) -> Result<u64, CliError> {
+    let (n, digits) = decimal(text).ok_or_else(|| {
+        CliError::usage(format!(
+            "{option} '{text}': expected a number of MiB (e.g. 8 or 0.25)"
+        ))
+    })?;
+    let scale = 10u128.pow(digits);
+    let bytes = n * MIB;
+    if !bytes.is_multiple_of(scale) {
+        return Err(CliError::usage(format!(
+            "{option} '{text}': must come to a whole number of bytes ({text} MiB does not)"
+        )));
+    }
+    u64::try_from(bytes / scale)
+        .map_err(|_| CliError::usage(format!("{option} '{text}': too large")))
+}
+
+/// Sets a size option from its azcopy spelling; both given must agree.
+fn fold_size(
+    args: &Args,
+    azcopy: &str,
+    text: &Option<String>,
+    ours: &str,
+    field: &str,
+    current: u64,
+) -> Result<Option<u64>, CliError> {
+    let Some(text) = text else { return Ok(None) };
+    let bytes = mib_bytes(azcopy, text)?;
+    if args.given.contains(field) && current != bytes {
+        return Err(CliError::usage(format!(
+            "{azcopy} {text} and {ours} {current} contradict each other: give one"
+        )));
+    }
+    Ok(Some(bytes))
+}
+
+/// Folds the azcopy spellings into our options and refuses what we cannot do.
+pub fn fold(args: &mut Args) -> Result<(), CliError> {
+    if let Some((name, why)) = refused(args) {
+        return Err(CliError::usage(format!("{name} is not supported: {why}")));
+    }
+    if let Some(value) = &args.delete_destination {
+        let mode = choice("--delete-destination", value, &["true", "false", "prompt"])?;
+        if mode == "false" {
+            if args.delete {
+                return Err(CliError::usage(
+                    "--delete and --delete-destination=false contradict each other: give one",
+                ));
+            }
+        } else {
+            args.delete = true;
+        }
+    }
+    if let Some(bytes) = fold_size(
+        args,
+        "--block-size-mb",
+        &args.block_size_mb,
+        "--multipart-chunksize",
+        "multipart_chunksize",
+        args.multipart_chunksize,
+    )? {
+        args.multipart_chunksize = bytes;
+    }
+    if let Some(bytes) = fold_size(
+        args,
+        "--put-blob-size-mb",
+        &args.put_blob_size_mb,
+        "--multipart-threshold",
+        "multipart_threshold",
+        args.multipart_threshold,
+    )? {
+        args.multipart_threshold = bytes;
+    }
+    if let Some(text) = &args.cap_mbps {
+        let (n, digits) = decimal(text).ok_or_else(|| {
+            CliError::usage(format!(
+                "--cap-mbps '{text}': expected a number of megabits per second (e.g. 100 or 0.5)"
+            ))
+        })?;
+        // Megabits per second to bytes per second, rounded down.
+        let bytes = n * 125_000 / 10u128.pow(digits);
+        if n > 0 && bytes == 0 {
+            return Err(CliError::usage(format!(
+                "--cap-mbps '{text}': below one byte per second"
+            )));
+        }
+        if bytes > 0 {
+            if args.rate_limit_bandwidth.is_some() {
+                return Err(CliError::usage(
+                    "--cap-mbps and --rate-limit-bandwidth both cap the bandwidth: give one",
+                ));
+            }
+            args.rate_limit_bandwidth = Some(bytes.to_string());
+        }
+    }
+    if let Some(text) = &args.log_level {
+        let level = choice("--log-level", text, &["INFO", "WARNING", "ERROR", "NONE"])?;
+        if args.verbose > 0 || args.quiet > 0 {
+            return Err(CliError::usage(
+                "--log-level and -v/-q both set the verbosity: give one",
+            ));
+        }
+        (args.verbose, args.quiet) = match level {
+            "INFO" => (1, 0),
+            "ERROR" => (0, 1),
+            "NONE" => (0, 2),
+            _ => (0, 0),
+        };
+    }
+    if let Some(text) = &args.output_type
+        && choice("--output-type", text, &["text", "json"])? == "json"
+    {
+        return Err(CliError::usage(
+            "--output-type json is not supported yet (--json-tracing writes logs as JSON lines)",
+        ));
+    }
+    if let Some(text) = &args.check_md5 {
+        choice("--check-md5", text, MD5_CHECKS)?;
+    }
+    Ok(())
+}
+
+const MD5_CHECKS: &[&str] = &[
+    "NoCheck",
+    "LogOnly",
+    "FailIfDifferent",
+    "FailIfDifferentOrMissing",
+];
+
+/// The pairs `--from-to` names.
+const PAIRS: &[(&str, Kind, Kind)] = &[
+    ("LocalBlob", Kind::Local, Kind::Blob),
+    ("BlobLocal", Kind::Blob, Kind::Local),
+    ("BlobBlob", Kind::Blob, Kind::Blob),
+    ("LocalS3", Kind::Local, Kind::S3),
+    ("S3Local", Kind::S3, Kind::Local),
+    ("S3S3", Kind::S3, Kind::S3),
+    ("S3Blob", Kind::S3, Kind::Blob),
+    ("BlobS3", Kind::Blob, Kind::S3),
+    ("LocalLocal", Kind::Local, Kind::Local),
+];
+
+/// `--from-to` against what SOURCE and TARGET are.
+pub fn check_from_to(args: &Args, source: &Place, target: &Place) -> Result<(), CliError> {
+    let Some(text) = &args.from_to else {
+        return Ok(());
+    };
+    let names: Vec<&str> = PAIRS.iter().map(|p| p.0).collect();
+    let name = choice("--from-to", text, &names)?;
+    let (source, target) = (Kind::of(source), Kind::of(target));
+    match PAIRS.iter().find(|p| p.0 == name) {
+        Some((_, s, t)) if (*s, *t) == (source, target) => Ok(()),
+        _ => Err(CliError::usage(format!(
+            "--from-to {name} does not match SOURCE ({}) and TARGET ({})",
+            source.name(),
+            target.name()
+        ))),
+    }
+}
+
+/// `;`-separated items, empty ones dropped.
+fn items(text: &Option<String>) -> impl Iterator<Item = &str> {
+    text.as_deref()
+        .unwrap_or("")
+        .split(';')
+        .filter(|s| !s.is_empty())
+}
+
+/// The path filters.
+pub fn path_filters(args: &Args) -> Result<PathFilters, CliError> {
+    let globs = |name: &str, text: &Option<String>| -> Result<Vec<Glob>, CliError> {
+        items(text)
+            .map(|g| Glob::new(g).map_err(|e| CliError::usage(format!("{name} {e}"))))
+            .collect()
+    };
+    let regexes = |name: &str, text: &Option<String>| -> Result<Vec<Pattern>, CliError> {
+        items(text)
+            .map(|r| {
+                Pattern::new(r).map_err(|e| {
+                    CliError::usage(format!(
+                        "{name} '{r}' is not a valid regular expression: {e}"
+                    ))
+                })
+            })
+            .collect()
+    };
+    let exclude_paths = items(&args.exclude_path)
+        .map(|p| {
+            if p.contains('*') {
+                Err(CliError::usage(format!(
+                    "--exclude-path '{p}': takes relative paths, not wildcards (see --exclude-pattern)"
+                )))
+            } else {
+                Ok(p.trim_start_matches("./").trim_matches('/').to_string())
+            }
+        })
+        .filter(|p| p.as_ref().map_or(true, |p| !p.is_empty()))
+        .collect::<Result<_, _>>()?;
+    Ok(PathFilters {
+        top_level_only: args.recursive == Some(false),
+        include_names: globs("--include-pattern", &args.include_pattern)?,
+        exclude_names: globs("--exclude-pattern", &args.exclude_pattern)?,
+        exclude_paths,
+        include_regexes: regexes("--include-regex", &args.include_regex)?,
+        exclude_regexes: regexes("--exclude-regex", &args.exclude_regex)?,
+    })
+}
+
+/// The settings of their own: the delete prompt and `--check-md5`.
+pub fn apply(args: &Args, config: &mut Config) -> Result<(), CliError> {
+    if args
+        .delete_destination
+        .as_deref()
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("prompt"))
+    {
+        config.delete_mode = DeleteMode::Prompt;
+    }
+    let Some(text) = &args.check_md5 else {
+        return Ok(());
+    };
+    let check = match choice("--check-md5", text, MD5_CHECKS)? {
+        "NoCheck" => Md5Check::NoCheck,
+        "LogOnly" => Md5Check::LogOnly,
+        "FailIfDifferentOrMissing" => Md5Check::FailIfDifferentOrMissing,
+        _ => Md5Check::FailIfDifferent,
+    };
+    if check == Md5Check::FailIfDifferent {
+        return Ok(());
+    }
+    if !matches!(config.target, Location::Local(_)) {
+        return Err(CliError::usage(format!(
+            "--check-md5 {text} applies to downloads: it needs a local TARGET"
+        )));
+    }
+    match (&config.source, check) {
+        (Location::Local(_), _) => {
+            return Err(CliError::usage(format!(
+                "--check-md5 {text} applies to downloads: it needs an S3 or Azure Blob SOURCE"
+            )));
+        }
+        // The S3 download path has its own verification: it can be turned off, not relaxed.
+        (Location::S3 { .. }, Md5Check::NoCheck) => config.verify_etag = false,
+        (Location::S3 { .. }, _) => {
+            return Err(CliError::usage(format!(
+                "--check-md5 {text} is not supported yet with an s3:// SOURCE (NoCheck and FailIfDifferent are)"
+            )));
+        }
+        _ => {}
+    }
+    config.md5_check = check;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mib_amounts_must_be_whole_bytes() {
+        assert_eq!(mib_bytes("--block-size-mb", "8").ok(), Some(8 << 20));
+        assert_eq!(mib_bytes("--block-size-mb", "0.25").ok(), Some(1 << 18));
+        assert_eq!(mib_bytes("--block-size-mb", "5.5").ok(), Some(5_767_168));
+        assert!(mib_bytes("--block-size-mb", "0.1").is_err());
+        assert!(mib_bytes("--block-size-mb", "x").is_err());
+        assert!(mib_bytes("--block-size-mb", ".").is_err());
+        assert!(mib_bytes("--block-size-mb", "-1").is_err());
+    }
+}
