@@ -264,10 +264,11 @@ fn delete_destination_prompt_deletes_nothing_without_an_answer() {
 /// `y` deletes, an empty line or `n` does not.
 #[test]
 fn delete_destination_prompt_asks_once_on_a_terminal() {
-    if !Path::new("/usr/bin/script").exists() {
-        eprintln!("no /usr/bin/script: the terminal half of the prompt is untested here");
-        return;
-    }
+    assert!(
+        Path::new("/usr/bin/script").exists(),
+        "/usr/bin/script (util-linux's bsdutils) is needed to give s3sync a terminal: \
+         apt-get install bsdutils"
+    );
     let (client, c) = container();
     let dir = tree(&["keep"]);
     for i in 0..7 {
