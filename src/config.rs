@@ -53,29 +53,7 @@ pub enum UpdateCheck {
     MtimeAndChecksum(Algorithm),
 }
 
-/// The storage classes an S3 object may be given.
-pub const STORAGE_CLASSES: &[&str] = &[
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-    "GLACIER_IR",
-    "EXPRESS_ONEZONE",
-];
-
-/// The canned ACLs an S3 object may be given.
-pub const CANNED_ACLS: &[&str] = &[
-    "private",
-    "public-read",
-    "public-read-write",
-    "authenticated-read",
-    "aws-exec-read",
-    "bucket-owner-read",
-    "bucket-owner-full-control",
-];
+pub use crate::s3::names::{CANNED_ACLS, STORAGE_CLASSES};
 
 /// What target objects are given: metadata, tags, storage class, ACL, encryption.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -235,28 +213,7 @@ pub struct ReportOptions {
     pub tagging: bool,
 }
 
-/// What the run prints and how.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutputConfig {
-    /// Log level: 0 off, 1 error, 2 warn (default), 3 info, 4 debug, 5 trace.
-    pub level: u8,
-    pub json: bool,
-    /// Live progress line (on a terminal) and final summary line on stderr.
-    pub show_progress: bool,
-    /// Write logs to stderr instead of stdout.
-    pub log_to_stderr: bool,
-}
-
-impl Default for OutputConfig {
-    fn default() -> Self {
-        OutputConfig {
-            level: 2,
-            json: false,
-            show_progress: true,
-            log_to_stderr: false,
-        }
-    }
-}
+pub use crate::logging::OutputConfig;
 
 /// Everything one run needs.
 #[derive(Debug, Clone)]

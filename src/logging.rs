@@ -9,10 +9,34 @@ use std::io::Write;
 
 use log::kv::{Key, Value, VisitSource};
 
-use crate::config::OutputConfig;
-use crate::engine::progress::SUMMARY_TARGET;
 use crate::util::encoding::json_escape;
 use crate::util::time::Timestamp;
+
+/// What the run prints and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputConfig {
+    /// Log level: 0 off, 1 error, 2 warn (default), 3 info, 4 debug, 5 trace.
+    pub level: u8,
+    pub json: bool,
+    /// Live progress line (on a terminal) and final summary line on stderr.
+    pub show_progress: bool,
+    /// Write logs to stderr instead of stdout.
+    pub log_to_stderr: bool,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig {
+            level: 2,
+            json: false,
+            show_progress: true,
+            log_to_stderr: false,
+        }
+    }
+}
+
+/// The log target of the summary line, let through at every level but `-qq`.
+pub const SUMMARY_TARGET: &str = "s3sync::summary";
 
 /// The target of the per-request lines that `-vvv` shows.
 pub const REQUEST_TARGET: &str = "s3sync::request";

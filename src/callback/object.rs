@@ -1,7 +1,7 @@
 //! What the filter and preprocess callbacks are shown and may change.
 
-use crate::config::{CANNED_ACLS, STORAGE_CLASSES};
 use crate::integrity::checksum::Algorithm;
+use crate::s3::names::{CANNED_ACLS, STORAGE_CLASSES};
 use crate::s3::ops::ObjectMeta;
 use crate::util::time::Timestamp;
 

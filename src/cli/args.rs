@@ -12,8 +12,11 @@
 
 use crate::util::size::parse_size;
 
+pub use super::flag_table::Kind;
 use super::flag_table::SetFromArg;
-pub use super::flag_table::{Flag, Kind};
+
+/// One flag of this command line.
+pub type Flag = super::flag_table::Flag<Args>;
 
 /// The section of the azcopy flags (not read from the environment, see `argv.rs`).
 pub const AZCOPY_SECTION: &str = "azcopy compatibility";

@@ -2,8 +2,6 @@
 //! how a value is stored into its field, and the `command_line!` macro building [`super::args::Args`]
 //! and [`super::args::FLAGS`] from one list.
 
-use super::args::Args;
-
 /// What a flag does with the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -21,9 +19,9 @@ pub enum Kind {
     Help,
 }
 
-/// One flag of the command line.
-pub struct Flag {
-    /// The field of [`Args`] it sets: `worker_size` for `--worker-size`.
+/// One flag of the command line, storing into the arguments record `A` (`args::Args`).
+pub struct Flag<A: 'static> {
+    /// The field of `Args` it sets: `worker_size` for `--worker-size`.
     pub field: &'static str,
     pub short: Option<char>,
     pub kind: Kind,
@@ -33,11 +31,11 @@ pub struct Flag {
     pub section: &'static str,
     /// Its description, as written in the table (lines joined by '\n').
     pub description: &'static str,
-    /// Stores a value (for [`Kind::Value`]; the others ignore it) into [`Args`].
-    pub(crate) set: fn(&mut Args, &str) -> Result<(), String>,
+    /// Stores a value (for [`Kind::Value`]; the others ignore it) into `Args`.
+    pub(crate) set: fn(&mut A, &str) -> Result<(), String>,
 }
 
-impl Flag {
+impl<A> Flag<A> {
     /// With its dashes: `--worker-size`.
     pub fn long(&self) -> String {
         format!("--{}", self.field.replace('_', "-"))
@@ -81,7 +79,7 @@ impl Flag {
 
     /// Applies this flag to `args`, once per occurrence. A value is parsed by the flag's
     /// own rule; an error is the reason, without the flag's name.
-    pub fn apply(&self, args: &mut Args, value: &str) -> Result<(), String> {
+    pub fn apply(&self, args: &mut A, value: &str) -> Result<(), String> {
         (self.set)(args, value)
     }
 }
@@ -218,7 +216,7 @@ macro_rules! store {
     }};
 }
 
-/// Defines [`Args`], its [`Default`] (what an absent flag means) and [`FLAGS`] from one
+/// Defines `Args`, its [`Default`] (what an absent flag means) and [`FLAGS`] from one
 /// list of sections. Each entry is its description (doc comment) and one of
 ///
 /// - `switch NAME` (a `bool`), `count NAME` (a `u8`), `help NAME`, `boolean NAME` (an

@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::config::Location;
-use crate::s3::Client;
 use crate::storage::azure_backend::AzureBackend;
 use crate::storage::local::LocalStore;
 use crate::storage::local_backend::LocalBackend;
@@ -38,8 +37,8 @@ pub(super) fn open_store(
             client.limits.cancel = Some(Arc::clone(cancel));
             // Every worker, part thread and lister may hold a connection at once.
             client.max_connections = config.worker_size + config.max_parallel_uploads + 4;
-            let store = S3Store::new(
-                Arc::new(Client::new(client)),
+            let store = S3Store::connect(
+                client,
                 bucket.clone(),
                 prefix.clone(),
                 crate::storage::s3::ListOptions {
@@ -69,20 +68,15 @@ pub(super) fn open_store(
             let mut client = (**client).clone();
             client.limits.cancel = Some(Arc::clone(cancel));
             client.max_connections = config.worker_size + config.max_parallel_uploads + 4;
-            let client = Arc::new(crate::azure::Client::new(client));
             // `.../container/dir/file` names one blob when it exists (as azcopy reads it);
             // as a target, with a trailing `/` or with --delete, it is a prefix.
-            let is_source = std::ptr::eq(location, &config.source);
-            let single = is_source
-                && !config.delete
-                && !prefix.is_empty()
-                && !prefix.ends_with('/')
-                && matches!(client.blob_properties(container, prefix), Ok(Some(_)));
-            Store::Generic(Box::new(if single {
-                AzureBackend::single_blob(client, container.clone(), prefix)
-            } else {
-                AzureBackend::new(client, container.clone(), prefix.clone())
-            }))
+            let may_be_one_blob = std::ptr::eq(location, &config.source) && !config.delete;
+            Store::Generic(Box::new(AzureBackend::connect(
+                client,
+                container.clone(),
+                prefix.clone(),
+                may_be_one_blob,
+            )))
         }
     }
 }

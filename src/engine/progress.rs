@@ -10,8 +10,7 @@ use super::Report;
 use super::stats::{Stats, per_second, summary_line};
 use crate::config::OutputConfig;
 
-/// Log target of the final summary record (always emitted in JSON mode).
-pub const SUMMARY_TARGET: &str = "s3sync::summary";
+pub use crate::logging::SUMMARY_TARGET;
 
 /// The live progress line, redrawn every second on a terminal.
 pub struct Progress {

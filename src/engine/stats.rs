@@ -49,15 +49,7 @@ impl Stats {
     }
 }
 
-/// Per-second rate; a run shorter than a second reports its totals, as the reference does.
-pub fn per_second(total: u64, elapsed: Duration) -> u64 {
-    let secs = elapsed.as_secs_f64();
-    if secs < 1.0 {
-        total
-    } else {
-        (total as f64 / secs) as u64
-    }
-}
+pub use crate::util::rate::per_second;
 
 /// The summary (or progress) line: sizes in binary units, counts with separators.
 pub fn summary_line(s: &Snapshot, elapsed: Duration, with_duration: bool) -> String {

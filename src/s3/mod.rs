@@ -5,6 +5,7 @@ pub mod client;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
+pub mod names;
 pub mod network;
 pub mod ops;
 pub mod request;

@@ -8,7 +8,7 @@ use super::tables::{count, table, text, time};
 use super::vm::Vm;
 use super::{ScriptError, ScriptOptions};
 use crate::callback::{CallbackError, Event, EventCallback};
-use crate::engine::stats::per_second;
+use crate::util::rate::per_second;
 
 /// An event script.
 pub struct LuaEvent {
@@ -112,8 +112,8 @@ impl EventCallback for LuaEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::callback::Snapshot;
     use crate::callback::{EventKind, EventStats};
-    use crate::engine::stats::Snapshot;
 
     #[test]
     fn events_arrive_with_their_fields() {

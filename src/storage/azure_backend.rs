@@ -99,6 +99,27 @@ impl AzureBackend {
         }
     }
 
+    /// The container and prefix reached with a new client of `config`. With
+    /// `may_be_one_blob`, a prefix without a trailing `/` that names an existing blob is that
+    /// one blob ([`AzureBackend::single_blob`]), as azcopy reads a source.
+    pub fn connect(
+        config: azure::ClientConfig,
+        container: String,
+        prefix: String,
+        may_be_one_blob: bool,
+    ) -> AzureBackend {
+        let client = Arc::new(azure::Client::new(config));
+        let one_blob = may_be_one_blob
+            && !prefix.is_empty()
+            && !prefix.ends_with('/')
+            && matches!(client.blob_properties(&container, &prefix), Ok(Some(_)));
+        if one_blob {
+            AzureBackend::single_blob(client, container, &prefix)
+        } else {
+            AzureBackend::new(client, container, prefix)
+        }
+    }
+
     /// A source that is one blob, as azcopy reads `.../container/dir/file` when that blob
     /// exists: the side lists only it, under its own name (relative to its directory). The
     /// caller has checked that it exists and that `prefix` names it.

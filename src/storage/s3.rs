@@ -287,6 +287,16 @@ impl S3Store {
         }
     }
 
+    /// A store reached with a new client of `config`.
+    pub fn connect(
+        config: crate::s3::ClientConfig,
+        bucket: String,
+        prefix: String,
+        options: ListOptions,
+    ) -> S3Store {
+        S3Store::new(Arc::new(Client::new(config)), bucket, prefix, options)
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }

@@ -83,6 +83,16 @@ impl<R: Read> Read for Throttled<'_, R> {
     }
 }
 
+/// Per-second rate; a run shorter than a second reports its totals, as the reference does.
+pub fn per_second(total: u64, elapsed: std::time::Duration) -> u64 {
+    let secs = elapsed.as_secs_f64();
+    if secs < 1.0 {
+        total
+    } else {
+        (total as f64 / secs) as u64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
