@@ -199,8 +199,8 @@ PY
     done
     for rep in $(seq "$repeats"); do
         for n in 10000 200000; do
-            read -r wall cpu rss <<< "$(measure "$(command_for ours "$work/data/scale$n" "s3://bench/scale$n/")")"
-            echo "scale-$n ours $wall $cpu $rss" >> "$results"
+            read -r wall cpu rss status <<< "$(measure "$(command_for ours "$work/data/scale$n" "s3://bench/scale$n/")")"
+            echo "scale-$n ours $wall $cpu $rss $status" >> "$results"
             log "no-op $n ours #$rep: wall ${wall}s cpu ${cpu}s rss ${rss} KiB"
         done
     done
@@ -215,8 +215,8 @@ for workload in $workloads; do
     fi
     for rep in $(seq "$repeats"); do
         for tool in $tools; do
-            read -r wall cpu rss <<< "$(run_workload "$workload" "$tool" "$rep")"
-            echo "$workload $tool $wall $cpu $rss" >> "$results"
+            read -r wall cpu rss status <<< "$(run_workload "$workload" "$tool" "$rep")"
+            echo "$workload $tool $wall $cpu $rss $status" >> "$results"
             log "$workload $tool #$rep: wall ${wall}s cpu ${cpu}s rss ${rss} KiB"
         done
     done
