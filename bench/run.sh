@@ -7,9 +7,13 @@
 #   WORKLOADS=scale bash bench/run.sh # ours only: no-op peak RSS at 10,000 vs 200,000 objects
 #   TOOLS="ours ours-client ..."      # ours-client: ours with --client-side-copy
 #   TOOLS="ours ours-noverify ..."    # ours-noverify: ours with --disable-etag-verify
+#   TOOLS="ours ours-base" OURS_BASE_BIN=/path/to/older/s3sync bash bench/run.sh
+#                                     # ours-base: another s3sync build (say, the previous
+#                                     # main's), run with exactly the arguments ours gets
 #   SERVER=moto WORKLOADS=large-copy TOOLS="ours ours-client rclone s5cmd" bash bench/run.sh
 #                                     # the same workloads against moto instead of s3s-fs,
 #                                     # to tell the cost of a server's copy from our client's
+#   bash bench/azure.sh               # the Azure Blob counterpart (Azurite; azcopy, rclone)
 #
 # "ours" is the static musl release binary we ship (BUILD=gnu measures the glibc build).
 #
@@ -38,7 +42,11 @@ export AWS_EC2_METADATA_DISABLED=true
 # Plain HTTP on loopback: a CA bundle from the environment only confuses some tools.
 unset AWS_CA_BUNDLE
 
-log() { printf '%s\n' "$*" >&2; }
+. "$root/bench/common.sh"
+if [[ " $tools " == *" ours-base "* ]] && [ ! -x "${OURS_BASE_BIN:-}" ]; then
+    log "TOOLS names ours-base: set OURS_BASE_BIN to that s3sync binary"
+    exit 2
+fi
 
 install_tools() {
     mkdir -p "$tools_dir"
@@ -72,7 +80,7 @@ install_tools() {
 }
 
 start_server() {
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    port=$(free_port)
     endpoint=http://127.0.0.1:$port
     # A fresh store every run, so uploads really upload.
     rm -rf "$work/store" && mkdir -p "$work/store"
@@ -95,20 +103,7 @@ start_server() {
 }
 
 make_data() {
-    if [ ! -d "$work/data/small" ]; then
-        log "generating 10,000 x 10 KiB and 4 x 256 MiB on $work"
-        python3 - "$work/data/small" << 'PY'
-import os, sys
-root = sys.argv[1]
-for i in range(10000):
-    d = os.path.join(root, "d%02d" % (i % 100))
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "f%05d" % i), "wb") as f:
-        f.write(os.urandom(10240))
-PY
-        mkdir -p "$work/data/large"
-        for i in 1 2 3 4; do head -c $((256 << 20)) /dev/urandom > "$work/data/large/big$i"; done
-    fi
+    make_local_data
     "$tools_dir/venv/bin/aws" --endpoint-url "$endpoint" s3api create-bucket --bucket bench > /dev/null 2>&1 || true
 }
 
@@ -116,9 +111,10 @@ PY
 command_for() {
     local tool=$1 from=$2 to=$3
     case $tool in
-        ours | ours-client | ours-noverify | s3sync)
+        ours | ours-base | ours-client | ours-noverify | s3sync)
             local bin=$ours_bin
             [ "$tool" = s3sync ] && bin=$tools_dir/cargo/bin/s3sync
+            [ "$tool" = ours-base ] && bin=$OURS_BASE_BIN
             local args=()
             # ours-client: S3 -> S3 streamed through s3sync, as the reference does by default.
             [ "$tool" = ours-client ] && args+=(--client-side-copy)
@@ -145,15 +141,6 @@ command_for() {
 export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other RCLONE_CONFIG_BENCH_ENV_AUTH=true
 export RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE=true
 
-# Prints "wall cpu rss_kb" for one run of a command.
-measure() {
-    if ! /usr/bin/time -o "$work/time.out" -f "%e %U %S %M" bash -c "$1" > /dev/null 2> "$work/last.err"; then
-        log "FAILED: $1"
-        tail -3 "$work/last.err" >&2
-    fi
-    awk '{ printf "%.3f %.3f %d\n", $1, $2 + $3, $4 }' "$work/time.out"
-}
-
 # The store lives on tmpfs: every large object written by a measured run is deleted from
 # it right after the measurement (straight from s3s-fs's data directory), so RAM never runs
 # out. Large downloads and copies all read one set uploaded beforehand.
@@ -178,8 +165,6 @@ run_workload() {
     esac
     rm -rf "$work/down"
 }
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 install_tools
 export RCLONE_CONFIG_BENCH_ENDPOINT
@@ -214,8 +199,8 @@ PY
     done
     for rep in $(seq "$repeats"); do
         for n in 10000 200000; do
-            read -r wall cpu rss <<< "$(measure "$(command_for ours "$work/data/scale$n" "s3://bench/scale$n/")")"
-            echo "scale-$n ours $wall $cpu $rss" >> "$results"
+            read -r wall cpu rss status <<< "$(measure "$(command_for ours "$work/data/scale$n" "s3://bench/scale$n/")")"
+            echo "scale-$n ours $wall $cpu $rss $status" >> "$results"
             log "no-op $n ours #$rep: wall ${wall}s cpu ${cpu}s rss ${rss} KiB"
         done
     done
@@ -230,29 +215,15 @@ for workload in $workloads; do
     fi
     for rep in $(seq "$repeats"); do
         for tool in $tools; do
-            read -r wall cpu rss <<< "$(run_workload "$workload" "$tool" "$rep")"
-            echo "$workload $tool $wall $cpu $rss" >> "$results"
+            read -r wall cpu rss status <<< "$(run_workload "$workload" "$tool" "$rep")"
+            echo "$workload $tool $wall $cpu $rss $status" >> "$results"
             log "$workload $tool #$rep: wall ${wall}s cpu ${cpu}s rss ${rss} KiB"
         done
     done
 done
 
 main=${workloads/scale/}
-if [ -n "${main// /}" ]; then
-    echo "| workload | tool | wall s | CPU s | peak RSS MiB | ours/tool wall | ours/tool CPU |"
-    echo "|---|---|---|---|---|---|---|"
-fi
-for workload in $main; do
-    ours_wall=$(awk -v w="$workload" '$1 == w && $2 == "ours" { print $3 }' "$results" | median)
-    ours_cpu=$(awk -v w="$workload" '$1 == w && $2 == "ours" { print $4 }' "$results" | median)
-    for tool in $tools; do
-        wall=$(awk -v w="$workload" -v t="$tool" '$1 == w && $2 == t { print $3 }' "$results" | median)
-        cpu=$(awk -v w="$workload" -v t="$tool" '$1 == w && $2 == t { print $4 }' "$results" | median)
-        rss=$(awk -v w="$workload" -v t="$tool" '$1 == w && $2 == t { print $5 }' "$results" | median)
-        awk -v w="$workload" -v t="$tool" -v a="$wall" -v c="$cpu" -v r="$rss" -v ow="$ours_wall" -v oc="$ours_cpu" \
-            'BEGIN { printf "| %s | %s | %.2f | %.2f | %.1f | %.2f | %.2f |\n", w, t, a, c, r / 1024, (a > 0 ? ow / a : 0), (c > 0 ? oc / c : 0) }'
-    done
-done
+[ -n "${main// /}" ] && print_table "$results" "$main" "$tools"
 if [[ " $workloads " == *" scale "* ]]; then
     echo
     echo "| no-op sync, ours | wall s | CPU s | peak RSS MiB |"
