@@ -181,3 +181,42 @@ fn busy_answers_and_reset_connections_are_retried() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A large blob downloaded in ranged parts, and many small blobs, reuse their connections:
+/// every ranged body is read to its end, which hands the connection back to the pool.
+#[test]
+fn blob_downloads_reuse_their_connections() {
+    let client = azurite::client();
+    let container = azurite::container(&client);
+    let big = data(40 * MIB, 9);
+    put(&client, &container, "r/big", &big);
+    for i in 0..30 {
+        put(
+            &client,
+            &container,
+            &format!("r/small{i:02}"),
+            &data(2000, i),
+        );
+    }
+    let proxy = common::RecordingProxy::start(azurite_port());
+    let dir = std::env::temp_dir().join(common::unique("azreuse"));
+    let r = sync(&[
+        "--max-parallel-uploads".into(),
+        "2".into(),
+        url_at(proxy.port, &container, "r/"),
+        s(&dir),
+    ]);
+    r.assert_code(0);
+    assert_eq!(r.summary("transferred_object"), 31);
+    assert_eq!(
+        md5_hex(&std::fs::read(dir.join("big")).unwrap_or_default()),
+        md5_hex(&big)
+    );
+    // 8 ranged parts, 31 HEADs and 30 small GETs, a listing: one worker, two part threads.
+    let connections = proxy.connections();
+    assert!(
+        connections <= 6,
+        "{connections} TCP connections for about 70 requests"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -102,6 +102,14 @@ fn write_body(file: &mut File, offset: u64, body: &Body<'_>) -> io::Result<()> {
             format!("the body ended after {copied} of {} bytes", body.len),
         ));
     }
+    // Read on to the end: a body longer than announced is an error, and an HTTP body read
+    // to its end gives its connection back to the pool for the next request.
+    if reader.into_inner().read(&mut buf[..1])? > 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("the body is longer than the {} bytes announced", body.len),
+        ));
+    }
     check_md5(body.md5, md5)
 }
 
