@@ -92,7 +92,9 @@ fn write_body(file: &mut File, offset: u64, body: &Body<'_>) -> io::Result<()> {
         if n == 0 {
             break;
         }
-        md5.update(&buf[..n]);
+        if body.md5.is_some() {
+            md5.update(&buf[..n]);
+        }
         file.write_all(&buf[..n])?;
         copied += n as u64;
     }
