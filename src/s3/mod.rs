@@ -9,6 +9,7 @@ pub mod names;
 pub mod network;
 pub mod ops;
 pub mod request;
+pub mod response;
 pub mod sign;
 pub mod transport;
 pub mod xml;
