@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use s3sync::s3::credentials::{container, json, process, profile, sts};
+use s3sync::s3::credentials::{container, files, json, process, sts};
 use s3sync::s3::network::NoProxy;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,6 +15,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = container::parse_document(text);
     let _ = sts::parse_credentials(text, "AssumeRole");
     let _ = sts::parse_credentials(text, "AssumeRoleWithWebIdentity");
-    let _ = profile::parse_ini(text);
+    let _ = files::parse_ini(text);
     let _ = NoProxy::parse(text).matches(text, 443);
 });
