@@ -6,7 +6,7 @@
 //! error answers read and classified.
 
 use std::io::{BufRead, BufReader, Read};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ureq::http;
 use ureq::unversioned::resolver::DefaultResolver;
@@ -17,12 +17,13 @@ use super::auth::{self, Signable};
 use super::credentials::Credentials;
 use super::error::{AzureError, ErrorKind};
 use super::location::ServiceEndpoint;
+use super::request::Outgoing;
 pub use super::request::{BodyReader, Payload, Request, Response};
-use super::request::{Outgoing, WatchedReader, cancelled};
 use super::xml::{self, XmlError};
 pub use crate::s3::client::Limits;
-use crate::s3::client::{STALL_WINDOW, backoff};
+use crate::s3::client::{RetryPolicy, STALL_WINDOW, with_retries};
 use crate::s3::network::Network;
+use crate::s3::response::WatchedReader;
 use crate::s3::transport::QuickAckConnector;
 use crate::util::encoding::uri_encode;
 use crate::util::rate::Throttled;
@@ -206,46 +207,24 @@ impl Client {
         })
     }
 
-    /// Runs `attempt_fn` until it succeeds, fails for good, or the attempts or the operation
-    /// time run out; each attempt is given its time budget.
+    /// Runs `attempt_fn` under this client's retry policy (the S3 client's loop).
     fn retry<T>(
         &self,
         op: &'static str,
-        mut attempt_fn: impl FnMut(Option<Duration>) -> Result<T, AzureError>,
+        attempt_fn: impl FnMut(Option<Duration>) -> Result<T, AzureError>,
     ) -> Result<T, AzureError> {
-        let attempts = self.cfg.max_attempts.max(1);
-        let limits = &self.cfg.limits;
-        let deadline = limits.operation_timeout.map(|t| Instant::now() + t);
-        let mut attempt = 1;
-        loop {
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            let budget = match (left, limits.attempt_timeout) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            if budget.is_some_and(|b| b.is_zero()) {
-                return Err(AzureError::transport(
-                    op,
-                    "the operation timeout ran out before the request succeeded",
-                    false,
-                ));
-            }
-            match attempt_fn(budget) {
-                Ok(v) => return Ok(v),
-                Err(e) if e.is_retryable() && attempt < attempts && !cancelled(&limits.cancel) => {
-                    let pause = backoff(self.cfg.initial_backoff, attempt);
-                    if deadline.is_some_and(|d| Instant::now() + pause >= d) {
-                        return Err(e);
-                    }
-                    log::debug!(
-                        "{op}: attempt {attempt} of {attempts} failed ({e}); retrying in {pause:?}"
-                    );
-                    std::thread::sleep(pause);
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let policy = RetryPolicy {
+            max_attempts: self.cfg.max_attempts,
+            initial_backoff: self.cfg.initial_backoff,
+            limits: &self.cfg.limits,
+        };
+        with_retries(op, &policy, AzureError::is_retryable, attempt_fn, || {
+            AzureError::transport(
+                op,
+                "the operation timeout ran out before the request succeeded",
+                false,
+            )
+        })
     }
 
     fn dispatch<S: ureq::AsSendBody>(

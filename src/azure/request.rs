@@ -162,17 +162,3 @@ impl<R: Read> Read for Outgoing<R> {
         Ok(n)
     }
 }
-
-/// A body being parsed, remembering a read failure so the attempt can be retried.
-pub(super) struct WatchedReader<R> {
-    pub(super) inner: R,
-    pub(super) failure: Option<std::io::Error>,
-}
-
-impl<R: Read> Read for WatchedReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner.read(buf).inspect_err(|e| {
-            self.failure = Some(std::io::Error::new(e.kind(), e.to_string()));
-        })
-    }
-}

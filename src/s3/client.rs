@@ -256,46 +256,24 @@ impl Client {
         }
     }
 
-    /// Runs `attempt_fn` until it succeeds, fails for good, or the attempts or the operation
-    /// time run out. Each attempt is given its time budget (`None`: unlimited).
+    /// Runs `attempt_fn` under this client's retry policy (see [`with_retries`]).
     fn retry<T>(
         &self,
         op: &'static str,
-        mut attempt_fn: impl FnMut(Option<Duration>) -> Result<T, S3Error>,
+        attempt_fn: impl FnMut(Option<Duration>) -> Result<T, S3Error>,
     ) -> Result<T, S3Error> {
-        let attempts = self.cfg.max_attempts.max(1);
-        let limits = &self.cfg.limits;
-        let deadline = limits.operation_timeout.map(|t| Instant::now() + t);
-        let mut attempt = 1;
-        loop {
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            let budget = match (left, limits.attempt_timeout) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            if budget.is_some_and(|b| b.is_zero()) {
-                return Err(S3Error::transport(
-                    op,
-                    "--operation-timeout-milliseconds ran out before the request succeeded",
-                    false,
-                ));
-            }
-            match attempt_fn(budget) {
-                Ok(v) => return Ok(v),
-                Err(e) if e.is_retryable() && attempt < attempts && !cancelled(&limits.cancel) => {
-                    let pause = backoff(self.cfg.initial_backoff, attempt);
-                    if deadline.is_some_and(|d| Instant::now() + pause >= d) {
-                        return Err(e);
-                    }
-                    log::debug!(
-                        "{op}: attempt {attempt} of {attempts} failed ({e}); retrying in {pause:?}"
-                    );
-                    std::thread::sleep(pause);
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let policy = RetryPolicy {
+            max_attempts: self.cfg.max_attempts,
+            initial_backoff: self.cfg.initial_backoff,
+            limits: &self.cfg.limits,
+        };
+        with_retries(op, &policy, S3Error::is_retryable, attempt_fn, || {
+            S3Error::transport(
+                op,
+                "--operation-timeout-milliseconds ran out before the request succeeded",
+                false,
+            )
+        })
     }
 
     /// Runs one HTTP exchange, within `budget` when there is one.
@@ -526,6 +504,54 @@ impl Client {
             );
         }
         Err(err)
+    }
+}
+
+/// How a client retries: attempts, first pause, and the time limits and stop flag.
+pub struct RetryPolicy<'l> {
+    pub max_attempts: u32,
+    pub initial_backoff: Duration,
+    pub limits: &'l Limits,
+}
+
+/// Runs `attempt_fn` until it succeeds, fails for good, or the attempts or the operation
+/// time run out; each attempt is given its time budget (`None`: unlimited). Shared by the
+/// S3 and Blob clients; `out_of_time` is the error when the operation timeout is spent.
+pub fn with_retries<T, E: std::fmt::Display>(
+    op: &'static str,
+    policy: &RetryPolicy<'_>,
+    is_retryable: impl Fn(&E) -> bool,
+    mut attempt_fn: impl FnMut(Option<Duration>) -> Result<T, E>,
+    out_of_time: impl Fn() -> E,
+) -> Result<T, E> {
+    let attempts = policy.max_attempts.max(1);
+    let limits = policy.limits;
+    let deadline = limits.operation_timeout.map(|t| Instant::now() + t);
+    let mut attempt = 1;
+    loop {
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let budget = match (left, limits.attempt_timeout) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if budget.is_some_and(|b| b.is_zero()) {
+            return Err(out_of_time());
+        }
+        match attempt_fn(budget) {
+            Ok(v) => return Ok(v),
+            Err(e) if is_retryable(&e) && attempt < attempts && !cancelled(&limits.cancel) => {
+                let pause = backoff(policy.initial_backoff, attempt);
+                if deadline.is_some_and(|d| Instant::now() + pause >= d) {
+                    return Err(e);
+                }
+                log::debug!(
+                    "{op}: attempt {attempt} of {attempts} failed ({e}); retrying in {pause:?}"
+                );
+                std::thread::sleep(pause);
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 
