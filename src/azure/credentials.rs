@@ -237,6 +237,15 @@ pub fn resolve(
         }
     }
     if let Some(provider) = entra_id(env, network)? {
+        // A bearer token is good for every container the identity can reach: it is never
+        // sent in the clear (Azure Storage refuses it over http anyway).
+        if !location.endpoint.https {
+            return Err(format!(
+                "Entra ID tokens are sent only over https, and {} is http: use its https \
+                 address, or an account key or SAS token for an emulator",
+                location.describe()
+            ));
+        }
         let cache = TokenCache::new(provider);
         return Ok((Credentials::Bearer(Arc::new(cache)), "Entra ID"));
     }

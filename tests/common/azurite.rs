@@ -33,6 +33,25 @@ pub struct Azurite {
 }
 
 fn start() -> Azurite {
+    start_with(&[], "http")
+}
+
+/// A second, secure Azurite of its own: https with `cert`/`key` and `--oauth basic`, so it
+/// also takes Entra ID bearer tokens (it checks their issuer, audience and lifetime, not
+/// their signature). Not shared: each caller keeps the one it starts.
+pub fn start_https(cert: &std::path::Path, key: &std::path::Path) -> Azurite {
+    let extra = [
+        "--cert".to_string(),
+        cert.display().to_string(),
+        "--key".to_string(),
+        key.display().to_string(),
+        "--oauth".to_string(),
+        "basic".to_string(),
+    ];
+    start_with(&extra, "https")
+}
+
+fn start_with(extra: &[String], scheme: &str) -> Azurite {
     let bin = std::env::var_os("AZURITE_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -55,7 +74,7 @@ fn start() -> Azurite {
     std::fs::create_dir_all(&data)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", data.display()));
     let log = work.join(format!("azurite-{port}.log"));
-    let args: Vec<String> = vec![
+    let mut args: Vec<String> = vec![
         "--blobHost".into(),
         "127.0.0.1".into(),
         "--blobPort".into(),
@@ -65,10 +84,11 @@ fn start() -> Azurite {
         "--silent".into(),
         "--disableTelemetry".into(),
     ];
+    args.extend(extra.iter().cloned());
     let child = spawn_guarded(&bin, &args, &log);
     wait_for_port(port, "azurite-blob", &log);
     Azurite {
-        endpoint: format!("http://127.0.0.1:{port}/{ACCOUNT}"),
+        endpoint: format!("{scheme}://127.0.0.1:{port}/{ACCOUNT}"),
         _child: child,
         _data: data,
     }
