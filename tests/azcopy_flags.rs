@@ -89,12 +89,20 @@ fn seed_examples_local_to_blob_run_as_written() {
     let (client, c) = container();
     let dir = tree(FILES);
     let file = dir.join("note.txt");
-    // Sync a single file, then with --put-md5. Naming the target blob is not supported yet:
-    // the target is a virtual directory and the file keeps its name.
-    az(&[&s(&file), &url(&c, "path/to/blob/")]).assert_code(0);
-    az(&[&s(&file), &url(&c, "path/to/blob/"), "--put-md5"]).assert_code(0);
+    // Sync a single file, then with --put-md5: the target names the blob.
+    az(&[&s(&file), &url(&c, "path/to/blob")]).assert_code(0);
+    let again = az(&[&s(&file), &url(&c, "path/to/blob"), "--put-md5"]);
+    again.assert_code(0);
+    assert_eq!(again.summary("transferred_object"), 0, "{}", again.stdout);
+    assert_eq!(names(&client, &c, "path/to/"), ["blob"]);
     assert_eq!(
-        read_all(&client, &c, "path/to/blob/note.txt", None),
+        read_all(&client, &c, "path/to/blob", None),
+        b"note.txt".to_vec()
+    );
+    // With a trailing slash the target is a virtual directory and the file keeps its name.
+    az(&[&s(&file), &url(&c, "path/to/dir/")]).assert_code(0);
+    assert_eq!(
+        read_all(&client, &c, "path/to/dir/note.txt", None),
         b"note.txt".to_vec()
     );
     // A whole directory, recursive by default; again with --put-md5 (nothing to do).
@@ -161,9 +169,15 @@ fn seed_examples_blob_to_blob_run_as_written() {
     put(&client, &c, "path/to/virtual/dir", b"shadow");
     let (_, d) = container();
     let q = sas(&c);
-    // Sync a single blob: as for a single file, the target is a virtual directory (naming
-    // the target blob is not supported yet) and the source is named by its directory plus
-    // the --include-pattern of its name.
+    // Sync a single blob, as written: the target names the blob.
+    az(&[
+        &format!("{}?{q}", url(&c, "path/to/blob")),
+        &url(&d, "path/to/blob"),
+    ])
+    .assert_code(0);
+    assert_eq!(read_all(&client, &d, "path/to/blob", None), b"one blob");
+    let (_, d) = container();
+    // The same by its directory narrowed to its name.
     az(&[
         &format!("{}?{q}", url(&c, "path/to/")),
         &url(&d, "path/to/"),

@@ -383,3 +383,93 @@ fn a_single_file_and_a_single_blob() {
     assert!(!down.join("report.csv.bak").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_single_file_or_blob_becomes_the_object_the_target_names() {
+    let client = azurite::client();
+    let container = azurite::container(&client);
+    let dir = std::env::temp_dir().join(common::unique("azrename"));
+    let body = data(300_000, 41);
+    let file = write_file(&dir.join("local name.bin"), &body);
+    // A sibling that must be left alone.
+    put(&client, &container, "dir/keep", b"keep");
+
+    // File → blob of another name (no trailing slash): that blob, nothing else.
+    let r = sync(&[&s(&file), &url(&container, "dir/other.bin")]);
+    r.assert_code(0);
+    assert_eq!(r.summary("transferred_object"), 1, "{}", r.stdout);
+    assert_eq!(
+        list_all(&client, &container, "", 100).0,
+        vec!["dir/keep", "dir/other.bin"]
+    );
+    assert_eq!(
+        md5_hex(&read_all(&client, &container, "dir/other.bin", None)),
+        md5_hex(&body)
+    );
+    let props = blob_props(&client, &container, "dir/other.bin");
+    assert_eq!(props.content_md5, Some(md5(&body)));
+    // A re-run compares with that blob: nothing to do.
+    let again = sync(&[&s(&file), &url(&container, "dir/other.bin")]);
+    again.assert_code(0);
+    assert_eq!(again.summary("transferred_object"), 0, "{}", again.stdout);
+    // A changed file replaces it.
+    let changed = data(300_000, 42);
+    write_file(&file, &changed);
+    touch(&file, 5);
+    let third = sync(&[&s(&file), &url(&container, "dir/other.bin")]);
+    third.assert_code(0);
+    assert_eq!(third.summary("transferred_object"), 1, "{}", third.stdout);
+    assert_eq!(
+        md5_hex(&read_all(&client, &container, "dir/other.bin", None)),
+        md5_hex(&changed)
+    );
+
+    // Blob → blob of another name, in another container.
+    let other = azurite::container(&client);
+    let r = sync(&[
+        &url(&container, "dir/other.bin"),
+        &url(&other, "copies/renamed"),
+    ]);
+    r.assert_code(0);
+    assert_eq!(list_all(&client, &other, "", 100).0, vec!["copies/renamed"]);
+    assert_eq!(
+        md5_hex(&read_all(&client, &other, "copies/renamed", None)),
+        md5_hex(&changed)
+    );
+
+    // Blob → an existing local file of another name: that file is replaced, in place.
+    let existing = write_file(&dir.join("down/old.bin"), b"old");
+    touch(&existing, -3600);
+    let r = sync(&[&url(&container, "dir/other.bin"), &s(&existing)]);
+    r.assert_code(0);
+    assert_eq!(r.summary("transferred_object"), 1, "{}", r.stdout);
+    assert_eq!(
+        md5_hex(&std::fs::read(&existing).unwrap_or_default()),
+        md5_hex(&changed)
+    );
+    assert!(!dir.join("down/other.bin").exists());
+    assert!(!dir.join("down/old.bin/other.bin").exists());
+
+    // A Blob prefix (not one blob) cannot go into a file: the run stops, the file is kept.
+    let prefix = sync(&[&url(&container, "dir"), &s(&existing)]);
+    prefix.assert_code(1);
+    assert!(prefix.stderr.contains("is a file"), "{}", prefix.stderr);
+    assert_eq!(
+        md5_hex(&std::fs::read(&existing).unwrap_or_default()),
+        md5_hex(&changed)
+    );
+    // A local file onto another existing file, as cp would.
+    let copy = write_file(&dir.join("copy.bin"), b"stale");
+    touch(&copy, -3600);
+    sync(&[&s(&file), &s(&copy)]).assert_code(0);
+    assert_eq!(std::fs::read(&copy).unwrap_or_default(), changed);
+
+    // With --delete a TARGET is always a directory: a single file is refused as before.
+    let refused = sync(&["--delete", &s(&file), &url(&container, "dir/other.bin")]);
+    refused.assert_code(2);
+    assert_eq!(
+        list_all(&client, &container, "", 100).0,
+        vec!["dir/keep", "dir/other.bin"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

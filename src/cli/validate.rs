@@ -225,9 +225,18 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         }
     }
     if let Place::Local(path) = &target_place {
-        if path.is_file() {
+        // An existing file may be the TARGET of one file or one blob (which it then
+        // becomes); a Blob path without the trailing `/` may be one blob, which only the
+        // service can tell: the engine stops the run if it is not.
+        let one_object_source = match &source_place {
+            Place::Local(src) => src.is_file(),
+            Place::Blob(blob) => !args.delete && !blob.path.is_empty() && !blob.path.ends_with('/'),
+            Place::S3 { .. } => false,
+        };
+        if path.is_file() && !one_object_source {
             return Err(CliError::usage(format!(
-                "TARGET {} is a file; it must be a directory",
+                "TARGET {} is a file; it must be a directory (a file TARGET takes only one file \
+                 or one blob)",
                 path.display()
             )));
         }

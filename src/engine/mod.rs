@@ -45,12 +45,12 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, bounded};
 
 use crate::callback::{Event, EventKind, EventStats};
-use crate::config::{Config, DeleteMode, UpdateCheck};
+use crate::config::{Config, DeleteMode, Location, UpdateCheck};
 use crate::storage::{Entry, ListError, ListItem, Store};
 use crate::util::rate::RateLimiter;
 use crate::util::time::Timestamp;
 use diff::{MergeJoin, Pair, Verdict};
-use open::open_store;
+use open::open_stores;
 use parts::PartQueue;
 use stats::{Snapshot, Stats};
 
@@ -144,8 +144,7 @@ pub fn run_cancellable(config: &Config, stop: &AtomicBool) -> Report {
         );
     }
     let cancel = Arc::new(AtomicBool::new(false));
-    let source = open_store(&config.source, config, config.point_in_time, &cancel);
-    let target = open_store(&config.target, config, None, &cancel);
+    let (source, target, sides_fit) = open_stores(config, &cancel);
     let run = Run {
         config,
         source: &source,
@@ -188,7 +187,16 @@ pub fn run_cancellable(config: &Config, stop: &AtomicBool) -> Report {
                 }
             }
         });
-        if !versioning::check_buckets(&run) {
+        if !sides_fit {
+            run.fail(format!(
+                "TARGET {} is a file, and SOURCE is not one blob but a prefix: name a \
+                 directory as TARGET",
+                match &config.target {
+                    Location::Local(path) => path.display().to_string(),
+                    _ => target.backend().name_of(""),
+                }
+            ));
+        } else if !versioning::check_buckets(&run) {
             // The run was stopped with the reason.
         } else if config.enable_versioning {
             versioning::replicate(&run);

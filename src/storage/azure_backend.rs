@@ -87,6 +87,9 @@ pub struct AzureBackend {
     prefix: String,
     /// The one blob a single-blob source lists (its name relative to `prefix`).
     single: Option<String>,
+    /// The key that one blob is listed (and read) under, when the target names the object
+    /// it becomes ([`AzureBackend::listed_as`]); its own name otherwise.
+    alias: Option<String>,
 }
 
 impl AzureBackend {
@@ -96,6 +99,7 @@ impl AzureBackend {
             container,
             prefix,
             single: None,
+            alias: None,
         }
     }
 
@@ -137,7 +141,23 @@ impl AzureBackend {
             container,
             prefix: dir.to_string(),
             single: Some(name.to_string()),
+            alias: None,
         }
+    }
+
+    /// Whether this side is one blob (a single-blob source).
+    pub fn is_single(&self) -> bool {
+        self.single.is_some()
+    }
+
+    /// A single-blob source listed under `key` instead of its own name: the name the
+    /// target gives the one object (`blob → .../container/other-name`). No effect on a
+    /// side that is not one blob.
+    pub fn listed_as(mut self, key: &str) -> AzureBackend {
+        if self.single.is_some() {
+            self.alias = Some(key.to_string());
+        }
+        self
     }
 
     pub fn client(&self) -> &azure::Client {
@@ -162,7 +182,10 @@ impl AzureBackend {
     }
 
     pub fn full_key(&self, key: &str) -> String {
-        format!("{}{key}", self.prefix)
+        match (&self.single, &self.alias) {
+            (Some(name), Some(alias)) if alias == key => format!("{}{name}", self.prefix),
+            _ => format!("{}{key}", self.prefix),
+        }
     }
 
     /// The blob's URL, without credentials.
@@ -346,6 +369,7 @@ impl Backend for AzureBackend {
                 if self.single.as_deref().is_some_and(|only| only != key) {
                     continue;
                 }
+                let key = self.alias.as_deref().unwrap_or(key);
                 let item = if key.is_empty() {
                     ListItem::Skipped {
                         name: self.name(&name),

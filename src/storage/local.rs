@@ -22,6 +22,9 @@ pub struct LocalStore {
     root: PathBuf,
     /// When the user named a single file: its name (the only key listed).
     single_file: Option<String>,
+    /// The key the single file is listed (and read) under, when the target names the
+    /// object it becomes ([`LocalStore::listed_as`]); its own name otherwise.
+    alias: Option<String>,
     follow_symlinks: bool,
     /// Remove temporary files of ours whose process is gone, met while listing.
     clean_orphans: bool,
@@ -51,6 +54,7 @@ impl LocalStore {
                 LocalStore {
                     root: parent.to_path_buf(),
                     single_file: Some(name),
+                    alias: None,
                     follow_symlinks,
                     clean_orphans: false,
                 }
@@ -58,6 +62,7 @@ impl LocalStore {
             _ => LocalStore {
                 root: path.to_path_buf(),
                 single_file: None,
+                alias: None,
                 follow_symlinks,
                 clean_orphans: false,
             },
@@ -90,8 +95,23 @@ impl LocalStore {
         self.single_file.is_some()
     }
 
+    /// A single-file source listed under `key` instead of its own name: the name the target
+    /// gives the one object (`file.txt → .../container/other-name`). No effect on a
+    /// directory.
+    pub fn listed_as(mut self, key: &str) -> LocalStore {
+        if self.single_file.is_some() {
+            self.alias = Some(key.to_string());
+        }
+        self
+    }
+
     /// The file a key maps to.
     pub fn path_of(&self, key: &str) -> PathBuf {
+        if let (Some(name), Some(alias)) = (&self.single_file, &self.alias)
+            && alias == key
+        {
+            return self.root.join(name);
+        }
         let mut p = self.root.clone();
         for segment in key.split('/').filter(|s| !s.is_empty()) {
             p.push(segment);
@@ -105,7 +125,8 @@ impl LocalStore {
             let path = self.root.join(name);
             let meta = fs::metadata(&path)
                 .map_err(|e| ListError(format!("cannot read {}: {e}", path.display())))?;
-            emit(ListItem::Entry(entry(name.clone(), &meta)));
+            let key = self.alias.as_ref().unwrap_or(name);
+            emit(ListItem::Entry(entry(key.clone(), &meta)));
             return Ok(());
         }
         match fs::metadata(&self.root) {
