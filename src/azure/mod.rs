@@ -47,3 +47,13 @@ pub use client::{Client, ClientConfig, Payload, Request, Response};
 pub use credentials::{AzureEnv, Credentials};
 pub use error::{AzureError, ErrorKind};
 pub use location::{BlobLocation, ServiceEndpoint};
+
+/// Whether `name` can be a blob's metadata name: a C# identifier, as the service requires
+/// (ASCII letters, digits and `_`, not starting with a digit).
+pub fn is_metadata_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}

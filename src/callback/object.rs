@@ -3,6 +3,7 @@
 use crate::integrity::checksum::Algorithm;
 use crate::s3::names::{CANNED_ACLS, STORAGE_CLASSES};
 use crate::s3::ops::ObjectMeta;
+use crate::storage::azure_backend::TIERS as ACCESS_TIERS;
 use crate::util::time::Timestamp;
 
 /// A source object as the listing shows it, for the filter callback.
@@ -131,12 +132,16 @@ impl UploadMetadata {
         if let Some((key, _)) = self.tags.iter().find(|(k, _)| k.is_empty()) {
             return Err(format!("tag key {key:?} is empty"));
         }
+        // An S3 storage class or, for a Blob target, an access tier; the target refuses
+        // (S3) or drops (Blob) a name of the other kind.
         if let Some(class) = &self.storage_class
             && !STORAGE_CLASSES.contains(&class.as_str())
+            && !ACCESS_TIERS.contains(&class.as_str())
         {
             return Err(format!(
-                "storage_class {class:?} is not one of: {}",
-                STORAGE_CLASSES.join(", ")
+                "storage_class {class:?} is not one of: {} (S3), {} (Azure Blob)",
+                STORAGE_CLASSES.join(", "),
+                ACCESS_TIERS.join(", ")
             ));
         }
         if let Some(payer) = &self.request_payer

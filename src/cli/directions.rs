@@ -133,7 +133,11 @@ fn given(args: &Args) -> Vec<(bool, &'static str, Needs)> {
         ),
         (args.tagging.is_some(), "--tagging", ObjectTarget),
         (args.disable_tagging, "--disable-tagging", ObjectTarget),
-        (args.storage_class.is_some(), "--storage-class", S3Target),
+        (
+            args.storage_class.is_some(),
+            "--storage-class",
+            ObjectTarget,
+        ),
         (args.acl.is_some(), "--acl", S3Target),
         (args.sse.is_some(), "--sse", S3Target),
         (args.sse_kms_key_id.is_some(), "--sse-kms-key-id", S3Target),

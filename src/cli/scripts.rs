@@ -32,7 +32,7 @@ const EVENT: &str = "--event-callback-lua-script";
 const PREPROCESS: &str = "--preprocess-callback-lua-script";
 
 /// Checks the scripting options (before anything slow, such as finding credentials).
-pub fn check(args: &Args, target_is_s3: bool) -> Result<Scripts, CliError> {
+pub fn check(args: &Args, target_keeps_objects: bool) -> Result<Scripts, CliError> {
     let path = |value: &Option<String>, option: &str| -> Result<Option<PathBuf>, CliError> {
         match value.as_deref() {
             Some("") => Err(CliError::usage(format!("{option}: the path is empty"))),
@@ -66,9 +66,10 @@ pub fn check(args: &Args, target_is_s3: bool) -> Result<Scripts, CliError> {
             },
         },
     };
-    if scripts.preprocess.is_some() && !target_is_s3 {
+    if scripts.preprocess.is_some() && !target_keeps_objects {
         return Err(CliError::usage(format!(
-            "{PREPROCESS} needs an s3:// TARGET (it shapes objects written to S3)"
+            "{PREPROCESS} needs an s3:// or Azure Blob TARGET (it shapes the objects written \
+             there)"
         )));
     }
     let any_script =

@@ -252,10 +252,29 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     let limits = super::reliability::check(args)?;
     let selection =
         super::selection::check(args, matches!(source_place, Place::S3 { .. }), target_is_s3)?;
-    let scripts = super::scripts::check(args, target_is_s3)?;
+    let scripts = super::scripts::check(args, !matches!(target_place, Place::Local(_)))?;
     let metadata = parse_metadata(args.metadata.as_deref())?;
+    if let (Some(pairs), Place::Blob(_)) = (&metadata, &target_place)
+        && let Some((name, _)) = pairs
+            .iter()
+            .find(|(name, _)| !crate::azure::is_metadata_name(name))
+    {
+        return Err(CliError::usage(format!(
+            "--metadata: '{name}' cannot name Azure Blob metadata (use letters, digits and \
+             '_', not starting with a digit)"
+        )));
+    }
     let tagging = parse_tagging(args.tagging.as_deref())?;
-    let storage_class = one_of("--storage-class", &args.storage_class, STORAGE_CLASSES)?;
+    // On a Blob target the storage class is the access tier.
+    let storage_class = if matches!(target_place, Place::Blob(_)) {
+        one_of(
+            "--storage-class",
+            &args.storage_class,
+            &crate::storage::azure_backend::TIERS,
+        )?
+    } else {
+        one_of("--storage-class", &args.storage_class, STORAGE_CLASSES)?
+    };
     let acl = one_of("--acl", &args.acl, CANNED_ACLS)?;
     let sse = one_of("--sse", &args.sse, &["AES256", "aws:kms", "aws:kms:dsse"])?;
     if args.sse_kms_key_id.is_some() && !sse.as_deref().is_some_and(|s| s.starts_with("aws:kms")) {

@@ -62,7 +62,7 @@ const SAS_LIFETIME_SECS: i64 = 3600;
 const SAS_SKEW_SECS: i64 = 15 * 60;
 
 /// The access tiers a block blob can be written with.
-const TIERS: [&str; 4] = ["Hot", "Cool", "Cold", "Archive"];
+pub const TIERS: [&str; 4] = ["Hot", "Cool", "Cold", "Archive"];
 
 const CAPABILITIES: Capabilities = Capabilities {
     list_sorted: true,
@@ -201,6 +201,7 @@ impl AzureBackend {
     fn write_options(
         &self,
         op: &'static str,
+        key: &str,
         opts: &WriteOptions<'_>,
         md5: Option<[u8; 16]>,
     ) -> Result<ops::WriteOptions, StorageError> {
@@ -227,7 +228,22 @@ impl AzureBackend {
                 content_disposition: meta.content_disposition,
                 cache_control: meta.cache_control,
             },
-            metadata: meta.user,
+            metadata: meta
+                .user
+                .into_iter()
+                .filter(|(name, _)| {
+                    let valid = crate::azure::is_metadata_name(name);
+                    if !valid {
+                        log::warn!(
+                            key = key;
+                            "{}: metadata '{name}' is not written: Azure Blob metadata names \
+                             are letters, digits and '_', not starting with a digit",
+                            self.name_of(key)
+                        );
+                    }
+                    valid
+                })
+                .collect(),
             tier,
             tags: opts.tags.to_vec(),
             if_match: opts.if_match.map(str::to_string),
@@ -447,7 +463,7 @@ impl Backend for AzureBackend {
         opts: &WriteOptions<'_>,
     ) -> Result<Written, StorageError> {
         let full = self.full_key(key);
-        let options = self.write_options("PutBlob", opts, body.md5)?;
+        let options = self.write_options("PutBlob", key, opts, body.md5)?;
         let open = || reopen(body);
         let payload = Payload::Stream {
             len: body.len,
@@ -478,7 +494,7 @@ impl Backend for AzureBackend {
         _id: &str,
         opts: &WriteOptions<'_>,
     ) -> Result<Box<dyn PartWriter + 's>, StorageError> {
-        let commit = self.write_options("PutBlockList", opts, opts.whole_md5)?;
+        let commit = self.write_options("PutBlockList", key, opts, opts.whole_md5)?;
         Ok(Box::new(blocks::BlobBlocks {
             backend: self,
             key: key.to_string(),
@@ -547,7 +563,7 @@ impl Backend for AzureBackend {
                 .about(self.name(&full)));
             }
         }
-        let options = self.write_options(OP, opts, opts.whole_md5)?;
+        let options = self.write_options(OP, key, opts, opts.whole_md5)?;
         let w = self
             .client
             .copy_blob_from_url(&self.container, &full, url, &options)
