@@ -341,3 +341,44 @@ fn a_preprocess_script_shapes_what_is_written_to_blob() {
     local.assert_code(2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_public_container_is_read_without_credentials() {
+    let client = azurite::client();
+    let public = common::unique("azpub").to_ascii_lowercase();
+    let created = client
+        .create_container_with_access(&public, Some("container"))
+        .unwrap_or_else(|e| panic!("CreateContainer {public}: {e}"));
+    assert!(created);
+    let body = common::data(50_000, 12);
+    put(&client, &public, "open/a.bin", &body);
+    put(&client, &public, "open/b/c.txt", b"public text");
+    let dir = std::env::temp_dir().join(common::unique("azanon"));
+    // No credentials of any kind in the environment: anonymous requests.
+    let down = run(&[url(&public, "open/"), s(&dir.join("down"))], &[]);
+    down.assert_code(0);
+    assert_eq!(
+        md5_hex(&std::fs::read(dir.join("down/a.bin")).unwrap_or_default()),
+        md5_hex(&body)
+    );
+    assert_eq!(
+        std::fs::read(dir.join("down/b/c.txt")).unwrap_or_default(),
+        b"public text"
+    );
+    // A private container refuses anonymous requests: one error line, exit 1.
+    let private = azurite::container(&client);
+    put(&client, &private, "x", b"x");
+    let refused = run(&[url(&private, ""), s(&dir.join("private"))], &[]);
+    refused.assert_code(1);
+    let line = refused
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("s3sync: error: "))
+        .unwrap_or_else(|| panic!("no error line: {}", refused.stderr));
+    assert!(
+        line.contains("without credentials") && line.contains("AZURE_STORAGE_KEY"),
+        "{line}"
+    );
+    assert!(!dir.join("private/x").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

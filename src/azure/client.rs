@@ -388,6 +388,19 @@ impl Client {
         } else {
             code
         };
+        // Sent without credentials, a refusal is most often that: say so, and what to set.
+        let message = if matches!(self.cfg.credentials, Credentials::Anonymous)
+            && matches!(status, 401 | 403 | 404)
+            && !matches!(code.as_str(), "BlobNotFound" | "ContainerNotFound")
+        {
+            format!(
+                "{} (sent without credentials: set AZURE_STORAGE_ACCOUNT and \
+                 AZURE_STORAGE_KEY, a SAS token or an Entra ID identity)",
+                message.lines().next().unwrap_or_default().trim_end()
+            )
+        } else {
+            message
+        };
         Err(AzureError::from_response(
             req.op,
             status,

@@ -390,8 +390,19 @@ impl Client {
 
     /// Create Container (private). `false` when it already existed.
     pub fn create_container(&self, container: &str) -> Result<bool, AzureError> {
+        self.create_container_with_access(container, None)
+    }
+
+    /// Creates a container whose blobs (`blob`) or blobs and listing (`container`) anyone
+    /// may read without credentials; `None` keeps it private.
+    pub fn create_container_with_access(
+        &self,
+        container: &str,
+        public_access: Option<&str>,
+    ) -> Result<bool, AzureError> {
         let req = Request::new("CreateContainer", "PUT", Some(container), None)
-            .query("restype", "container");
+            .query("restype", "container")
+            .header_opt("x-ms-blob-public-access", public_access);
         match self.send(&req) {
             Ok(_) => Ok(true),
             Err(e) if e.code == "ContainerAlreadyExists" => Ok(false),
