@@ -129,9 +129,13 @@ fn base_env(ca: &str) -> Vec<(String, String)> {
     vec![("AWS_CA_BUNDLE".into(), ca.into())]
 }
 
+/// Runs s3sync trusting the loopback host with Entra ID tokens (azcopy's flag: tokens go
+/// only to Azure Storage domains and the hosts it names).
 fn run_env(args: &[String], env: &[(String, String)]) -> common::Run {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    run(args, &env)
+    let mut all = vec!["--trusted-microsoft-suffixes=127.0.0.1".to_string()];
+    all.extend(args.iter().cloned());
+    run(&all, &env)
 }
 
 fn assert_no_secret(run: &common::Run, secrets: &[&str]) {
@@ -430,5 +434,45 @@ fn bearer_tokens_are_never_sent_over_http() {
     assert!(up.stderr.contains("https"), "{}", up.stderr);
     assert_no_secret(&up, &[SECRET]);
     assert!(tokens.seen().is_empty(), "a token was fetched for http");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn tokens_go_only_to_storage_domains_unless_trusted() {
+    let secure = secure();
+    let tokens = token_server(jwt(STORAGE));
+    let dir = std::env::temp_dir().join(common::unique("entra-trust"));
+    write_file(&dir.join("src/x"), b"x");
+    let ca = s(&secure.ca);
+    let authority = tokens.url();
+    let env = [
+        ("AWS_CA_BUNDLE", ca.as_str()),
+        ("AZURE_TENANT_ID", TENANT),
+        ("AZURE_CLIENT_ID", CLIENT_ID),
+        ("AZURE_CLIENT_SECRET", SECRET),
+        ("AZURE_AUTHORITY_HOST", authority.as_str()),
+    ];
+    // 127.0.0.1 is no Azure Storage domain: refused before any token is fetched.
+    let up = run(&[s(&dir.join("src")), url("trusted", "")], &env);
+    up.assert_code(2);
+    assert_eq!(up.stderr.lines().count(), 1, "{}", up.stderr);
+    assert!(
+        up.stderr.starts_with("s3sync: error: ")
+            && up.stderr.contains("--trusted-microsoft-suffixes"),
+        "{}",
+        up.stderr
+    );
+    assert!(tokens.seen().is_empty());
+    // Another suffix does not trust it either.
+    let other = run(
+        &[
+            "--trusted-microsoft-suffixes=*.contoso.example".into(),
+            s(&dir.join("src")),
+            url("trusted", ""),
+        ],
+        &env,
+    );
+    other.assert_code(2);
+    assert!(tokens.seen().is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -353,6 +353,34 @@ pub fn entra_id(
 }
 
 #[cfg(test)]
+mod suffix_tests {
+    use super::token_may_go_to;
+
+    #[test]
+    fn tokens_go_only_to_storage_domains_or_named_ones() {
+        assert!(token_may_go_to("acct.blob.core.windows.net", None));
+        assert!(token_may_go_to(
+            "acct.privatelink.blob.core.windows.net:443",
+            None
+        ));
+        assert!(token_may_go_to("acct.blob.core.chinacloudapi.cn", None));
+        assert!(!token_may_go_to(
+            "acct.blob.core.windows.net.evil.example",
+            None
+        ));
+        assert!(!token_may_go_to("evilcore.windows.net", None));
+        assert!(!token_may_go_to("127.0.0.1:10000", None));
+        assert!(token_may_go_to("127.0.0.1:10000", Some("127.0.0.1")));
+        assert!(token_may_go_to(
+            "blob.contoso.example",
+            Some("x.test; *.contoso.example")
+        ));
+        assert!(!token_may_go_to("blob.contoso.example", Some("")));
+        assert!(token_may_go_to("[::1]:8443", Some("[::1]")));
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -518,4 +546,36 @@ mod tests {
         );
         assert!(ConnectionString::parse("garbage").is_err());
     }
+}
+
+/// The domains Entra ID tokens may be sent to without being named: Azure Storage's own, on
+/// every cloud (azcopy's list).
+pub const TRUSTED_SUFFIXES: [&str; 5] = [
+    "core.windows.net",
+    "core.chinacloudapi.cn",
+    "core.cloudapi.de",
+    "core.usgovcloudapi.net",
+    "storage.azure.net",
+];
+
+/// Whether a bearer token may go to `authority` (`host[:port]`): its host is, or ends in,
+/// one of [`TRUSTED_SUFFIXES`] or of `extra` (`;`-separated, as azcopy's
+/// `--trusted-microsoft-suffixes` takes them, `*.` allowed in front).
+pub fn token_may_go_to(authority: &str, extra: Option<&str>) -> bool {
+    let host = match authority.strip_prefix('[') {
+        Some(rest) => &authority[..rest.find(']').map_or(authority.len(), |i| i + 2)],
+        None => authority.split(':').next().unwrap_or(authority),
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let given = extra.unwrap_or_default().split(';');
+    TRUSTED_SUFFIXES
+        .iter()
+        .copied()
+        .chain(given)
+        .map(|s| s.trim().trim_start_matches("*.").trim_start_matches('.'))
+        .filter(|s| !s.is_empty())
+        .any(|suffix| {
+            let suffix = suffix.to_ascii_lowercase();
+            host == suffix || host.ends_with(&format!(".{suffix}"))
+        })
 }

@@ -19,7 +19,7 @@ const MIB: u128 = 1 << 20;
 fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
     let on = |b: Option<bool>| b == Some(true);
     let set = |v: &Option<String>| v.is_some();
-    let list: [(bool, &str, &str); 17] = [
+    let list: [(bool, &str, &str); 16] = [
         (
             on(args.preserve_smb_info),
             "--preserve-smb-info",
@@ -94,11 +94,6 @@ fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
             on(args.force_if_read_only),
             "--force-if-read-only",
             "read-only attributes belong to Windows and Azure Files; not supported",
-        ),
-        (
-            set(&args.trusted_microsoft_suffixes),
-            "--trusted-microsoft-suffixes",
-            "not supported yet",
         ),
         (
             args.compare_hash

@@ -306,6 +306,19 @@ fn blob_location(
     let (credentials, from) = crate::azure::credentials::resolve(&blob, env, net)
         .map_err(|e| CliError::usage(format!("{}: {e}", side.side)))?;
     log::debug!("{} {}: credentials from {from}", side.side, blob.describe());
+    if matches!(credentials, crate::azure::Credentials::Bearer(_))
+        && !crate::azure::credentials::token_may_go_to(
+            &blob.endpoint.authority,
+            args.trusted_microsoft_suffixes.as_deref(),
+        )
+    {
+        return Err(CliError::usage(format!(
+            "{}: {} is not an Azure Storage domain, and Entra ID tokens are sent only to \
+             those: add its host with --trusted-microsoft-suffixes if you trust it",
+            side.side,
+            blob.describe()
+        )));
+    }
     let mut client = crate::azure::ClientConfig::new(blob.endpoint.clone(), credentials);
     client.network = net.clone();
     client.max_attempts = args.aws_max_attempts;
