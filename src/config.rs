@@ -229,6 +229,11 @@ pub struct Config {
     /// Delete at most this many objects.
     pub max_delete: Option<u64>,
     pub update_check: UpdateCheck,
+    /// azcopy's `--compare-hash=MD5`: the content check must have the source's hash; a
+    /// remote source object without one is an error, not a transfer.
+    pub require_source_hash: bool,
+    /// Where the local side keeps the digests of its files between runs, if it does.
+    pub hash_cache: Option<crate::storage::hash_cache::Storage>,
     /// Transfer everything, without comparing with the target.
     pub remove_modified_filter: bool,
     pub worker_size: usize,
@@ -314,6 +319,8 @@ impl Config {
             md5_check: Md5Check::FailIfDifferent,
             max_delete: None,
             update_check: UpdateCheck::Mtime,
+            require_source_hash: false,
+            hash_cache: None,
             remove_modified_filter: false,
             worker_size: 16,
             max_parallel_uploads: 16,

@@ -19,7 +19,7 @@ const MIB: u128 = 1 << 20;
 fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
     let on = |b: Option<bool>| b == Some(true);
     let set = |v: &Option<String>| v.is_some();
-    let list: [(bool, &str, &str); 16] = [
+    let list: [(bool, &str, &str); 12] = [
         (
             on(args.preserve_smb_info),
             "--preserve-smb-info",
@@ -61,21 +61,6 @@ fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
             "POSIX properties are not supported yet",
         ),
         (
-            on(args.mirror_mode),
-            "--mirror-mode",
-            "not supported yet (--remove-modified-filter transfers everything)",
-        ),
-        (
-            set(&args.local_hash_storage_mode),
-            "--local-hash-storage-mode",
-            "s3sync keeps no hash cache",
-        ),
-        (
-            set(&args.hash_meta_dir),
-            "--hash-meta-dir",
-            "s3sync keeps no hash cache",
-        ),
-        (
             set(&args.trailing_dot),
             "--trailing-dot",
             "trailing-dot handling is an Azure Files setting, which s3sync does not reach",
@@ -94,13 +79,6 @@ fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
             on(args.force_if_read_only),
             "--force-if-read-only",
             "read-only attributes belong to Windows and Azure Files; not supported",
-        ),
-        (
-            args.compare_hash
-                .as_deref()
-                .is_some_and(|v| !v.eq_ignore_ascii_case("none")),
-            "--compare-hash",
-            "only None is supported yet (--check-etag compares MD5 ETags)",
         ),
     ];
     list.iter()
@@ -260,7 +238,102 @@ pub fn fold(args: &mut Args) -> Result<(), CliError> {
     if let Some(text) = &args.check_md5 {
         choice("--check-md5", text, MD5_CHECKS)?;
     }
+    // Hashes instead of times: our --check-etag, whose content check compares MD5s (a
+    // local file's computed in the form of the other side's ETag).
+    if let Some(text) = &args.compare_hash
+        && choice("--compare-hash", text, &["None", "MD5"])? == "MD5"
+    {
+        let ours = [
+            (args.check_size, "--check-size"),
+            (args.check_mtime_and_etag, "--check-mtime-and-etag"),
+            (
+                args.check_additional_checksum.is_some(),
+                "--check-additional-checksum",
+            ),
+            (
+                args.check_mtime_and_additional_checksum.is_some(),
+                "--check-mtime-and-additional-checksum",
+            ),
+        ];
+        if let Some((_, name)) = ours.iter().find(|(given, _)| *given) {
+            return Err(CliError::usage(format!(
+                "--compare-hash=MD5 and {name} both say how objects are compared: give one"
+            )));
+        }
+        args.check_etag = true;
+    }
+    // Overwrite whatever differs in time: everything on both sides is transferred again.
+    if args.mirror_mode == Some(true) {
+        args.remove_modified_filter = true;
+    }
     Ok(())
+}
+
+/// `--local-hash-storage-mode` and `--hash-meta-dir`: where the local side keeps its files'
+/// digests between runs. Nothing unless one of them is given (no new files appear in a
+/// tree unasked); `--hash-meta-dir` alone means HiddenFiles there.
+fn hash_cache(
+    args: &Args,
+    config: &Config,
+) -> Result<Option<crate::storage::hash_cache::Storage>, CliError> {
+    use crate::storage::hash_cache::{Storage, xattr_supported};
+    let mode = match &args.local_hash_storage_mode {
+        None => None,
+        Some(text) => {
+            let names = ["HiddenFiles", "XAttr", "AlternateDataStreams"];
+            match choice("--local-hash-storage-mode", text, &names)? {
+                "AlternateDataStreams" => {
+                    return Err(CliError::usage(
+                        "--local-hash-storage-mode AlternateDataStreams is Windows only: use \
+                         HiddenFiles or XAttr",
+                    ));
+                }
+                m => Some(m),
+            }
+        }
+    };
+    let dir = args.hash_meta_dir.as_ref().map(std::path::PathBuf::from);
+    let storage = match (mode, dir) {
+        (None, None) => return Ok(None),
+        (Some("XAttr"), Some(_)) => {
+            return Err(CliError::usage(
+                "--hash-meta-dir goes with --local-hash-storage-mode HiddenFiles, not XAttr",
+            ));
+        }
+        (Some("XAttr"), None) => Storage::XAttr,
+        (_, dir) => Storage::HiddenFiles(dir),
+    };
+    let local = [&config.source, &config.target]
+        .into_iter()
+        .find_map(|l| match l {
+            Location::Local(p) => Some(p.clone()),
+            _ => None,
+        });
+    let Some(root) = local else {
+        return Err(CliError::usage(
+            "--local-hash-storage-mode and --hash-meta-dir cache the hashes of local files: \
+             they need a local SOURCE or TARGET",
+        ));
+    };
+    if storage == Storage::XAttr {
+        let dir = if root.is_dir() {
+            root.clone()
+        } else {
+            root.parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or(root.clone())
+        };
+        if dir.exists()
+            && let Err(e) = xattr_supported(&dir)
+        {
+            return Err(CliError::usage(format!(
+                "--local-hash-storage-mode XAttr: {} takes no user extended attributes ({e}): \
+                 use HiddenFiles",
+                dir.display()
+            )));
+        }
+    }
+    Ok(Some(storage))
 }
 
 const MD5_CHECKS: &[&str] = &[
@@ -358,6 +431,11 @@ pub fn apply(args: &Args, config: &mut Config) -> Result<(), CliError> {
     {
         config.delete_mode = DeleteMode::Prompt;
     }
+    config.hash_cache = hash_cache(args, config)?;
+    config.require_source_hash = args
+        .compare_hash
+        .as_deref()
+        .is_some_and(|v| v.eq_ignore_ascii_case("md5"));
     let Some(text) = &args.check_md5 else {
         return Ok(());
     };

@@ -90,10 +90,8 @@ fn s3_etag(store: &S3Store, entry: &Entry) -> Result<Option<String>, TransferErr
 fn content_md5(store: &Store, entry: &Entry) -> Result<Option<String>, TransferError> {
     let hex = |d: [u8; 16]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
     match store {
-        Store::Local(l) => {
-            transfer::local::local_digests(&l.path_of(&entry.key), Parts::Single, None)
-                .map(|d| Some(strip_quotes(&d.etag).to_string()))
-        }
+        Store::Local(l) => transfer::local::cached_digests(l, &entry.key, Parts::Single, None)
+            .map(|d| Some(strip_quotes(&d.etag).to_string())),
         Store::S3(s) => Ok(s3_etag(s, entry)?.filter(|e| !is_multipart_etag(e))),
         Store::Generic(b) => {
             let opts = crate::storage::backend::ReadOptions {
@@ -141,7 +139,7 @@ fn etags(run: &Run<'_>, source: &Entry, target: &Entry) -> Result<Comparison, Tr
         (Store::Local(a), Store::Local(b)) => {
             let parts = |size| Parts::of(run.config.layout, size);
             let digest = |l: &LocalStore, e: &Entry| {
-                transfer::local::local_digests(&l.path_of(&e.key), parts(e.size), None)
+                transfer::local::cached_digests(l, &e.key, parts(e.size), None)
                     .map(|d| Some(d.etag))
             };
             (digest(a, source)?, digest(b, target)?)
@@ -150,6 +148,18 @@ fn etags(run: &Run<'_>, source: &Entry, target: &Entry) -> Result<Comparison, Tr
         // Content-MD5, an S3 single-part ETag) against the other side's.
         (s, t) => (content_md5(s, source)?, content_md5(t, target)?),
     };
+    if run.config.require_source_hash
+        && source_etag.is_none()
+        && !matches!(run.source, Store::Local(_))
+    {
+        // azcopy's rule for --compare-hash: a remote source must say its hash.
+        return Err(TransferError::Io(format!(
+            "--compare-hash=MD5: the source object {} has no MD5 to compare (a blob without \
+             Content-MD5, or a multipart S3 object compared with a store that keeps no \
+             multipart ETag): compare by time without --compare-hash, or store its MD5",
+            run.source.backend().name_of(key)
+        )));
+    }
     let equal = source_etag.is_some() && source_etag == target_etag;
     if equal {
         log::debug!(
@@ -188,9 +198,8 @@ fn local_etag(
     } else {
         Parts::Single
     };
-    let path = local.path_of(&local_entry.key);
     Ok(Some(
-        transfer::local::local_digests(&path, parts, None)?.etag,
+        transfer::local::cached_digests(local, &local_entry.key, parts, None)?.etag,
     ))
 }
 
@@ -222,7 +231,6 @@ fn local_checksum(
     algorithm: Algorithm,
     value: &str,
 ) -> Result<(String, bool), TransferError> {
-    let path = local.path_of(&local_entry.key);
     let mut exact = true;
     let (parts, spec) = if checksum::composite_parts(value).is_some() {
         let parts = parts_of(run, s3, s3_entry, value, &mut exact)?;
@@ -231,7 +239,7 @@ fn local_checksum(
         // Single-part and full-object values are both the digest of all the bytes.
         (Parts::Single, ChecksumSpec::new(algorithm, true))
     };
-    let digests = transfer::local::local_digests(&path, parts, Some(spec))?;
+    let digests = transfer::local::cached_digests(local, &local_entry.key, parts, Some(spec))?;
     Ok((digests.checksum.unwrap_or_default(), exact))
 }
 
@@ -277,7 +285,7 @@ pub(crate) fn checksums(
         (Store::Local(a), Store::Local(b)) => {
             let spec = Some(ChecksumSpec::new(algorithm, true));
             let sum = |l: &LocalStore, e: &Entry| {
-                transfer::local::local_digests(&l.path_of(&e.key), Parts::Single, spec)
+                transfer::local::cached_digests(l, &e.key, Parts::Single, spec)
                     .map(|d| d.checksum.unwrap_or_default())
             };
             (sum(a, source)?, sum(b, target)?, true)

@@ -93,7 +93,10 @@ fn open_store(
     };
     let store = match location {
         Location::Local(path) => {
-            let store = LocalStore::new(path, config.follow_symlinks);
+            let mut store = LocalStore::new(path, config.follow_symlinks);
+            if let Some(storage) = &config.hash_cache {
+                store = store.with_hash_cache(storage.clone());
+            }
             if let Some(name) = alias.filter(|_| store.is_single_file()) {
                 return (Store::Local(LocalBackend::new(store.listed_as(name))), true);
             }

@@ -25,6 +25,8 @@ pub struct LocalStore {
     /// The key the single file is listed (and read) under, when the target names the
     /// object it becomes ([`LocalStore::listed_as`]); its own name otherwise.
     alias: Option<String>,
+    /// Digests of unchanged files, kept between runs (`--local-hash-storage-mode`).
+    hash_cache: Option<std::sync::Arc<super::hash_cache::HashCache>>,
     follow_symlinks: bool,
     /// Remove temporary files of ours whose process is gone, met while listing.
     clean_orphans: bool,
@@ -55,6 +57,7 @@ impl LocalStore {
                     root: parent.to_path_buf(),
                     single_file: Some(name),
                     alias: None,
+                    hash_cache: None,
                     follow_symlinks,
                     clean_orphans: false,
                 }
@@ -63,6 +66,7 @@ impl LocalStore {
                 root: path.to_path_buf(),
                 single_file: None,
                 alias: None,
+                hash_cache: None,
                 follow_symlinks,
                 clean_orphans: false,
             },
@@ -89,6 +93,17 @@ impl LocalStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Keeps the digests of this side's files in a hash cache stored as `storage` says.
+    pub fn with_hash_cache(mut self, storage: super::hash_cache::Storage) -> LocalStore {
+        let cache = super::hash_cache::HashCache::new(storage, &self.root);
+        self.hash_cache = Some(std::sync::Arc::new(cache));
+        self
+    }
+
+    pub fn hash_cache(&self) -> Option<&super::hash_cache::HashCache> {
+        self.hash_cache.as_deref()
     }
 
     pub fn is_single_file(&self) -> bool {
@@ -248,6 +263,10 @@ impl LocalStore {
                 } else {
                     log::debug!("skipping temporary file {}", path.display());
                 }
+                continue;
+            }
+            // The local hash cache's sidecar records are not objects either.
+            if super::hash_cache::is_sidecar(&name) {
                 continue;
             }
             let file_type = match item.file_type() {

@@ -7,6 +7,7 @@ pub mod azure_backend;
 pub mod backend;
 pub mod caps;
 pub mod error;
+pub mod hash_cache;
 pub mod local;
 pub mod local_backend;
 pub mod mime;

@@ -8,7 +8,7 @@ use md5::{Digest, Md5};
 use super::{STREAM_BUFFER, TransferError, io_err, open_source, stream_buffer};
 use crate::integrity::checksum::ChecksumSpec;
 use crate::integrity::digest::{Digester, Digests, Parts};
-use crate::storage::local::{TempFile, copy_observed};
+use crate::storage::local::{LocalStore, TempFile, copy_observed};
 use crate::util::encoding::hex;
 use crate::util::time::Timestamp;
 
@@ -61,4 +61,58 @@ pub fn local_digests(
     })
     .map_err(|e| io_err("cannot read", path, e))?;
     Ok(builder.finish())
+}
+
+/// How a digest was computed, as the hash cache records it: the part layout and the
+/// additional checksum, if any.
+fn digest_form(parts: &Parts, spec: Option<ChecksumSpec>) -> String {
+    let layout = match parts {
+        Parts::Single => "single".to_string(),
+        Parts::Uniform(size) => format!("uniform:{size}"),
+        Parts::Sizes(sizes) => {
+            let list: Vec<String> = sizes.iter().map(u64::to_string).collect();
+            format!("sizes:{}", hex(&Md5::digest(list.join(",").as_bytes())))
+        }
+    };
+    match spec {
+        None => layout,
+        Some(s) => format!(
+            "{layout}+{}{}",
+            s.algorithm.name().to_ascii_lowercase(),
+            if s.full_object { ":full" } else { "" }
+        ),
+    }
+}
+
+/// [`local_digests`] of the file of `key`, served from the side's hash cache when it holds
+/// them for the file as it is now, and recorded there when they had to be computed.
+pub fn cached_digests(
+    store: &LocalStore,
+    key: &str,
+    parts: Parts,
+    spec: Option<ChecksumSpec>,
+) -> Result<Digests, TransferError> {
+    let path = store.path_of(key);
+    let Some(cache) = store.hash_cache() else {
+        return local_digests(&path, parts, spec);
+    };
+    let form = digest_form(&parts, spec);
+    if let Some(value) = cache.get(&path, &form) {
+        let (etag, checksum) = match value.split_once(' ') {
+            Some((e, c)) => (e.to_string(), Some(c.to_string())),
+            None => (value, None),
+        };
+        if spec.is_none() || checksum.is_some() {
+            log::debug!(key = key; "digests from the local hash cache");
+            return Ok(Digests { etag, checksum });
+        }
+    }
+    let before = std::fs::metadata(&path).map_err(|e| io_err("cannot stat", &path, e))?;
+    let digests = local_digests(&path, parts, spec)?;
+    let value = match &digests.checksum {
+        Some(c) => format!("{} {c}", digests.etag),
+        None => digests.etag.clone(),
+    };
+    cache.put(&path, &before, &form, &value);
+    Ok(digests)
 }
