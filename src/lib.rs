@@ -54,6 +54,7 @@ pub mod callback;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod http;
 pub mod integrity;
 pub mod interrupt;
 pub mod logging;

@@ -420,7 +420,7 @@ pub fn retry_body<T>(
         match attempt() {
             Err(_) if client.stopped() => return Err(TransferError::Cancelled),
             Err(TransferError::Network(m)) if n < attempts => {
-                let pause = crate::s3::client::backoff(client.config().initial_backoff, n);
+                let pause = crate::http::retry::backoff(client.config().initial_backoff, n);
                 log::debug!("{m}; attempt {n} of {attempts}, retrying in {pause:?}");
                 std::thread::sleep(pause);
                 n += 1;
