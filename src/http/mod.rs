@@ -6,6 +6,7 @@
 
 pub mod body;
 pub mod hmac;
+pub mod meta;
 pub mod network;
 pub mod retry;
 pub mod transport;

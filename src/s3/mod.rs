@@ -5,7 +5,6 @@ pub mod client;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
-pub mod names;
 pub mod ops;
 pub mod request;
 pub mod response;

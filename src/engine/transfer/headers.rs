@@ -5,7 +5,7 @@
 
 use crate::callback::{SourceObject, UploadMetadata};
 use crate::config::{Config, MetadataOptions};
-use crate::s3::ops::ObjectMeta;
+use crate::storage::props::ObjectMeta;
 use crate::util::time::Timestamp;
 
 use super::TransferError;
