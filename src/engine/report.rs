@@ -184,7 +184,7 @@ fn encrypted_verdict(
 ) -> Result<Option<&'static str>, TransferError> {
     let head = |store: &Store, entry: &Entry| match store {
         Store::S3(s) => s
-            .head_checksums(&entry.key, entry.version_id.as_deref())
+            .head_checksums(&s.full_key(&entry.key), entry.version_id.as_deref())
             .map(|h| Some(h.unwrap_or_default())),
         Store::Local(_) | Store::Generic(_) => Ok(None),
     };

@@ -117,7 +117,7 @@ pub fn upload_headers(options: &MetadataOptions, upload: &UploadMetadata) -> Vec
     if !upload.tags.is_empty() {
         out.push((
             "x-amz-tagging".into(),
-            crate::s3::ops::tagging_header(&upload.tags),
+            crate::util::encoding::tag_query(&upload.tags),
         ));
     }
     out

@@ -89,6 +89,6 @@ pub fn written(w: ops::Written) -> Written {
         tag: ContentTag::from_s3_etag(w.etag.as_deref(), w.encrypted),
         stored: stored(w.checksum, None),
         raw_tag: w.etag,
-        version: None,
+        version: w.version_id,
     }
 }

@@ -26,6 +26,7 @@
 pub mod convert;
 pub mod names;
 mod pace;
+pub mod streams;
 #[cfg(test)]
 use pace::RECENT_PAGES;
 use pace::{Budget, Gate, Held, Pace, Turn};
@@ -108,17 +109,16 @@ impl S3Store {
         &self.client
     }
 
-    /// The properties of `key` (relative to the prefix; that version, if given), its stored
-    /// checksum included (HeadObject in checksum mode). `Ok(None)` when it does not exist.
+    /// The properties of `full_key` (that version, if given), its stored checksum included
+    /// (HeadObject in checksum mode). `Ok(None)` when it does not exist.
     pub fn head_checksums(
         &self,
-        key: &str,
+        full: &str,
         version: Option<&str>,
     ) -> Result<Option<crate::storage::props::Properties>, crate::storage::error::StorageError>
     {
-        let full = self.full_key(key);
         self.client
-            .head_object_checksum(&self.bucket, &full, version)
+            .head_object_checksum(&self.bucket, full, version)
             .map(|h| h.map(|h| convert::properties(h, version)))
             .map_err(|e| convert::from_s3(e).about(format!("s3://{}/{full}", self.bucket)))
     }
