@@ -193,7 +193,7 @@ pub fn upload<'a>(
             .uploaded
             .get(&part_number)
             .filter(|p| p.size == len)
-            .map(|p| Arc::from(p.etag.as_str()));
+            .map(|p| Arc::from(p.tag.as_str()));
         ctx.parts.submit(Box::new(move || {
             // Once a part failed or the run was cancelled, the rest only report back.
             if failed.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
