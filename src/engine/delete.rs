@@ -62,11 +62,13 @@ pub(crate) fn delete_entries(run: &Run<'_>, entries: &[Entry]) {
                         for entry in chunk {
                             match failed.iter().find(|(k, _)| *k == entry.key) {
                                 Some((_, e)) => {
-                                    log::error!(key = entry.key.as_str(); "delete failed: {e}");
+                                    let key = logged_key(run.target, entry);
+                                    log::error!(key = key.as_str(); "delete failed: {e}");
                                     Stats::add(&stats.errors, 1);
                                 }
                                 None => {
-                                    log::info!(key = entry.key.as_str(); "delete completed.");
+                                    let key = logged_key(run.target, entry);
+                                    log::info!(key = key.as_str(); "delete completed.");
                                     deleted(run, entry);
                                 }
                             }
@@ -86,7 +88,7 @@ pub(crate) fn delete_entries(run: &Run<'_>, entries: &[Entry]) {
 /// listing showed; one that changed meanwhile is kept, with a warning.
 fn delete_if_unchanged(run: &Run<'_>, target: &dyn Backend, entries: &[Entry]) {
     for entry in entries {
-        let name = target.name_of(&entry.key);
+        let name = logged_key(run.target, entry);
         match target.delete(&entry.key, None, entry.etag.as_deref()) {
             Ok(()) => {
                 log::info!(key = name.as_str(); "delete completed.");
@@ -101,5 +103,14 @@ fn delete_if_unchanged(run: &Run<'_>, target: &dyn Backend, entries: &[Entry]) {
                 Stats::add(&run.stats.errors, 1);
             }
         }
+    }
+}
+
+/// The key a delete's log line names: the object's full key on S3 (the prefix included, as
+/// S3 names it), the listing's key elsewhere.
+fn logged_key(store: &Store, entry: &Entry) -> String {
+    match store {
+        Store::S3(s3) => s3.full_key(&entry.key),
+        Store::Local(_) | Store::Generic(_) => entry.key.clone(),
     }
 }
