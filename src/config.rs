@@ -53,7 +53,7 @@ pub enum UpdateCheck {
     MtimeAndChecksum(Algorithm),
 }
 
-pub use crate::s3::names::{CANNED_ACLS, STORAGE_CLASSES};
+pub use crate::storage::s3::names::{CANNED_ACLS, STORAGE_CLASSES};
 
 /// What target objects are given: metadata, tags, storage class, ACL, encryption.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -6,25 +6,41 @@
 //! ```text
 //!  cli ──► config ──► engine ─────────────────────────────► Report
 //!                       │ list · filter · diff · transfer · verify · delete
+//!                       │ (callback / script: filter, preprocess, events)
 //!                       ▼
 //!                     storage: the Backend interface (list, head, ranged read, single and
 //!                       │      numbered-part writes, server-side copy offered by a source,
-//!                       │      delete, tags; capabilities as data; one StorageError)
+//!                       │      delete, tags; capabilities as data; Properties, Written,
+//!                       │      one StorageError)
 //!          ┌────────────┼──────────────────┐
 //!          ▼            ▼                  ▼
 //!     local files   s3 backend         azure backend
+//!                   (storage::s3)      (storage::azure_backend)
 //!                       │                  │
 //!                       ▼                  ▼
 //!                 s3 client (SigV4)   azure client (SharedKey / SAS / Entra ID)
-//!     leaves: integrity (MD5/ETag, checksums) · util (encodings, time, sizes)
+//!                       └───────┬──────────┘
+//!                               ▼
+//!                     http: network settings and CA bundle, TCP layer, retry loop and
+//!                           backoff, body readers, XML tree, HMAC, content headers
+//!     leaves: integrity (MD5/ETag, checksums) · util (encodings, JSON, time, sizes)
 //! ```
 //!
-//! The engine reaches a backend through [`storage::Store`]: local and S3 sides keep fast
-//! paths of their own (parallel ranged downloads, server-side part copies, trailing
-//! checksums); any other backend, Azure Blob today, is used only through
-//! [`storage::backend::Backend`] and the engine's one generic transfer path, so a new
-//! backend is one `impl` that passes `tests/conformance.rs`. A library user builds a
-//! [`config::Config`] and calls [`engine::run`].
+//! Arrows point down only: no module imports one above it, and there are no import cycles
+//! (`bench/imports.py` prints the graph and checks). The two store clients share
+//! [`http`] and never import each other.
+//!
+//! The engine reaches a backend through [`storage::Store`], and what it learns comes in
+//! storage types ([`storage::props::Properties`], [`storage::backend::Written`],
+//! [`storage::error::StorageError`]). Local and S3 sides still keep fast paths of their own
+//! (parallel ranged downloads, server-side part copies, trailing checksums, resumable
+//! multipart uploads) that call the S3 client through [`storage::s3::S3Store`]; those files
+//! in `engine::transfer` are the one place in the engine that still names S3 client types
+//! (HEAD answers, errors, request bodies: see [`engine::transfer`]). Any other
+//! backend, Azure Blob today, is used only through [`storage::backend::Backend`] and the
+//! engine's one generic transfer path, so a new backend is one `impl` that passes
+//! `tests/conformance.rs`. A library user builds a [`config::Config`] and calls
+//! [`engine::run`].
 //!
 //! Callbacks ([`callback`]) hook into a run: a filter, a preprocess step before each write to
 //! S3, and an event listener. Set them on [`Config::callbacks`]; [`script`] implements them
@@ -54,6 +70,7 @@ pub mod callback;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod http;
 pub mod integrity;
 pub mod interrupt;
 pub mod logging;

@@ -18,7 +18,7 @@
 //!
 //! The signature is computed at send time on every attempt, since `x-ms-date` changes.
 
-use crate::s3::sign::hmac_sha256;
+use crate::http::hmac::hmac_sha256;
 use crate::util::encoding::{base64, base64_decode};
 
 /// A storage account name and its key (decoded). `Debug` never shows the key.

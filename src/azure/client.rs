@@ -20,25 +20,21 @@ use super::location::ServiceEndpoint;
 use super::request::Outgoing;
 pub use super::request::{BodyReader, Payload, Request, Response};
 use super::xml::{self, XmlError};
-pub use crate::s3::client::Limits;
-use crate::s3::client::{RetryPolicy, STALL_WINDOW, with_retries};
-use crate::s3::network::Network;
-use crate::s3::response::WatchedReader;
-use crate::s3::transport::QuickAckConnector;
+use crate::http::body::{MAX_TEXT_BODY, PARSE_BUFFER, WatchedReader};
+use crate::http::network::Network;
+pub use crate::http::retry::Limits;
+use crate::http::retry::{RetryPolicy, per_io_timeout, with_retries};
+use crate::http::transport::QuickAckConnector;
 use crate::util::encoding::uri_encode;
 use crate::util::rate::Throttled;
 use crate::util::time::Timestamp;
 
-/// Largest response document read into memory or parsed (a list page is about 2 MB).
-const MAX_TEXT_BODY: u64 = 64 << 20;
 /// Largest error body read.
 const MAX_ERROR_BODY: u64 = 1 << 20;
 /// Without a read timeout: how long a response may take to start.
 const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Bytes of each connection's buffers (the S3 client's measured choice).
 const IO_BUFFER: usize = 64 << 10;
-/// Bytes read from a response at a time while it is parsed.
-const PARSE_BUFFER: usize = 16 << 10;
 
 /// How to reach and authenticate against one storage account.
 #[derive(Debug, Clone)]
@@ -98,9 +94,7 @@ impl Client {
 
     fn agent(cfg: &ClientConfig, proxy: Option<ureq::Proxy>) -> ureq::Agent {
         let pool = cfg.max_connections.max(10);
-        let per_io = cfg
-            .read_timeout
-            .or(cfg.limits.stalled_stream_protection.then_some(STALL_WINDOW));
+        let per_io = per_io_timeout(cfg.read_timeout, cfg.limits.stalled_stream_protection);
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)

@@ -27,7 +27,7 @@ use super::token::{
     ClientSecret, DEFAULT_AUTHORITY_HOST, IMDS_TOKEN_URL, ManagedIdentity, ManagedIdentityEndpoint,
     TokenCache, TokenProvider, WorkloadIdentity,
 };
-use crate::s3::network::Network;
+use crate::http::network::Network;
 
 /// Azurite's account, and the key Microsoft publishes for it in the Azurite documentation. It
 /// protects nothing (every emulator has it); `UseDevelopmentStorage=true` means exactly this.

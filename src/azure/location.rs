@@ -194,7 +194,7 @@ fn split_endpoint(text: &str) -> Result<(ServiceEndpoint, &str, &str), String> {
         ));
     }
     let authority = authority.to_ascii_lowercase();
-    let host = crate::s3::network::split_authority(&authority, 0)
+    let host = crate::http::network::split_authority(&authority, 0)
         .0
         .to_string();
     for (marker, service) in REFUSED {

@@ -2,12 +2,12 @@
 //! authentication, the Blob REST operations a sync needs, XML and errors. Like [`crate::s3`]
 //! it knows nothing about syncing; the storage backend built on it will.
 //!
-//! It follows the S3 client's rules (ARCHITECTURE.md, section 3) and shares its plumbing
-//! rather than copying it: the same [`crate::s3::network::Network`] (proxies, CA bundle), the
-//! same TCP layer ([`crate::s3::transport`]), the same [`crate::s3::client::Limits`] (timeouts,
-//! stalled-stream protection, bandwidth, cancellation), the same backoff and the same small
-//! XML tree and JSON readers. None of those S3 files changed to serve Azure: what they offer is
-//! already generic, and when a third client arrives they can move to a shared module.
+//! It follows the S3 client's rules (ARCHITECTURE.md, section 3) and stands on the same
+//! neutral plumbing in [`crate::http`], not on the S3 client: [`crate::http::network::Network`]
+//! (proxies, CA bundle), the TCP layer ([`crate::http::transport`]), [`crate::http::retry`]
+//! (time limits, stalled-stream protection, bandwidth, cancellation, the retry loop and its
+//! backoff), the XML element tree ([`crate::http::xml`]) and the JSON reader
+//! ([`crate::util::json`]). Nothing here imports [`crate::s3`].
 //!
 //! - [`location`]: `https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH?SAS` and its
 //!   sovereign, Data Lake and emulator forms, parsed; the SAS kept apart and never shown.

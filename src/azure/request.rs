@@ -1,9 +1,10 @@
 //! One Blob REST call as the client takes it ([`Request`], [`Payload`]) and a successful
 //! answer as it gives it back ([`Response`], its body streamed by [`BodyReader`]).
 
+use crate::http::body::cancelled;
 use std::io::Read;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use ureq::http;
 
@@ -130,13 +131,9 @@ impl Read for BodyReader {
     }
 }
 
-pub(super) fn cancelled(flag: &Option<Arc<AtomicBool>>) -> bool {
-    flag.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
-}
-
 /// An upload body of exactly `left` bytes that fails once the run is stopped, and reads its
 /// source once more after the last byte so a source that is itself a response body sees its
-/// end and returns its connection to the pool (see the S3 client's `Announced`).
+/// end and returns its connection to the pool (see [`crate::http::body::Announced`]).
 pub(super) struct Outgoing<R> {
     pub(super) inner: R,
     pub(super) left: u64,

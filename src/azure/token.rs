@@ -16,9 +16,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ureq::http;
 
-use crate::s3::credentials::json::{self, Value};
-use crate::s3::network::Network;
+use crate::http::network::Network;
 use crate::util::encoding::uri_encode;
+use crate::util::json::{self, Value};
 
 /// The OAuth scope of Azure Storage (client-credentials grant).
 pub const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";
@@ -347,7 +347,7 @@ fn read_token(
 ) -> Result<AccessToken, TokenError> {
     let fail = |message: String| TokenError {
         source: source.to_string(),
-        message: crate::s3::credentials::redact(&message, secrets),
+        message: crate::util::redact::redact(&message, secrets),
     };
     let (status, text) = answer.map_err(fail)?;
     let doc = json::parse(&text)

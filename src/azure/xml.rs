@@ -5,7 +5,7 @@
 //! elements pass and nothing holds the page's text or tree. It also reads the `Encoded="true"`
 //! attribute the service puts on names that XML cannot carry (percent-encoded then). The small
 //! documents (errors, block lists, tags) go through the S3 client's element tree
-//! ([`crate::s3::xml::parse_tree`]). Input is untrusted: depth is capped and every failure is
+//! ([`crate::http::xml::parse_tree`]). Input is untrusted: depth is capped and every failure is
 //! an [`XmlError`], never a panic.
 
 use std::io::BufRead;
@@ -15,8 +15,8 @@ use quick_xml::events::{BytesStart, Event};
 
 use super::blocks::BlockId;
 use super::properties::BlobProperties;
-pub use crate::s3::xml::XmlError;
-use crate::s3::xml::{escape, parse_tree};
+pub use crate::http::xml::XmlError;
+use crate::http::xml::{escape, parse_tree};
 use crate::util::encoding::percent_decode;
 
 const MAX_DEPTH: usize = 32;

@@ -1,9 +1,9 @@
 //! What the filter and preprocess callbacks are shown and may change.
 
 use crate::integrity::checksum::Algorithm;
-use crate::s3::names::{CANNED_ACLS, STORAGE_CLASSES};
-use crate::s3::ops::ObjectMeta;
 use crate::storage::azure_backend::TIERS as ACCESS_TIERS;
+use crate::storage::props::ObjectMeta;
+use crate::storage::s3::names::{CANNED_ACLS, STORAGE_CLASSES};
 use crate::util::time::Timestamp;
 
 /// A source object as the listing shows it, for the filter callback.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::CliError;
 use super::args::Args;
 use crate::config::{Config, Location};
-use crate::s3::client::Limits;
+use crate::http::retry::Limits;
 use crate::util::rate::RateLimiter;
 use crate::util::size::parse_size;
 

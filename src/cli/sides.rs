@@ -11,9 +11,9 @@ use super::CliError;
 use super::args::Args;
 use super::place::Place;
 use crate::config::Location;
+use crate::http::network::{Network, ProxyEnv};
 use crate::s3::credentials::{self, AwsEnv, CredentialOptions, SetupError, chain};
 use crate::s3::endpoint::Endpoint;
-use crate::s3::network::{Network, ProxyEnv};
 use crate::s3::{ClientConfig, SseCustomerKey};
 use crate::util::encoding::{base64, base64_decode};
 

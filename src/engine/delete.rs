@@ -3,9 +3,8 @@
 use super::Run;
 use super::stats::Stats;
 use crate::callback::{Event, EventKind};
-use crate::s3::ErrorKind;
-use crate::s3::ops::DELETE_BATCH;
-use crate::storage::s3::S3Store;
+use crate::storage::backend::Backend;
+use crate::storage::error::ErrorKind;
 use crate::storage::{Entry, Store};
 
 /// Counts and announces the deletion of the target object `entry`.
@@ -32,29 +31,8 @@ pub(crate) fn delete_entries(run: &Run<'_>, entries: &[Entry]) {
         return;
     }
     match run.target {
-        Store::S3(s3) if run.config.conditions.if_match => delete_if_unchanged(run, s3, entries),
-        Store::S3(s3) => {
-            for batch in entries.chunks(DELETE_BATCH) {
-                let full: Vec<String> = batch.iter().map(|e| s3.full_key(&e.key)).collect();
-                match s3.client().delete_objects(s3.bucket(), &full) {
-                    Ok(result) => {
-                        for (key, code, message) in &result.errors {
-                            log::error!(key = key.as_str(), code = code.as_str(); "delete failed: {message}");
-                            Stats::add(&stats.errors, 1);
-                        }
-                        for (key, entry) in full.iter().zip(batch) {
-                            if !result.errors.iter().any(|(k, _, _)| k == key) {
-                                log::info!(key = key.as_str(); "delete completed.");
-                                deleted(run, entry);
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        log::error!("deleting {} objects failed: {e}", full.len());
-                        Stats::add(&stats.errors, full.len() as u64);
-                    }
-                }
-            }
+        Store::S3(_) | Store::Generic(_) if run.config.conditions.if_match => {
+            delete_if_unchanged(run, run.target.backend(), entries)
         }
         Store::Local(local) => {
             for entry in entries {
@@ -74,7 +52,8 @@ pub(crate) fn delete_entries(run: &Run<'_>, entries: &[Entry]) {
                 }
             }
         }
-        Store::Generic(b) => {
+        Store::S3(_) | Store::Generic(_) => {
+            let b = run.target.backend();
             let batch = b.capabilities().delete_batch.max(1);
             for chunk in entries.chunks(batch) {
                 let keys: Vec<String> = chunk.iter().map(|e| e.key.clone()).collect();
@@ -83,11 +62,13 @@ pub(crate) fn delete_entries(run: &Run<'_>, entries: &[Entry]) {
                         for entry in chunk {
                             match failed.iter().find(|(k, _)| *k == entry.key) {
                                 Some((_, e)) => {
-                                    log::error!(key = entry.key.as_str(); "delete failed: {e}");
+                                    let key = logged_key(run.target, entry);
+                                    log::error!(key = key.as_str(); "delete failed: {e}");
                                     Stats::add(&stats.errors, 1);
                                 }
                                 None => {
-                                    log::info!(key = entry.key.as_str(); "delete completed.");
+                                    let key = logged_key(run.target, entry);
+                                    log::info!(key = key.as_str(); "delete completed.");
                                     deleted(run, entry);
                                 }
                             }
@@ -103,32 +84,33 @@ pub(crate) fn delete_entries(run: &Run<'_>, entries: &[Entry]) {
     }
 }
 
-/// `--if-match`: one DeleteObject per key, each only if the object still has the ETag the
+/// `--if-match`: one delete per key, each only if the object still has the content tag the
 /// listing showed; one that changed meanwhile is kept, with a warning.
-fn delete_if_unchanged(run: &Run<'_>, s3: &S3Store, entries: &[Entry]) {
+fn delete_if_unchanged(run: &Run<'_>, target: &dyn Backend, entries: &[Entry]) {
     for entry in entries {
-        let full_key = s3.full_key(&entry.key);
-        let headers: Vec<(String, String)> = entry
-            .etag
-            .iter()
-            .map(|etag| ("if-match".to_string(), etag.clone()))
-            .collect();
-        match s3
-            .client()
-            .delete_object_with(s3.bucket(), &full_key, &headers)
-        {
+        let name = logged_key(run.target, entry);
+        match target.delete(&entry.key, None, entry.etag.as_deref()) {
             Ok(()) => {
-                log::info!(key = full_key.as_str(); "delete completed.");
+                log::info!(key = name.as_str(); "delete completed.");
                 deleted(run, entry);
             }
-            Err(e) if e.kind == ErrorKind::Precondition => run.object_problem(
-                &full_key,
+            Err(e) if e.kind == ErrorKind::PreconditionFailed => run.object_problem(
+                &name,
                 "delete precondition (--if-match) failed: the object changed since it was listed; kept",
             ),
             Err(e) => {
-                log::error!(key = full_key.as_str(); "delete failed: {e}");
+                log::error!(key = name.as_str(); "delete failed: {e}");
                 Stats::add(&run.stats.errors, 1);
             }
         }
+    }
+}
+
+/// The key a delete's log line names: the object's full key on S3 (the prefix included, as
+/// S3 names it), the listing's key elsewhere.
+fn logged_key(store: &Store, entry: &Entry) -> String {
+    match store {
+        Store::S3(s3) => s3.full_key(&entry.key),
+        Store::Local(_) | Store::Generic(_) => entry.key.clone(),
     }
 }

@@ -17,7 +17,9 @@ use super::transfer::TransferError;
 use super::{Job, Run};
 use crate::config::{ReportOptions, UpdateCheck};
 use crate::integrity::checksum::Algorithm;
-use crate::s3::ops::{ObjectHead, ObjectMeta};
+use crate::storage::backend::{Backend, ReadOptions};
+use crate::storage::error::StorageError;
+use crate::storage::props::{ContentTag, ObjectMeta, Properties, StoredAlgorithm};
 use crate::storage::{Entry, Store};
 
 /// The report's counters.
@@ -151,20 +153,22 @@ pub(crate) fn object(run: &Run<'_>, job: &Job, options: ReportOptions) {
     }
 }
 
-/// Whether ETags say anything about the contents of the objects `heads` describes (the S3
-/// sides'): not when one is encrypted with SSE-KMS, DSSE or SSE-C, as its ETag is then no
-/// digest of the bytes.
-pub(crate) fn etags_comparable(heads: &[Option<&ObjectHead>]) -> bool {
-    !heads.iter().flatten().any(|h| h.encrypted())
+/// Whether content tags say anything about the contents of the objects `heads` describes
+/// (the S3 sides'): not when one is opaque (an S3 object encrypted with SSE-KMS, DSSE or
+/// SSE-C: its ETag is then no digest of the bytes).
+pub(crate) fn etags_comparable(heads: &[Option<&Properties>]) -> bool {
+    !heads.iter().flatten().any(|h| h.tag == ContentTag::Opaque)
 }
 
 /// The algorithm both sides' checksums (`None` for a local side, which can compute any)
 /// share, so they can stand in for an ETag that cannot tell; `None` when they share none.
-pub(crate) fn shared_algorithm(sides: &[Option<&ObjectHead>]) -> Option<Algorithm> {
-    let mut algorithms = sides
-        .iter()
-        .flatten()
-        .map(|h| h.checksum.as_ref().map(|(a, _)| *a));
+pub(crate) fn shared_algorithm(sides: &[Option<&Properties>]) -> Option<Algorithm> {
+    let mut algorithms = sides.iter().flatten().map(|h| {
+        h.stored.iter().find_map(|c| match c.algorithm {
+            StoredAlgorithm::Additional(a) => Some(a),
+            StoredAlgorithm::Md5 => None,
+        })
+    });
     let first = algorithms.next()??;
     algorithms.all(|a| a == Some(first)).then_some(first)
 }
@@ -180,12 +184,7 @@ fn encrypted_verdict(
 ) -> Result<Option<&'static str>, TransferError> {
     let head = |store: &Store, entry: &Entry| match store {
         Store::S3(s) => s
-            .client()
-            .head_object_checksum(
-                s.bucket(),
-                &s.full_key(&entry.key),
-                entry.version_id.as_deref(),
-            )
+            .head_checksums(&s.full_key(&entry.key), entry.version_id.as_deref())
             .map(|h| Some(h.unwrap_or_default())),
         Store::Local(_) | Store::Generic(_) => Ok(None),
     };
@@ -235,15 +234,10 @@ fn metadata(run: &Run<'_>, key: &str) {
     let (Store::S3(src), Store::S3(dst)) = (run.source, run.target) else {
         return;
     };
+    let current = ReadOptions::default();
     let heads = src
-        .client()
-        .head_object(src.bucket(), &src.full_key(key))
-        .and_then(|s| {
-            Ok((
-                s,
-                dst.client().head_object(dst.bucket(), &dst.full_key(key))?,
-            ))
-        });
+        .head(key, &current)
+        .and_then(|s| Ok((s, dst.head(key, &current)?)));
     let (source, target) = match heads {
         // Either side gone since the listing: nothing to compare.
         Ok((Some(s), Some(t))) => (s, t),
@@ -255,8 +249,9 @@ fn metadata(run: &Run<'_>, key: &str) {
         }
     };
     let mut all_match = true;
-    for ((name, source_value), (_, target_value)) in
-        fields(&source.meta).into_iter().zip(fields(&target.meta))
+    for ((name, source_value), (_, target_value)) in fields(&source.content)
+        .into_iter()
+        .zip(fields(&target.content))
     {
         let status = if source_value == target_value {
             MATCHES
@@ -284,13 +279,10 @@ fn tagging(run: &Run<'_>, key: &str) {
     let (Store::S3(src), Store::S3(dst)) = (run.source, run.target) else {
         return;
     };
-    let tags = |store: &crate::storage::s3::S3Store| match store
-        .client()
-        .get_object_tagging(store.bucket(), &store.full_key(key))
-    {
+    let tags = |store: &dyn Backend| match store.tags(key, None) {
         Ok(t) => Ok(Some(filter::tags_text(&t).unwrap_or_default())),
-        Err(e) if e.kind == crate::s3::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err::<_, StorageError>(e),
     };
     let (source, target) = match tags(src).and_then(|s| Ok((s, tags(dst)?))) {
         Ok((Some(s), Some(t))) => (s, t),
@@ -336,11 +328,21 @@ pub(crate) fn summary(tally: &Tally) {
 mod tests {
     use super::*;
 
-    fn head(sse: Option<&str>, checksum: Option<(Algorithm, &str)>) -> ObjectHead {
-        ObjectHead {
-            sse: sse.map(str::to_string),
-            checksum: checksum.map(|(a, v)| (a, v.to_string())),
-            ..ObjectHead::default()
+    /// An S3 object's properties: `sse` as S3 reports it (SSE-KMS, DSSE and SSE-C make the
+    /// ETag opaque: `ContentTag::from_s3_etag` is tested with the S3 classification).
+    fn head(sse: Option<&str>, checksum: Option<(Algorithm, &str)>) -> Properties {
+        let encrypted = sse.is_some_and(|s| s.starts_with("aws:kms") || s == "SSE-C");
+        Properties {
+            tag: ContentTag::from_s3_etag(Some("\"9e107d9d372bb6826bd81d3542a419d6\""), encrypted),
+            stored: checksum
+                .map(|(a, v)| crate::storage::props::StoredChecksum {
+                    algorithm: StoredAlgorithm::Additional(a),
+                    scope: crate::storage::props::ChecksumScope::FullObject,
+                    value: v.to_string(),
+                })
+                .into_iter()
+                .collect(),
+            ..Properties::default()
         }
     }
 
@@ -349,10 +351,7 @@ mod tests {
         let plain = head(Some("AES256"), None);
         let kms = head(Some("aws:kms"), None);
         let dsse = head(Some("aws:kms:dsse"), None);
-        let customer = ObjectHead {
-            sse_customer_algorithm: Some("AES256".into()),
-            ..ObjectHead::default()
-        };
+        let customer = head(Some("SSE-C"), None);
         assert!(etags_comparable(&[Some(&plain), Some(&plain)]));
         assert!(etags_comparable(&[None, Some(&plain)]));
         assert!(!etags_comparable(&[Some(&plain), Some(&kms)]));

@@ -44,7 +44,6 @@ use super::stats::Stats;
 use super::transfer::{self, Ctx, ORIGIN_VERSION_ID, TransferError};
 use super::{Run, callbacks, worker};
 use crate::callback::{Event, EventKind};
-use crate::s3::ops::versions::VersionListRequest;
 use crate::storage::s3::S3Store;
 use crate::storage::versions::KeyVersions;
 use crate::storage::{Entry, ListError, Store};
@@ -426,18 +425,7 @@ fn replicate_delete_marker(run: &Run<'_>, target: &S3Store, key: &str, marker: &
 fn remove_corrupt_version(target: &S3Store, entry: &Entry, message: String) -> String {
     let full_key = target.full_key(&entry.key);
     let client = target.client();
-    let args = VersionListRequest {
-        prefix: &full_key,
-        max_keys: Some(10),
-        ..VersionListRequest::default()
-    };
-    let newest = client
-        .list_object_versions(target.bucket(), &args)
-        .map(|page| {
-            page.versions
-                .into_iter()
-                .find(|v| v.key == full_key && v.is_latest && !v.delete_marker)
-        });
+    let newest = target.newest_version(&full_key);
     let ours = |id: &str| {
         client
             .head_object_version(target.bucket(), &full_key, Some(id))
@@ -454,7 +442,7 @@ fn remove_corrupt_version(target: &S3Store, entry: &Entry, message: String) -> S
             .delete_object_version(target.bucket(), &full_key, Some(&v.version_id))
             .map_err(|e| e.to_string()),
         Ok(_) => Err("it is no longer the newest version".to_string()),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(e),
     };
     match removed {
         Ok(()) => format!(

@@ -12,7 +12,7 @@ use super::stats::Stats;
 use super::transfer::{self, Conditions, Corruption, Ctx, Known, Outcome, TransferError};
 use super::{Job, Run};
 use crate::callback::{Event, EventKind, SourceObject};
-use crate::s3::ops::ObjectMeta;
+use crate::storage::props::ObjectMeta;
 use crate::storage::{Entry, Store, mime};
 
 pub(crate) fn worker<'a>(run: &'a Run<'a>, jobs: Receiver<Job>, ctx: &Ctx<'_, 'a>) {

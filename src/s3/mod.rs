@@ -5,14 +5,14 @@ pub mod client;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
-pub mod names;
-pub mod network;
 pub mod ops;
 pub mod request;
 pub mod response;
 pub mod sign;
-pub mod transport;
 pub mod xml;
+
+/// Kept at its old path for library users; the settings live in [`crate::http::network`].
+pub use crate::http::network;
 
 pub use client::{Client, ClientConfig, Payload, Request, Response, SseCustomerKey};
 pub use error::{ErrorKind, S3Error};

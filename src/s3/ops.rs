@@ -429,11 +429,7 @@ impl Client {
 
 /// Tags as `urlenc(key)=urlenc(value)&...`, the form of the `x-amz-tagging` header.
 pub fn tagging_header(tags: &[(String, String)]) -> String {
-    use crate::util::encoding::uri_encode;
-    tags.iter()
-        .map(|(k, v)| format!("{}={}", uri_encode(k, false), uri_encode(v, false)))
-        .collect::<Vec<_>>()
-        .join("&")
+    crate::util::encoding::tag_query(tags)
 }
 
 impl Client {

@@ -3,60 +3,12 @@
 //! failure for the retry decision.
 
 use super::error::S3Error;
+use crate::http::body::{Cancellable, MAX_TEXT_BODY};
 use crate::util::rate::RateLimiter;
 use std::io::Read;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use ureq::http;
-
-/// Largest response body we read into memory (list pages and error documents are far smaller).
-pub(crate) const MAX_TEXT_BODY: u64 = 64 << 20;
-
-/// Fails reads once the flag is set.
-pub(crate) struct Cancellable<R> {
-    pub(crate) inner: R,
-    pub(crate) cancel: Option<Arc<AtomicBool>>,
-}
-
-pub(crate) fn cancelled(flag: &Option<Arc<AtomicBool>>) -> bool {
-    flag.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
-}
-
-impl<R: Read> Read for Cancellable<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if cancelled(&self.cancel) {
-            return Err(std::io::Error::other("the run was stopped"));
-        }
-        self.inner.read(buf)
-    }
-}
-
-/// A request body of `left` bytes that reads its source once more after the last byte. The
-/// HTTP layer stops at Content-Length; without that last read a source that is itself a
-/// response body (an S3 → S3 copy streams a GET into a PUT) never sees its end, and its
-/// connection is dropped instead of going back to the pool: one new TCP connection (and
-/// its buffers) per object copied. Bytes beyond `left` are not sent.
-pub(crate) struct Announced<R> {
-    pub(crate) inner: R,
-    pub(crate) left: u64,
-}
-
-impl<R: Read> Read for Announced<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.left == 0 {
-            return Ok(0);
-        }
-        let want = buf
-            .len()
-            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..want])?;
-        self.left -= n as u64;
-        if self.left == 0 && n > 0 {
-            let _ = self.inner.read(&mut [0u8; 1]);
-        }
-        Ok(n)
-    }
-}
 
 /// A successful (2xx) answer whose body has not been read yet.
 pub struct Response {
@@ -106,24 +58,6 @@ impl Response {
             .limit(MAX_TEXT_BODY)
             .read_to_string()
             .map_err(|e| S3Error::transport(op, format!("reading the response failed: {e}"), true))
-    }
-}
-
-/// Bytes read from a response at a time while it is parsed.
-pub(crate) const PARSE_BUFFER: usize = 16 << 10;
-
-/// A body being parsed, remembering a read failure: the parser reports it as its own
-/// error, and the failure decides whether the attempt is retried.
-pub(crate) struct WatchedReader<R> {
-    pub(crate) inner: R,
-    pub(crate) failure: Option<std::io::Error>,
-}
-
-impl<R: Read> Read for WatchedReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner.read(buf).inspect_err(|e| {
-            self.failure = Some(std::io::Error::new(e.kind(), e.to_string()));
-        })
     }
 }
 

@@ -11,8 +11,8 @@ use super::vm::{Failure, Vm};
 use super::{ScriptError, ScriptOptions};
 use crate::callback::{CallbackError, PreprocessCallback, SourceObject, UploadMetadata};
 use crate::integrity::checksum::Algorithm;
-use crate::s3::ops::tagging_header;
 use crate::util::encoding::parse_tag_query;
+use crate::util::encoding::tag_query as tagging_header;
 use crate::util::time::Timestamp;
 
 /// A preprocess script.
@@ -211,7 +211,7 @@ fn read_upload(t: &Table) -> Result<UploadMetadata, Failure> {
             .map_err(|e| Failure::Invalid(format!("upload_metadata.tagging {query:?}: {e}")))?,
     };
     let upload = UploadMetadata {
-        meta: crate::s3::ops::ObjectMeta {
+        meta: crate::storage::props::ObjectMeta {
             content_type: field("content_type")?,
             content_encoding: field("content_encoding")?,
             cache_control: field("cache_control")?,

@@ -30,7 +30,7 @@ use std::io::Read;
 use super::ListItem;
 use super::caps::Capabilities;
 use super::error::StorageError;
-use super::props::{ContentTag, ObjectMeta, Properties, StoredChecksum};
+use super::props::{ContentTag, ObjectMeta, Properties, StoredAlgorithm, StoredChecksum};
 use crate::integrity::checksum::Algorithm;
 use crate::util::time::Timestamp;
 
@@ -83,6 +83,28 @@ pub struct Written {
     pub tag: ContentTag,
     pub stored: Vec<StoredChecksum>,
     pub version: Option<String>,
+}
+
+impl Written {
+    /// The content tag without its quotes, as the store sent it.
+    pub fn tag_text(&self) -> Option<&str> {
+        self.raw_tag
+            .as_deref()
+            .map(crate::integrity::etag::strip_quotes)
+    }
+
+    /// Whether the tag says nothing about the bytes (an S3 object encrypted with SSE-KMS or
+    /// SSE-C, a Blob ETag): it then cannot verify them.
+    pub fn tag_is_opaque(&self) -> bool {
+        self.tag == ContentTag::Opaque
+    }
+
+    /// The additional checksum of `algorithm` the store reported with the write.
+    pub fn checksum(&self, algorithm: Algorithm) -> Option<&str> {
+        self.stored.iter().find_map(|c| {
+            (c.algorithm == StoredAlgorithm::Additional(algorithm)).then_some(c.value.as_str())
+        })
+    }
 }
 
 /// One part (or block) written.

@@ -7,7 +7,7 @@
 use crate::integrity::checksum::Algorithm;
 use crate::util::time::Timestamp;
 
-pub use crate::s3::ops::ObjectMeta;
+pub use crate::http::meta::ObjectMeta;
 
 /// What an object's content tag proves about its bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

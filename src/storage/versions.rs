@@ -182,6 +182,32 @@ impl Grouper<'_> {
 }
 
 impl S3Store {
+    /// The newest version of `full_key` itself (not a delete marker, not a longer key that
+    /// shares the prefix), as a versioned listing of that key shows it.
+    pub fn newest_version(&self, full_key: &str) -> Result<Option<Version>, String> {
+        let args = VersionListRequest {
+            prefix: full_key,
+            max_keys: Some(10),
+            ..VersionListRequest::default()
+        };
+        let page = self
+            .client()
+            .list_object_versions(self.bucket(), &args)
+            .map_err(|e| e.to_string())?;
+        Ok(page
+            .versions
+            .into_iter()
+            .find(|v| v.key == full_key && v.is_latest && !v.delete_marker)
+            .map(|v| Version {
+                version_id: v.version_id,
+                last_modified: v.last_modified,
+                delete_marker: v.delete_marker,
+                is_latest: v.is_latest,
+                size: v.size,
+                etag: v.etag,
+            }))
+    }
+
     /// Streams every key under the prefix with all its versions and delete markers, in byte
     /// order of the key. `emit` returns `false` to stop early.
     pub fn list_versions(

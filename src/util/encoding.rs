@@ -127,6 +127,15 @@ pub fn parse_tag_query(text: &str) -> Result<Vec<(String, String)>, String> {
     Ok(tags)
 }
 
+/// Tags written as a URL query, the inverse of [`parse_tag_query`]: `key1=value1&key2=value2`,
+/// keys and values URL-encoded.
+pub fn tag_query(tags: &[(String, String)]) -> String {
+    tags.iter()
+        .map(|(k, v)| format!("{}={}", uri_encode(k, false), uri_encode(v, false)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// Escapes a string for a JSON string literal (without the surrounding quotes).
 pub fn json_escape(input: &str, out: &mut String) {
     for c in input.chars() {

@@ -2,7 +2,9 @@
 
 pub mod encoding;
 pub mod glob;
+pub mod json;
 pub mod pattern;
 pub mod rate;
+pub mod redact;
 pub mod size;
 pub mod time;

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use super::copy_plan::{Keys, compare, copy_parts, head_source, headers_for, hex_to_bytes};
 use super::multipart;
 use super::part_source::PartSource;
-use super::streams::{ReGet, Trailer};
 use super::{
     Corruption, Ctx, Known, Outcome, TransferError, checked_write, checks_checksum, is_md5_etag,
     verify_checksum_write, verify_write,
@@ -16,9 +15,12 @@ use crate::integrity::checksum::{self, ChecksumSpec};
 use crate::integrity::digest::Digests;
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
 use crate::s3::error::{ErrorKind, S3Error};
-use crate::s3::ops::{ObjectHead, Written};
+use crate::s3::ops::ObjectHead;
 use crate::storage::Entry;
+use crate::storage::backend::Written;
 use crate::storage::s3::S3Store;
+use crate::storage::s3::convert;
+use crate::storage::s3::streams::{ReGet, Trailer};
 use crate::util::encoding::{base64, hex};
 
 /// Copies `entry` (relative key) from `source` to `target`.
@@ -101,14 +103,7 @@ fn stream_single(
         headers.push(("content-md5".into(), base64(&md5)));
     }
     let spec = copy_spec(ctx, &head);
-    let body = ReGet::new(
-        source.client(),
-        source.bucket(),
-        src_key,
-        keys.version,
-        None,
-        first,
-    );
+    let body = ReGet::new(source, src_key, keys.version, None, first);
     // The checksum is known only once the bytes have passed: it goes in a trailer, and the
     // object's own Content-Encoding after `aws-chunked`.
     let trailer = spec.map(|s| Trailer::new(s.algorithm, head.size));
@@ -126,7 +121,7 @@ fn stream_single(
         .client()
         .put_object(target.bucket(), dst_key, payload, &headers)
     {
-        Ok(written) => written,
+        Ok(written) => convert::written(written),
         Err(e) if e.code == "BadDigest" => {
             drop_refused(target, dst_key, body.md5());
             return Err(e.into());
@@ -271,8 +266,7 @@ fn stream_multipart<'a>(
     let (parts, same_parts) = copy_parts(ctx, source, keys, &head)?;
     let headers = headers_for(ctx, source, keys, &head, known_tags)?;
     let from = PartSource::Object {
-        client: source.client(),
-        bucket: source.bucket(),
+        store: source,
         key: Arc::from(src_key),
         version_id: keys.version.map(Arc::from),
         etag: Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default()),

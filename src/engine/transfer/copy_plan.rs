@@ -9,7 +9,8 @@ use super::{
 use crate::callback::SourceObject;
 use crate::integrity::digest::Parts;
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
-use crate::s3::ops::{ObjectHead, Written};
+use crate::s3::ops::ObjectHead;
+use crate::storage::backend::Written;
 use crate::storage::s3::S3Store;
 use crate::util::time::Timestamp;
 
@@ -33,9 +34,9 @@ pub(super) fn compare(
     same_parts: bool,
 ) -> Result<Outcome, TransferError> {
     let source_etag = head.etag.as_deref().map(strip_quotes);
-    let target_etag = written.etag.as_deref().map(strip_quotes);
+    let target_etag = written.tag_text();
     let (Some(source_etag), Some(target_etag), false) =
-        (source_etag, target_etag, written.encrypted)
+        (source_etag, target_etag, written.tag_is_opaque())
     else {
         return Ok(Outcome::unverified());
     };

@@ -203,7 +203,7 @@ fn download_stream(
     dest: &Path,
 ) -> Result<Received, TransferError> {
     let file = temp.file().map_err(|e| io_err("cannot write", dest, e))?;
-    retry_body(source.client(), || {
+    retry_body(source, || {
         // Every attempt starts from an empty file and fresh digests.
         file.set_len(0)
             .map_err(|e| io_err("cannot truncate", dest, e))?;
@@ -294,7 +294,7 @@ fn download_parts<'a>(
                 let _ = done.send((index, Err(TransferError::Cancelled)));
                 return;
             }
-            let result = retry_body(source.client(), || {
+            let result = retry_body(source, || {
                 let range = Some((offset, offset + len - 1));
                 let resp = source.client().get_object_version(source.bucket(), &key, version.as_deref(), range)?;
                 let got = ObjectHead::from_headers(&resp.headers);

@@ -5,7 +5,7 @@
 
 use crate::callback::{SourceObject, UploadMetadata};
 use crate::config::{Config, MetadataOptions};
-use crate::s3::ops::ObjectMeta;
+use crate::storage::props::ObjectMeta;
 use crate::util::time::Timestamp;
 
 use super::TransferError;
@@ -117,7 +117,7 @@ pub fn upload_headers(options: &MetadataOptions, upload: &UploadMetadata) -> Vec
     if !upload.tags.is_empty() {
         out.push((
             "x-amz-tagging".into(),
-            crate::s3::ops::tagging_header(&upload.tags),
+            crate::util::encoding::tag_query(&upload.tags),
         ));
     }
     out

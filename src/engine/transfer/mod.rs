@@ -1,7 +1,17 @@
 //! Moving one object, for each pair of sides: local → S3 ([`upload`]), S3 → local
 //! ([`download`]), S3 → S3 ([`copy`]) and local → local ([`local`]). Every path hashes the
 //! bytes as they pass and checks what landed against what was read; none reads a whole
-//! object into memory or re-reads a file to verify it.
+//! object into memory or re-reads a file to verify it. Every pair with another backend
+//! (Azure Blob today) goes through [`generic`], over the storage interface alone.
+//!
+//! What a write stored is checked on the storage interface's [`Written`] (its content tag
+//! and what the tag proves, stored checksums, the version made), whichever path wrote it.
+//! The S3 fast paths still call the S3 client through [`S3Store`] and still name some of
+//! its types: the HEAD answer (`ObjectHead`, also in [`Known`]), its errors (`S3Error`, in
+//! [`TransferError`]), request bodies (`Payload`) and multipart pieces (`CompletedPart`,
+//! `CopySource`, `UploadedPart`). Their S3 request bodies built from another object
+//! (re-GET on retry, `aws-chunked` trailers) live with the S3 backend
+//! ([`crate::storage::s3::streams`]).
 
 pub mod copy;
 mod copy_plan;
@@ -33,9 +43,11 @@ use super::parts::PartQueue;
 use crate::config::Config;
 use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
 use crate::integrity::digest::{PartDigest, Parts};
-use crate::s3::ops::{ObjectHead, Written};
+use crate::s3::ops::ObjectHead;
 use crate::s3::{ErrorKind, S3Error};
+use crate::storage::backend::Written;
 use crate::storage::error::{ErrorKind as StorageKind, Retry, StorageError};
+use crate::storage::props::StoredAlgorithm;
 use crate::storage::s3::S3Store;
 use crate::util::encoding::base64;
 
@@ -173,7 +185,7 @@ pub fn verify_checksum_write(
         return Ok(Outcome::unverified());
     };
     let alg = spec.algorithm;
-    let answered = written.checksum.as_ref().is_some_and(|(a, _)| *a == alg);
+    let answered = written.checksum(alg).is_some();
     let stored = match stored_checksum(target, alg, written, full_key) {
         Ok(Some(stored)) => stored,
         Ok(None) => return Ok(Outcome::warn(no_checksum_stored(full_key, alg))),
@@ -224,21 +236,16 @@ pub fn stored_checksum(
     algorithm: Algorithm,
     written: &Written,
     full_key: &str,
-) -> Result<Option<String>, S3Error> {
-    if let Some((a, v)) = &written.checksum
-        && *a == algorithm
-    {
-        return Ok(Some(v.clone()));
+) -> Result<Option<String>, StorageError> {
+    if let Some(v) = written.checksum(algorithm) {
+        return Ok(Some(v.to_string()));
     }
-    let head = target.client().head_object_checksum(
-        target.bucket(),
-        full_key,
-        written.version_id.as_deref(),
-    )?;
-    Ok(head
-        .and_then(|h| h.checksum)
-        .filter(|(a, _)| *a == algorithm)
-        .map(|(_, v)| v))
+    let head = target.head_checksums(full_key, written.version.as_deref())?;
+    Ok(head.and_then(|h| {
+        h.stored.into_iter().find_map(|c| {
+            (c.algorithm == StoredAlgorithm::Additional(algorithm)).then_some(c.value)
+        })
+    }))
 }
 
 /// Runs the checks of what a write to `full_key` stored (`written`); when they find it
@@ -266,7 +273,7 @@ fn discard(
     message: String,
 ) -> TransferError {
     let client = target.client();
-    let removed = match written.version_id.as_deref() {
+    let removed = match written.version.as_deref() {
         Some(v) => client.delete_object_version(target.bucket(), full_key, Some(v)),
         None => client.delete_object(target.bucket(), full_key),
     };
@@ -411,16 +418,17 @@ fn learn_parts(
 /// Runs `attempt` again (up to `attempts` times in all, with the client's backoff) while it
 /// fails because a response body was cut short; S3-level retries happen inside the client.
 pub fn retry_body<T>(
-    client: &crate::s3::Client,
+    store: &S3Store,
     mut attempt: impl FnMut() -> Result<T, TransferError>,
 ) -> Result<T, TransferError> {
+    let client = store.client();
     let attempts = client.config().max_attempts.max(1);
     let mut n = 1;
     loop {
         match attempt() {
             Err(_) if client.stopped() => return Err(TransferError::Cancelled),
             Err(TransferError::Network(m)) if n < attempts => {
-                let pause = crate::s3::client::backoff(client.config().initial_backoff, n);
+                let pause = crate::http::retry::backoff(client.config().initial_backoff, n);
                 log::debug!("{m}; attempt {n} of {attempts}, retrying in {pause:?}");
                 std::thread::sleep(pause);
                 n += 1;
@@ -441,12 +449,9 @@ pub fn verify_write(
     full_key: &str,
 ) -> Result<Outcome, TransferError> {
     let enabled = config.verify_etag && (!multipart || config.verify_multipart);
-    let stored = written
-        .etag
-        .as_deref()
-        .map(crate::integrity::etag::strip_quotes);
+    let stored = written.tag_text();
     let (Some(expected), Some(stored), true, false) =
-        (expected, stored, enabled, written.encrypted)
+        (expected, stored, enabled, written.tag_is_opaque())
     else {
         return Ok(Outcome::unverified());
     };

@@ -20,16 +20,19 @@ use md5::Digest;
 use sha2::Sha256;
 
 use super::part_source::PartSource;
-use super::streams::{RangeReader, ReGet, Trailer, md5_side_by_side, side_by_side_parts};
+use super::streams::{RangeReader, md5_side_by_side, side_by_side_parts};
 use super::{Ctx, STREAM_BUFFER, TransferError, digest_headers, retry_body};
 use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
 use crate::integrity::digest::{self, Digests, PartDigest, PartHasher, Parts};
 use crate::integrity::etag::strip_quotes;
 use crate::integrity::md5x;
-use crate::s3::ops::{CompletedPart, CopySource, ObjectHead, Written};
+use crate::s3::ops::{CompletedPart, CopySource, ObjectHead};
 use crate::s3::{Client, Payload};
+use crate::storage::backend::Written;
 use crate::storage::local::copy_observed;
 use crate::storage::s3::S3Store;
+use crate::storage::s3::convert;
+use crate::storage::s3::streams::{ReGet, Trailer};
 use crate::util::encoding::hex;
 
 /// Up to [`md5x::LANES`] parts of a local file, all of one length, whose MD5s are computed
@@ -96,12 +99,7 @@ pub struct Completed {
 impl Completed {
     /// The stored ETag without quotes (empty when the store sent none).
     pub fn etag(&self) -> String {
-        self.written
-            .etag
-            .as_deref()
-            .map(strip_quotes)
-            .unwrap_or_default()
-            .to_string()
+        self.written.tag_text().unwrap_or_default().to_string()
     }
 }
 
@@ -195,7 +193,7 @@ pub fn upload<'a>(
             .uploaded
             .get(&part_number)
             .filter(|p| p.size == len)
-            .map(|p| Arc::from(p.etag.as_str()));
+            .map(|p| Arc::from(p.tag.as_str()));
         ctx.parts.submit(Box::new(move || {
             // Once a part failed or the run was cancelled, the rest only report back.
             if failed.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
@@ -278,7 +276,7 @@ pub fn upload<'a>(
     }
     super::resume::finished(ctx, target, full_key, &upload_id);
     Ok(Completed {
-        written: completed.map_err(TransferError::S3)?,
+        written: completed.map(convert::written).map_err(TransferError::S3)?,
         expected,
         reused_bytes,
         resumed: reused_bytes > 0,
@@ -302,15 +300,16 @@ impl Part<'_> {
         client: &Client,
         payload: Payload<'a>,
         headers: &[(String, String)],
-    ) -> Result<Written, crate::s3::S3Error> {
-        client.upload_part(
+    ) -> Result<Written, TransferError> {
+        let written = client.upload_part(
             self.bucket,
             self.key,
             self.upload_id,
             self.number,
             payload,
             headers,
-        )
+        )?;
+        Ok(convert::written(written))
     }
 }
 
@@ -453,25 +452,27 @@ fn send_part(
             };
             let written =
                 part.upload(client, payload, &digest_headers(&digest, content_md5, spec))?;
-            Ok(SentPart::sent(written.etag, digest))
+            Ok(SentPart::sent(written.raw_tag, digest))
         }
         PartSource::Object {
-            client: source_client,
-            bucket,
+            store: source,
             key,
             version_id,
             etag,
-        } => retry_body(source_client, || {
+        } => retry_body(source, || {
             let range = (offset, offset + len - 1);
             let version = version_id.as_deref();
-            let resp = source_client.get_object_version(bucket, key, version, Some(range))?;
+            let resp =
+                source
+                    .client()
+                    .get_object_version(source.bucket(), key, version, Some(range))?;
             let got = ObjectHead::from_headers(&resp.headers).etag;
             if !etag.is_empty() && got.as_deref().map(strip_quotes) != Some(&**etag) {
                 return Err(TransferError::Mismatch(format!(
                     "{key} changed while it was being copied; run again"
                 )));
             }
-            let body = ReGet::new(source_client, bucket, key, version, Some(range), resp);
+            let body = ReGet::new(source, key, version, Some(range), resp);
             // The part's checksum is known only once its bytes have passed: a trailer.
             let trailer = spec.map(|s| Trailer::new(s.algorithm, len));
             let open = || Ok(Trailer::wrap(trailer.as_ref(), body.open()?));
@@ -484,14 +485,10 @@ fn send_part(
             let md5 = body
                 .md5()
                 .ok_or_else(|| TransferError::Io("lost the digest of a part".into()))?;
-            let stored = written
-                .etag
-                .as_deref()
-                .map(strip_quotes)
-                .unwrap_or_default();
+            let stored = written.tag_text().unwrap_or_default();
             // The part's ETag is the MD5 of what S3 received unless the target encrypts with
             // KMS or a customer key: a difference means bytes changed on the way, so resend.
-            if !written.encrypted && !stored.is_empty() && stored != hex(&md5) {
+            if !written.tag_is_opaque() && !stored.is_empty() && stored != hex(&md5) {
                 return Err(TransferError::Network(format!(
                     "part {} of {} arrived altered (sent MD5 {}, S3 computed {stored})",
                     part.number,
@@ -504,20 +501,19 @@ fn send_part(
                 checksum: trailer.and_then(|t| t.raw()),
                 len,
             };
-            Ok(SentPart::sent(written.etag, digest))
+            Ok(SentPart::sent(written.raw_tag, digest))
         }),
         PartSource::ServerCopy {
-            bucket,
+            source,
             key,
             version_id,
-            sse_c,
             if_match,
         } => {
             let from = CopySource {
-                bucket,
+                bucket: source.bucket(),
                 key,
                 version_id: version_id.as_deref(),
-                sse_c: *sse_c,
+                sse_c: source.client().config().sse_c.as_ref(),
                 if_match: if_match.as_deref(),
             };
             let copied = client.upload_part_copy(

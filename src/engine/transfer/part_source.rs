@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::sync::Arc;
 
-use crate::s3::Client;
+use crate::storage::s3::S3Store;
 
 /// Where the parts' bytes come from.
 #[derive(Clone)]
@@ -16,19 +16,18 @@ pub enum PartSource<'a> {
     /// Another object, read with ranged GETs; every range must come from the version with
     /// `etag` (unquoted), and from version `version_id` when one is named.
     Object {
-        client: &'a Client,
-        bucket: &'a str,
+        store: &'a S3Store,
         key: Arc<str>,
         version_id: Option<Arc<str>>,
         etag: Arc<str>,
     },
     /// Copied by the server from another object (UploadPartCopy), from version `version_id`
     /// when one is named; no bytes pass through here.
+    /// The source store's SSE-C key, if it has one, goes with every part.
     ServerCopy {
-        bucket: &'a str,
+        source: &'a S3Store,
         key: Arc<str>,
         version_id: Option<Arc<str>>,
-        sse_c: Option<&'a crate::s3::SseCustomerKey>,
         /// `x-amz-copy-source-if-match` for every part.
         if_match: Option<Arc<str>>,
     },

@@ -35,15 +35,15 @@ use super::{Ctx, TransferError};
 use crate::engine::journal::{Entry, Journal, SourceId, SourceKind};
 use crate::integrity::checksum::ChecksumSpec;
 use crate::integrity::digest::Parts;
-use crate::s3::ErrorKind;
-use crate::s3::xml::uploads::UploadedPart;
+use crate::storage::backend::PartReceipt;
 use crate::storage::s3::S3Store;
+use crate::storage::s3::convert;
 
 /// The upload the parts go to.
 pub struct Start {
     pub upload_id: String,
     /// The parts a resumed upload already holds, by part number (empty for a new one).
-    pub uploaded: HashMap<u32, UploadedPart>,
+    pub uploaded: HashMap<u32, PartReceipt>,
 }
 
 /// Resumes the upload an interrupted run recorded for `full_key`, or creates one (and
@@ -148,6 +148,7 @@ fn take_over(
     match target
         .client()
         .list_parts(target.bucket(), key, &entry.upload_id)
+        .map_err(convert::from_s3)
     {
         Ok(parts) if parts.is_empty() => {
             // Nothing to keep, and s3s-fs lists an upload it no longer has as empty.
@@ -163,10 +164,21 @@ fn take_over(
             );
             Some(Start {
                 upload_id: entry.upload_id,
-                uploaded: parts.into_iter().map(|p| (p.number, p)).collect(),
+                uploaded: parts
+                    .into_iter()
+                    .map(|p| {
+                        let receipt = PartReceipt {
+                            number: p.number,
+                            tag: p.etag,
+                            size: p.size,
+                            checksum: None,
+                        };
+                        (p.number, receipt)
+                    })
+                    .collect(),
             })
         }
-        Err(e) if e.kind == ErrorKind::NotFound => {
+        Err(e) if e.is_not_found() => {
             log::info!(
                 key = key, upload_id = entry.upload_id.as_str();
                 "the multipart upload an interrupted run left is gone; starting afresh"
@@ -189,13 +201,13 @@ fn take_over(
 /// already gone is just forgotten; one that cannot be aborted stays recorded, for a later
 /// run to try again.
 fn abort_recorded(journal: &Journal, target: &S3Store, entry: &Entry) -> bool {
-    let result =
-        target
-            .client()
-            .abort_multipart_upload(target.bucket(), &entry.key, &entry.upload_id);
+    let result = target
+        .client()
+        .abort_multipart_upload(target.bucket(), &entry.key, &entry.upload_id)
+        .map_err(convert::from_s3);
     let open = match result {
         Ok(()) => true,
-        Err(e) if e.kind == ErrorKind::NotFound => false,
+        Err(e) if e.is_not_found() => false,
         Err(e) => {
             log::warn!(
                 key = entry.key.as_str(), upload_id = entry.upload_id.as_str();

@@ -10,8 +10,10 @@ use super::part_source::PartSource;
 use super::{Corruption, Ctx, Known, Outcome, TransferError, checked_write, checks_checksum};
 use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
 use crate::integrity::etag::is_multipart_etag;
-use crate::s3::ops::{CopySource, ObjectHead, Written};
+use crate::s3::ops::{CopySource, ObjectHead};
+use crate::storage::backend::Written;
 use crate::storage::s3::S3Store;
+use crate::storage::s3::convert;
 
 /// `--server-side-copy` (or chosen for one endpoint and identity): CopyObject for
 /// single-part objects below 5 GiB, UploadPartCopy in the source's parts otherwise. With a
@@ -53,13 +55,13 @@ pub(super) fn server_copy<'a>(
         };
         target
             .client()
-            .copy_object(target.bucket(), dst_key, from, &all)?
+            .copy_object(target.bucket(), dst_key, from, &all)
+            .map(convert::written)?
     } else {
         let from = PartSource::ServerCopy {
-            bucket: source.bucket(),
+            source,
             key: Arc::from(src_key),
             version_id: keys.version.map(Arc::from),
-            sse_c: source.client().config().sse_c.as_ref(),
             if_match: ctx.conditions.copy_source_etag.as_deref().map(Arc::from),
         };
         let (parts, same) = copy_parts(ctx, source, keys, &head)?;

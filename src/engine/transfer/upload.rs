@@ -17,9 +17,10 @@ use super::{
 use crate::integrity::checksum::ChecksumSpec;
 use crate::integrity::digest::{self, Digests, PartHasher, Parts};
 use crate::s3::Payload;
-use crate::s3::ops::Written;
+use crate::storage::backend::Written;
 use crate::storage::local::copy_observed;
 use crate::storage::s3::S3Store;
+use crate::storage::s3::convert;
 use crate::util::encoding::hex;
 
 /// Objects up to this size are read into memory once; larger single-part objects are hashed
@@ -142,12 +143,14 @@ fn upload_single(
         hasher.update(inline_buf);
         let part = hasher.finish();
         let headers = [meta_headers, &digest_headers(&part, content_md5, spec)].concat();
-        let written = client.put_object(
-            store.bucket(),
-            full_key,
-            Payload::Bytes(inline_buf),
-            &headers,
-        )?;
+        let written = client
+            .put_object(
+                store.bucket(),
+                full_key,
+                Payload::Bytes(inline_buf),
+                &headers,
+            )
+            .map(convert::written)?;
         return Ok((written, digest::combine(false, spec, &[part])));
     }
     // First pass: digests for the headers. Second pass: stream the same bytes. If the file
@@ -178,6 +181,8 @@ fn upload_single(
         sha256: signed.then(|| hex(&sha.finalize())),
         open: &open,
     };
-    let written = client.put_object(store.bucket(), full_key, payload, &headers)?;
+    let written = client
+        .put_object(store.bucket(), full_key, payload, &headers)
+        .map(convert::written)?;
     Ok((written, digest::combine(false, spec, &[part])))
 }

@@ -22,7 +22,7 @@ use super::static_keys::StaticKeys;
 use super::sts::default_session_name;
 use super::web_identity::WebIdentity;
 use super::{AwsEnv, CredentialOptions, Credentials, CredentialsCache, Provider};
-use crate::s3::network::Network;
+use crate::http::network::Network;
 
 /// Loads the shared files named by the options (or under `$HOME/.aws`).
 pub fn load_files(opts: &CredentialOptions, env: &AwsEnv) -> Result<SharedFiles, SetupError> {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::http::{Url, exchange};
 use super::{CredentialError, Credentials, Expiring, Provider, json, parse_expiry, redact};
-use crate::s3::network::Network;
+use crate::http::network::Network;
 
 /// The ECS agent's address for relative URIs.
 pub const ECS_HOST: &str = "http://169.254.170.2";

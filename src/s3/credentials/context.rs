@@ -11,7 +11,7 @@ use super::setup::SetupError;
 use super::static_keys::StaticKeys;
 use super::sts::Sts;
 use super::{AwsEnv, Provider};
-use crate::s3::network::Network;
+use crate::http::network::Network;
 
 /// What a provider needs to be built: settings, network, region and the shared files.
 pub struct Context<'a> {

@@ -52,7 +52,7 @@ impl Url {
 
     /// The host without brackets or port.
     pub fn host(&self) -> &str {
-        super::super::network::split_authority(&self.authority, 0).0
+        crate::http::network::split_authority(&self.authority, 0).0
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::container::parse_document;
 use super::http::{Url, exchange};
 use super::{CredentialError, Expiring, Provider};
-use crate::s3::network::Network;
+use crate::http::network::Network;
 
 pub const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
 pub const DEFAULT_ENDPOINT_IPV6: &str = "http://[fd00:ec2::254]";

@@ -18,7 +18,7 @@ mod context;
 pub mod files;
 mod http;
 pub mod imds;
-pub mod json;
+pub use crate::util::json;
 pub mod process;
 pub mod profile;
 pub mod refresh;
@@ -132,15 +132,7 @@ pub struct CredentialOptions {
     pub no_sign_request: bool,
 }
 
-/// Replaces every occurrence of each secret in `text`, so a server that echoes what it was
-/// sent cannot leak it into our messages.
-pub(crate) fn redact(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_string();
-    for s in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(s, "<redacted>");
-    }
-    out.replace(['\r', '\n'], " ")
-}
+pub(crate) use crate::util::redact::redact;
 
 /// Parses an `Expiration` timestamp (RFC 3339).
 pub(crate) fn parse_expiry(text: &str) -> Option<SystemTime> {

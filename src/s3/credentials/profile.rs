@@ -176,9 +176,9 @@ fn role(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::network::Network;
     use crate::s3::credentials::AwsEnv;
     use crate::s3::credentials::files::{SharedFiles, parse_ini};
-    use crate::s3::network::Network;
 
     #[test]
     fn parses_ini_sections() {

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::http::{SERVICE_TIMEOUT, Url, exchange};
 use super::{CredentialError, Credentials, CredentialsCache, Expiring, Provider, parse_expiry};
-use crate::s3::network::Network;
+use crate::http::network::Network;
 use crate::s3::sign::{self, SigningInput};
 use crate::s3::xml::{Node, parse_tree};
 use crate::util::encoding::{hex, uri_encode};

@@ -4,19 +4,7 @@
 
 use super::*;
 
-/// The metadata S3 keeps with an object and that a copy carries over.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ObjectMeta {
-    pub content_type: Option<String>,
-    pub content_encoding: Option<String>,
-    pub cache_control: Option<String>,
-    pub content_disposition: Option<String>,
-    pub content_language: Option<String>,
-    pub expires: Option<String>,
-    pub website_redirect: Option<String>,
-    /// User metadata (`x-amz-meta-*`), names without the prefix, sorted by name.
-    pub user: Vec<(String, String)>,
-}
+pub use crate::http::meta::ObjectMeta;
 
 const SYSTEM_HEADERS: [&str; 7] = [
     "content-type",

@@ -23,7 +23,10 @@
 //! 5 s where sixteen took 3.5-3.7 s (the README has the latest numbers). A larger
 //! `--object-listing-queue-size` buys that back.
 
+pub mod convert;
+pub mod names;
 mod pace;
+pub mod streams;
 #[cfg(test)]
 use pace::RECENT_PAGES;
 use pace::{Budget, Gate, Held, Pace, Turn};
@@ -104,6 +107,20 @@ impl S3Store {
 
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The properties of `full_key` (that version, if given), its stored checksum included
+    /// (HeadObject in checksum mode). `Ok(None)` when it does not exist.
+    pub fn head_checksums(
+        &self,
+        full: &str,
+        version: Option<&str>,
+    ) -> Result<Option<crate::storage::props::Properties>, crate::storage::error::StorageError>
+    {
+        self.client
+            .head_object_checksum(&self.bucket, full, version)
+            .map(|h| h.map(|h| convert::properties(h, version)))
+            .map_err(|e| convert::from_s3(e).about(format!("s3://{}/{full}", self.bucket)))
     }
 
     pub fn bucket(&self) -> &str {

@@ -12,9 +12,11 @@ use super::backend::{
     Backend, Body, CopySource, PartReceipt, PartWriter, ReadOptions, WriteOptions, Written,
 };
 use super::caps::{Capabilities, CopyKind, PartLimits};
-use super::error::{ErrorKind, Retry, StorageError};
-use super::props::{ChecksumScope, ContentTag, Properties, StoredAlgorithm, StoredChecksum};
+use super::error::{ErrorKind, StorageError};
+use super::props::Properties;
 use super::s3::S3Store;
+use super::s3::convert::written;
+pub use super::s3::convert::{from_s3, properties};
 use crate::integrity::checksum::Algorithm;
 use crate::s3::ops::{self, CompletedPart, ObjectHead};
 use crate::s3::{self as s3client, Payload, Request, S3Error};
@@ -127,87 +129,6 @@ fn endpoint_id(client: &s3client::Client) -> String {
         e.port.unwrap_or(0),
         c.region
     )
-}
-
-/// The storage error of an S3 client error.
-pub fn from_s3(e: S3Error) -> StorageError {
-    use s3client::ErrorKind as K;
-    let kind = match e.kind {
-        K::NotFound => ErrorKind::NotFound,
-        K::Precondition => ErrorKind::PreconditionFailed,
-        K::AccessDenied if matches!(e.code.as_str(), "AccessDenied" | "AllAccessDisabled") => {
-            ErrorKind::AccessDenied
-        }
-        K::AccessDenied => ErrorKind::Unauthenticated,
-        K::Retryable if e.code == "BadDigest" => ErrorKind::Integrity,
-        K::Retryable => ErrorKind::Transient,
-        _ if e.code == "NotImplemented" || e.status == Some(501) => ErrorKind::Unsupported,
-        K::WrongRegion => ErrorKind::InvalidRequest,
-        _ => ErrorKind::Fatal,
-    };
-    StorageError {
-        kind,
-        // The client retried what it could before giving the error back.
-        retry: if e.is_retryable() {
-            Retry::Exhausted
-        } else {
-            Retry::Never
-        },
-        op: e.op,
-        name: None,
-        code: (!e.code.is_empty()).then(|| e.code.clone()),
-        request_id: (!e.request_id.is_empty()).then(|| e.request_id.clone()),
-        message: if e.message.is_empty() {
-            e.code.clone()
-        } else {
-            e.message.clone()
-        },
-    }
-}
-
-/// A stored checksum as S3 reports it (a `-N` suffix marks a composite).
-fn stored(checksum: Option<(Algorithm, String)>, kind: Option<&str>) -> Vec<StoredChecksum> {
-    let Some((algorithm, value)) = checksum else {
-        return Vec::new();
-    };
-    let parts = value
-        .rsplit_once('-')
-        .and_then(|(_, n)| n.parse::<u32>().ok());
-    let scope = match (kind, parts) {
-        (Some("FULL_OBJECT"), _) | (_, None) => ChecksumScope::FullObject,
-        (_, Some(parts)) => ChecksumScope::Composite { parts },
-    };
-    vec![StoredChecksum {
-        algorithm: StoredAlgorithm::Additional(algorithm),
-        scope,
-        value,
-    }]
-}
-
-/// The properties of a HeadObject (or GetObject) answer.
-pub fn properties(head: ObjectHead, version: Option<&str>) -> Properties {
-    let tag = ContentTag::from_s3_etag(head.etag.as_deref(), head.encrypted());
-    Properties {
-        size: head.size,
-        modified: head.last_modified,
-        tag,
-        stored: stored(head.checksum, head.checksum_type.as_deref()),
-        raw_tag: head.etag,
-        content: head.meta,
-        tag_count: head.tag_count,
-        tier: head.storage_class,
-        version: version.map(str::to_string),
-        parts: head.parts_count,
-    }
-}
-
-fn written(w: ops::Written) -> Written {
-    Written {
-        tag: ContentTag::from_s3_etag(w.etag.as_deref(), w.encrypted),
-        stored: stored(w.checksum, None),
-        raw_tag: w.etag,
-        version: None,
-    }
 }
 
 /// The `Content-MD5` header of `body`, when its MD5 is known.

@@ -1,4 +1,6 @@
-//! Names S3 accepts for an object's storage class and canned ACL.
+//! The S3 backend's vocabulary: the names S3 accepts for an object's storage class and
+//! canned ACL, checked by `cli` for the options and by `callback` for what a preprocess
+//! script sets. The S3 client sends them as given.
 
 /// The storage classes an S3 object may be given.
 pub const STORAGE_CLASSES: &[&str] = &[
