@@ -257,9 +257,10 @@ pub fn fold(args: &mut Args) -> Result<(), CliError> {
     }
     if let Some(text) = &args.output_type
         && choice("--output-type", text, &["text", "json"])? == "json"
+        && args.report_sync_status
     {
         return Err(CliError::usage(
-            "--output-type json is not supported yet (--json-tracing writes logs as JSON lines)",
+            "--output-type json and --report-sync-status both write records to stdout: give one",
         ));
     }
     if let Some(text) = &args.check_md5 {
@@ -354,8 +355,12 @@ pub fn path_filters(args: &Args) -> Result<PathFilters, CliError> {
     })
 }
 
-/// The settings of their own: the delete prompt and `--check-md5`.
+/// The settings of their own: the delete prompt, `--output-type` and `--check-md5`.
 pub fn apply(args: &Args, config: &mut Config) -> Result<(), CliError> {
+    config.output.json_lines = args
+        .output_type
+        .as_deref()
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("json"));
     if args
         .delete_destination
         .as_deref()

@@ -403,6 +403,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         json: args.json_tracing,
         show_progress: !args.show_no_progress,
         log_to_stderr: args.tracing_stderr,
+        json_lines: false,
     };
     config.state_dir = super::state::dir(args, env);
     super::selection::apply(selection, args, &mut config);

@@ -26,6 +26,7 @@ pub mod delete;
 pub mod diff;
 pub mod filter;
 pub mod journal;
+pub mod json_lines;
 mod open;
 pub mod parts;
 pub mod path_filter;
@@ -165,6 +166,9 @@ pub fn run_cancellable(config: &Config, stop: &AtomicBool) -> Report {
         },
     };
     run.emit(|| Event::new(EventKind::PipelineStart));
+    if config.output.json_lines {
+        json_lines::start(&source.describe(), &target.describe(), config.dry_run);
+    }
     let progress = progress::Progress::start(&config.output);
     let (finished_tx, finished_rx) = bounded::<()>(0);
     std::thread::scope(|scope| {
