@@ -83,6 +83,9 @@ pub struct MetadataOptions {
     pub disable_tagging: bool,
     /// `x-amz-storage-class` (the source's when S3 → S3 and unset).
     pub storage_class: Option<String>,
+    /// Do not carry the source's storage class or access tier over
+    /// (`--s2s-preserve-access-tier=false`).
+    pub no_sync_tier: bool,
     /// Canned ACL (`x-amz-acl`).
     pub acl: Option<String>,
     /// `x-amz-server-side-encryption`: `AES256`, `aws:kms` or `aws:kms:dsse`.

@@ -261,3 +261,215 @@ fn output_type_json_is_refused_with_report_mode_and_bad_values() {
     r.assert_code(2);
     assert!(r.stderr.contains("--output-type"), "{}", r.stderr);
 }
+
+/// A blob with `data`, tier and tags.
+fn put_with(
+    client: &s3sync::azure::Client,
+    container: &str,
+    name: &str,
+    data: &[u8],
+    tier: Option<&str>,
+    tags: &[(&str, &str)],
+) {
+    let options = s3sync::azure::ops::WriteOptions {
+        tier: tier.map(str::to_string),
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    client
+        .put_blob(
+            container,
+            name,
+            s3sync::azure::Payload::Bytes(data),
+            &options,
+        )
+        .unwrap_or_else(|e| panic!("PutBlob {name}: {e}"));
+}
+
+/// The blob's tier as set on it (`None` when it is the account's default) and its tags,
+/// sorted.
+fn tier_and_tags(
+    client: &s3sync::azure::Client,
+    container: &str,
+    name: &str,
+) -> (Option<String>, Vec<(String, String)>) {
+    let p = client
+        .blob_properties(container, name)
+        .unwrap_or_else(|e| panic!("GetBlobProperties {name}: {e}"))
+        .unwrap_or_else(|| panic!("{name} did not land"));
+    let tier = p.access_tier.filter(|_| !p.access_tier_inferred);
+    let mut tags = client
+        .get_blob_tags(container, name)
+        .unwrap_or_else(|e| panic!("GetBlobTags {name}: {e}"));
+    tags.sort();
+    (tier, tags)
+}
+
+fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn azurite_port() -> u16 {
+    let endpoint = &azurite::azurite().endpoint;
+    endpoint
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {endpoint}"))
+}
+
+/// `url` with Azurite reached through `proxy` instead.
+fn url_via(proxy: &common::RecordingProxy, container: &str, prefix: &str) -> String {
+    format!("{}/{ACCOUNT}/{container}/{prefix}", proxy.endpoint())
+}
+
+/// The request heads `proxy` saw, lower-cased.
+fn heads(proxy: &common::RecordingProxy) -> String {
+    proxy.sent().to_ascii_lowercase()
+}
+
+#[test]
+fn blob_to_blob_keeps_access_tiers_and_tags_unless_told_not_to() {
+    let (client, c) = container();
+    put_with(
+        &client,
+        &c,
+        "s/cool",
+        b"cool",
+        Some("Cool"),
+        &[("team", "a b"), ("k", "v")],
+    );
+    put_with(&client, &c, "s/plain", b"plain", None, &[]);
+    let (_, d) = container();
+    // The target through a recording proxy: what s3sync asks for is seen, not only what
+    // Azurite keeps (its Copy Blob From URL keeps the source's tier by itself, where Azure
+    // gives the account's default).
+    let proxy = common::RecordingProxy::start(azurite_port());
+    az(&[&url(&c, "s/"), &url_via(&proxy, &d, "keep/")]).assert_code(0);
+    assert_eq!(
+        tier_and_tags(&client, &d, "keep/cool"),
+        (Some("Cool".into()), pairs(&[("k", "v"), ("team", "a b")]))
+    );
+    assert_eq!(tier_and_tags(&client, &d, "keep/plain"), (None, vec![]));
+    let sent = heads(&proxy);
+    assert!(sent.contains("x-ms-access-tier: cool"), "{sent}");
+    assert!(sent.contains("x-ms-tags: "), "{sent}");
+    // Given explicitly, the defaults do the same.
+    az(&[
+        &url(&c, "s/"),
+        &url(&d, "again/"),
+        "--s2s-preserve-access-tier=true",
+        "--s2s-preserve-blob-tags=true",
+    ])
+    .assert_code(0);
+    assert_eq!(
+        tier_and_tags(&client, &d, "again/cool"),
+        (Some("Cool".into()), pairs(&[("k", "v"), ("team", "a b")]))
+    );
+    // =false: neither is sent (so Azure gives the account's default tier) and no tags land.
+    let proxy = common::RecordingProxy::start(azurite_port());
+    az(&[
+        &url(&c, "s/"),
+        &url_via(&proxy, &d, "drop/"),
+        "--s2s-preserve-access-tier=false",
+        "--s2s-preserve-blob-tags=false",
+    ])
+    .assert_code(0);
+    let sent = heads(&proxy);
+    assert!(sent.contains("x-ms-copy-source: "), "{sent}");
+    assert!(!sent.contains("x-ms-access-tier"), "{sent}");
+    assert!(!sent.contains("x-ms-tags"), "{sent}");
+    assert_eq!(tier_and_tags(&client, &d, "drop/cool").1, vec![]);
+    assert_eq!(read_all(&client, &d, "drop/cool", None), b"cool");
+    // A contradiction is refused.
+    let r = az(&[
+        &url(&c, "s/"),
+        &url(&d, "x/"),
+        "--s2s-preserve-blob-tags",
+        "--disable-tagging",
+    ]);
+    r.assert_code(2);
+    assert!(
+        r.stderr
+            .starts_with("s3sync: error: --s2s-preserve-blob-tags"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn tiers_are_not_carried_between_s3_and_blob_but_tags_are() {
+    let w = World::new(Kind::Moto);
+    let (client, c) = container();
+    put_with(
+        &client,
+        &c,
+        "cool",
+        b"cool blob",
+        Some("Cool"),
+        &[("k", "v")],
+    );
+    // Blob (Cool) -> S3: the object lands in the default class, with the tags.
+    let mut args = w.target_args();
+    args.extend([url(&c, ""), w.url("from-blob/")]);
+    let r = run(&args, &env());
+    r.assert_code(0);
+    let head = w.head("from-blob/cool");
+    assert_eq!(head.storage_class, None, "{head:?}");
+    assert_eq!(w.get("from-blob/cool"), b"cool blob");
+    let tags = w
+        .client
+        .get_object_tagging(&w.bucket, "from-blob/cool")
+        .unwrap_or_else(|e| panic!("GetObjectTagging: {e}"));
+    assert_eq!(tags, pairs(&[("k", "v")]));
+    // S3 (STANDARD_IA) -> Blob: the account's default tier.
+    w.put_with(
+        "ia/obj",
+        b"ia object",
+        &[("x-amz-storage-class", "STANDARD_IA")],
+    );
+    assert_eq!(
+        w.head("ia/obj").storage_class.as_deref(),
+        Some("STANDARD_IA")
+    );
+    let (_, d) = container();
+    let mut args = w.source_args();
+    args.extend([w.url("ia/"), url(&d, "")]);
+    run(&args, &env()).assert_code(0);
+    assert_eq!(tier_and_tags(&client, &d, "obj"), (None, vec![]));
+    assert_eq!(read_all(&client, &d, "obj", None), b"ia object");
+}
+
+#[test]
+fn s3_to_s3_storage_class_follows_s2s_preserve_access_tier() {
+    let src = World::new(Kind::Moto);
+    let dst = World::new(Kind::Moto);
+    src.put_with(
+        "k",
+        b"infrequent",
+        &[("x-amz-storage-class", "STANDARD_IA")],
+    );
+    src.sync_to(&dst, &[&src.url(""), &dst.url("keep/")])
+        .assert_code(0);
+    assert_eq!(
+        dst.head("keep/k").storage_class.as_deref(),
+        Some("STANDARD_IA")
+    );
+    src.sync_to(
+        &dst,
+        &[
+            &src.url(""),
+            &dst.url("drop/"),
+            "--s2s-preserve-access-tier=false",
+        ],
+    )
+    .assert_code(0);
+    assert_eq!(dst.head("drop/k").storage_class, None);
+    assert_eq!(dst.get("drop/k"), b"infrequent");
+}

@@ -19,7 +19,7 @@ const MIB: u128 = 1 << 20;
 fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
     let on = |b: Option<bool>| b == Some(true);
     let set = |v: &Option<String>| v.is_some();
-    let list: [(bool, &str, &str); 17] = [
+    let list: [(bool, &str, &str); 15] = [
         (
             on(args.preserve_smb_info),
             "--preserve-smb-info",
@@ -79,16 +79,6 @@ fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
             set(&args.trailing_dot),
             "--trailing-dot",
             "trailing-dot handling is an Azure Files setting, which s3sync does not reach",
-        ),
-        (
-            args.s2s_preserve_access_tier.is_some(),
-            "--s2s-preserve-access-tier",
-            "not supported yet",
-        ),
-        (
-            args.s2s_preserve_blob_tags.is_some(),
-            "--s2s-preserve-blob-tags",
-            "not supported yet",
         ),
         (
             on(args.force_if_read_only),
@@ -266,7 +256,24 @@ pub fn fold(args: &mut Args) -> Result<(), CliError> {
     if let Some(text) = &args.check_md5 {
         choice("--check-md5", text, MD5_CHECKS)?;
     }
+    fold_blob_tags(args)?;
     Ok(())
+}
+
+/// `--s2s-preserve-blob-tags`: tags are carried by default (s3sync's default; azcopy's is
+/// not to), so `=false` drops them as `--disable-tagging` does (set in [`apply`], as it
+/// means nothing, and is no error, where the target keeps no tags) and `=true` is what
+/// happens anyway.
+fn fold_blob_tags(args: &Args) -> Result<(), CliError> {
+    match args.s2s_preserve_blob_tags {
+        Some(false) if args.tagging.is_some() => Err(CliError::usage(
+            "--s2s-preserve-blob-tags=false and --tagging contradict each other: give one",
+        )),
+        Some(true) if args.disable_tagging => Err(CliError::usage(
+            "--s2s-preserve-blob-tags and --disable-tagging contradict each other: give one",
+        )),
+        _ => Ok(()),
+    }
 }
 
 const MD5_CHECKS: &[&str] = &[
@@ -355,8 +362,15 @@ pub fn path_filters(args: &Args) -> Result<PathFilters, CliError> {
     })
 }
 
-/// The settings of their own: the delete prompt, `--output-type` and `--check-md5`.
+/// The settings of their own: the delete prompt, `--output-type`,
+/// `--s2s-preserve-access-tier` and `--check-md5`.
 pub fn apply(args: &Args, config: &mut Config) -> Result<(), CliError> {
+    if args.s2s_preserve_access_tier == Some(false) {
+        config.metadata.no_sync_tier = true;
+    }
+    if args.s2s_preserve_blob_tags == Some(false) {
+        config.metadata.disable_tagging = true;
+    }
     config.output.json_lines = args
         .output_type
         .as_deref()

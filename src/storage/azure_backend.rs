@@ -78,6 +78,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     delete_batch: 1,
     checksums: &[],
     copy_from: &[CopyKind::FromUrl],
+    tiers: &TIERS,
 };
 
 /// A Blob container and name prefix as a [`Backend`].

@@ -71,6 +71,20 @@ pub struct Capabilities {
     pub checksums: &'static [Algorithm],
     /// How this backend, as a target, accepts server-side copy sources.
     pub copy_from: &'static [CopyKind],
+    /// The storage classes (S3) or access tiers (Blob) a write can be given, compared
+    /// case-insensitively: a source's tier outside them is not carried over (S3 classes and
+    /// Blob tiers do not map onto each other).
+    pub tiers: &'static [&'static str],
+}
+
+impl Capabilities {
+    /// `tier` as this store names it, when it is one of [`Capabilities::tiers`].
+    pub fn tier(&self, tier: &str) -> Option<&'static str> {
+        self.tiers
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(tier))
+            .copied()
+    }
 }
 
 #[cfg(test)]

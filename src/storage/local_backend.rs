@@ -38,6 +38,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     delete_batch: 1,
     checksums: &[],
     copy_from: &[],
+    tiers: &[],
 };
 
 /// A local directory as a [`Backend`].

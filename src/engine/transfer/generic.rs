@@ -112,7 +112,7 @@ impl Plan {
         WriteOptions {
             content: caps.metadata.then_some(&self.meta),
             tags: if caps.tags { &self.tags } else { &[] },
-            tier: self.tier.as_deref().filter(|_| caps.metadata),
+            tier: self.tier.as_deref().and_then(|t| caps.tier(t)),
             checksum: None,
             whole_md5: None,
             if_match: self.if_match.as_deref(),

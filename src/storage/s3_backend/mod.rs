@@ -42,6 +42,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     delete_batch: ops::DELETE_BATCH,
     checksums: &Algorithm::ALL,
     copy_from: &[CopyKind::SameEndpoint],
+    tiers: crate::s3::names::STORAGE_CLASSES,
 };
 
 /// Write settings of the S3 side that have no meaning elsewhere.
