@@ -77,6 +77,9 @@ pub struct MetadataOptions {
     pub guess_mime_type: bool,
     /// Add `s3sync_origin_last_modified` (the source's LastModified) to user metadata.
     pub put_last_modified: bool,
+    /// Carry local files' mode, owner, group and times as user metadata, and put them back
+    /// onto downloaded files (`--preserve-posix-properties`; `engine::transfer::posix`).
+    pub posix: bool,
     /// Tags replacing the source's (`--tagging`).
     pub tagging: Option<Vec<(String, String)>>,
     /// Do not copy the source's tags.

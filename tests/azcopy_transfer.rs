@@ -473,3 +473,262 @@ fn s3_to_s3_storage_class_follows_s2s_preserve_access_tier() {
     assert_eq!(dst.head("drop/k").storage_class, None);
     assert_eq!(dst.get("drop/k"), b"infrequent");
 }
+
+// --preserve-posix-properties
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::time::{Duration, UNIX_EPOCH};
+
+/// A file with `mode`, owner `uid`:`gid` (the test runs as root where it can) and times.
+fn posix_file(path: &std::path::Path, data: &[u8], mode: u32, mtime_ns: u64, atime_ns: u64) {
+    write_file(path, data);
+    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("open: {e}"));
+    let at = |ns: u64| UNIX_EPOCH + Duration::from_nanos(ns);
+    f.set_times(
+        std::fs::FileTimes::new()
+            .set_modified(at(mtime_ns))
+            .set_accessed(at(atime_ns)),
+    )
+    .unwrap_or_else(|e| panic!("set_times: {e}"));
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("chmod: {e}"));
+}
+
+/// (mode bits, uid, gid, mtime ns, atime ns) of a file, read without opening it.
+fn posix_of(path: &std::path::Path) -> (u32, u32, u32, i128, i128) {
+    let m = std::fs::metadata(path).unwrap_or_else(|e| panic!("stat {}: {e}", path.display()));
+    let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
+    (
+        m.mode() & 0o7777,
+        m.uid(),
+        m.gid(),
+        ns(m.mtime(), m.mtime_nsec()),
+        ns(m.atime(), m.atime_nsec()),
+    )
+}
+
+const MTIME_NS: u64 = 1_600_000_000_123_456_789;
+const ATIME_NS: u64 = 1_650_000_000_987_654_321;
+
+fn running_as_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A source tree of two files with their own modes, times and (as root) owners.
+fn posix_tree() -> PathBuf {
+    let dir = scratch("posix");
+    posix_file(
+        &dir.join("run.sh"),
+        b"#!/bin/sh\n",
+        0o750,
+        MTIME_NS,
+        ATIME_NS,
+    );
+    posix_file(
+        &dir.join("sub/secret"),
+        b"s",
+        0o600,
+        MTIME_NS + 1,
+        ATIME_NS + 1,
+    );
+    if running_as_root() {
+        std::os::unix::fs::chown(dir.join("sub/secret"), Some(12345), Some(23456))
+            .unwrap_or_else(|e| panic!("chown: {e}"));
+    }
+    dir
+}
+
+/// The round trip's files have the source's properties, and the access time the source had
+/// before the upload read it (reading may have moved it since).
+fn assert_same_posix(from: &std::path::Path, to: &std::path::Path) {
+    for (f, atime) in [("run.sh", ATIME_NS), ("sub/secret", ATIME_NS + 1)] {
+        let (mode, uid, gid, mtime, _) = posix_of(&from.join(f));
+        assert_eq!(
+            posix_of(&to.join(f)),
+            (mode, uid, gid, mtime, i128::from(atime)),
+            "{f}"
+        );
+        assert_eq!(
+            std::fs::read(to.join(f)).ok(),
+            std::fs::read(from.join(f)).ok()
+        );
+    }
+}
+
+fn meta_value(user: &[(String, String)], name: &str) -> String {
+    user.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("no {name} in {user:?}"))
+}
+
+#[test]
+fn posix_properties_round_trip_through_blob() {
+    let (client, c) = container();
+    let src = posix_tree();
+    let want = posix_of(&src.join("sub/secret"));
+    az(&[&s(&src), &url(&c, "p/"), "--preserve-posix-properties"]).assert_code(0);
+    // azcopy's names and forms.
+    let p = client
+        .blob_properties(&c, "p/sub/secret")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("p/sub/secret did not land"));
+    assert_eq!(
+        meta_value(&p.metadata, "permissions"),
+        (0o100600u32).to_string()
+    );
+    assert_eq!(meta_value(&p.metadata, "posix_owner"), want.1.to_string());
+    assert_eq!(meta_value(&p.metadata, "posix_group"), want.2.to_string());
+    assert_eq!(
+        meta_value(&p.metadata, "modtime"),
+        (MTIME_NS + 1).to_string()
+    );
+    assert_eq!(
+        meta_value(&p.metadata, "posix_atime"),
+        (ATIME_NS + 1).to_string()
+    );
+    let back = scratch("posixback");
+    az(&[
+        &url(&c, "p/"),
+        &s(&back),
+        "--preserve-posix-properties=true",
+    ])
+    .assert_code(0);
+    assert_same_posix(&src, &back);
+    if running_as_root() {
+        assert_eq!(posix_of(&back.join("sub/secret")).1, 12345);
+    }
+    // Without the option a download keeps the defaults: the blob's time, not the file's.
+    let plain = scratch("posixplain");
+    az(&[&url(&c, "p/"), &s(&plain)]).assert_code(0);
+    assert_ne!(posix_of(&plain.join("run.sh")).3, i128::from(MTIME_NS));
+}
+
+#[test]
+fn posix_properties_round_trip_through_s3() {
+    for kind in [Kind::S3sFs, Kind::Moto] {
+        let w = World::new(kind);
+        let src = posix_tree();
+        common::run_with(
+            w.target_args(),
+            &[&s(&src), &w.url("p/"), "--preserve-posix-properties"],
+        )
+        .assert_code(0);
+        let head = w.head("p/run.sh");
+        assert_eq!(
+            meta_value(&head.meta.user, "permissions"),
+            (0o100750u32).to_string()
+        );
+        assert_eq!(meta_value(&head.meta.user, "modtime"), MTIME_NS.to_string());
+        let back = w.path("back");
+        w.sync_from(&[&w.url("p/"), &s(&back), "--preserve-posix-properties"])
+            .assert_code(0);
+        assert_same_posix(&src, &back);
+    }
+}
+
+#[test]
+fn posix_properties_are_kept_local_to_local() {
+    let src = posix_tree();
+    let dst = scratch("posixcopy");
+    az(&[&s(&src), &s(&dst), "--preserve-posix-properties"]).assert_code(0);
+    assert_same_posix(&src, &dst);
+}
+
+#[test]
+fn bad_or_missing_posix_metadata_is_a_warning_never_a_failed_file() {
+    let (client, c) = container();
+    let options = s3sync::azure::ops::WriteOptions {
+        metadata: vec![
+            ("permissions".into(), "rwxr-xr-x".into()),
+            ("modtime".into(), "1600000000000000000".into()),
+            ("posix_atime".into(), "soon".into()),
+        ],
+        ..Default::default()
+    };
+    client
+        .put_blob(&c, "bad", s3sync::azure::Payload::Bytes(b"bad"), &options)
+        .unwrap_or_else(|e| panic!("{e}"));
+    azurite::put(&client, &c, "none", b"none");
+    let dst = scratch("posixbad");
+    let r = az(&[&url(&c, ""), &s(&dst), "--preserve-posix-properties"]);
+    r.assert_code(3);
+    assert_eq!(
+        std::fs::read(dst.join("bad")).ok().as_deref(),
+        Some(&b"bad"[..])
+    );
+    assert_eq!(
+        std::fs::read(dst.join("none")).ok().as_deref(),
+        Some(&b"none"[..])
+    );
+    // What could be read was restored.
+    assert_eq!(posix_of(&dst.join("bad")).3, 1_600_000_000_000_000_000);
+    for word in [
+        "permissions 'rwxr-xr-x' unreadable",
+        "posix_atime 'soon' unreadable",
+        "carries no POSIX properties",
+    ] {
+        assert!(r.stdout.contains(word), "{word} in {}", r.stdout);
+    }
+    assert_eq!(r.stdout.matches(" WARN ").count(), 2, "{}", r.stdout);
+}
+
+#[test]
+fn posix_owner_is_left_alone_for_a_normal_user() {
+    if !running_as_root() {
+        // Nothing to switch from: the run below is this case already; see the root check
+        // in the other tests.
+        return;
+    }
+    let (client, c) = container();
+    let options = s3sync::azure::ops::WriteOptions {
+        metadata: vec![
+            ("permissions".into(), "33188".into()),
+            ("posix_owner".into(), "0".into()),
+            ("posix_group".into(), "0".into()),
+            ("modtime".into(), "1600000000000000000".into()),
+            ("posix_atime".into(), "1600000000000000000".into()),
+        ],
+        ..Default::default()
+    };
+    client
+        .put_blob(
+            &c,
+            "root-owned",
+            s3sync::azure::Payload::Bytes(b"r"),
+            &options,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dst = scratch("posixuser");
+    std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o777))
+        .unwrap_or_else(|e| panic!("chmod: {e}"));
+    let home = scratch("posixhome");
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o777))
+        .unwrap_or_else(|e| panic!("chmod: {e}"));
+    // As nobody: the file cannot be given to root; no warning, exit 0, the rest restored.
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_s3sync"))
+        .args([
+            url(&c, ""),
+            s(&dst),
+            "--preserve-posix-properties".into(),
+            "-v".into(),
+        ])
+        .env_clear()
+        .env("HOME", &home)
+        .env("AZURE_STORAGE_ACCOUNT", ACCOUNT)
+        .env("AZURE_STORAGE_KEY", KEY)
+        .output()
+        .unwrap_or_else(|e| panic!("setpriv: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let (mode, uid, _, mtime, _) = posix_of(&dst.join("root-owned"));
+    assert_eq!(
+        (mode, uid, mtime),
+        (0o644, 65534, 1_600_000_000_000_000_000)
+    );
+    assert!(stdout.contains("only root can give files away"), "{stdout}");
+}

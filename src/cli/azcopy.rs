@@ -19,7 +19,7 @@ const MIB: u128 = 1 << 20;
 fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
     let on = |b: Option<bool>| b == Some(true);
     let set = |v: &Option<String>| v.is_some();
-    let list: [(bool, &str, &str); 15] = [
+    let list: [(bool, &str, &str); 14] = [
         (
             on(args.preserve_smb_info),
             "--preserve-smb-info",
@@ -54,11 +54,6 @@ fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
             set(&args.cpk_by_name),
             "--cpk-by-name",
             "customer-provided keys are not supported yet",
-        ),
-        (
-            on(args.preserve_posix_properties),
-            "--preserve-posix-properties",
-            "POSIX properties are not supported yet",
         ),
         (
             on(args.mirror_mode),
@@ -371,6 +366,7 @@ pub fn apply(args: &Args, config: &mut Config) -> Result<(), CliError> {
     if args.s2s_preserve_blob_tags == Some(false) {
         config.metadata.disable_tagging = true;
     }
+    config.metadata.posix = args.preserve_posix_properties == Some(true);
     config.output.json_lines = args
         .output_type
         .as_deref()

@@ -374,6 +374,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         disable_tagging: args.disable_tagging,
         storage_class,
         no_sync_tier: false,
+        posix: false,
         acl,
         sse,
         sse_kms_key_id: args.sse_kms_key_id.clone(),

@@ -149,6 +149,10 @@ impl Backend for LocalBackend {
         &CAPABILITIES
     }
 
+    fn local_path(&self, key: &str) -> Option<std::path::PathBuf> {
+        Some(self.path_of(key))
+    }
+
     fn name_of(&self, key: &str) -> String {
         self.store.path_of(key).display().to_string()
     }

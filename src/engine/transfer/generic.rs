@@ -134,7 +134,16 @@ fn plan(
     if source.capabilities().local_reads && options.guess_mime_type {
         source_meta.content_type = Some(mime::content_type_for(&entry.key));
     }
-    let meta = target_meta(options, &source_meta, entry.last_modified);
+    let mut meta = target_meta(options, &source_meta, entry.last_modified);
+    if options.posix
+        && let Some(path) = source.local_path(&entry.key)
+    {
+        super::posix::add_to(
+            &mut meta.user,
+            super::posix::of_file(&path)
+                .map_err(|e| TransferError::Io(format!("cannot stat {}: {e}", path.display())))?,
+        );
+    }
     let tags = if source.capabilities().tags
         && props.tag_count.unwrap_or(0) > 0
         && options.tagging.is_none()
