@@ -732,3 +732,84 @@ fn posix_owner_is_left_alone_for_a_normal_user() {
     );
     assert!(stdout.contains("only root can give files away"), "{stdout}");
 }
+
+// --trailing-dot
+
+fn dotted_tree() -> PathBuf {
+    let dir = scratch("dots");
+    for f in ["a.", "dir./x", "ok.txt", ".hidden", "b", "c.../y"] {
+        write_file(&dir.join(f), f.as_bytes());
+    }
+    dir
+}
+
+#[test]
+fn names_ending_in_a_dot_are_skipped_with_a_warning_on_blob_targets() {
+    let (client, c) = container();
+    let src = dotted_tree();
+    for (prefix, flag) in [
+        ("plain/", None),
+        ("enable/", Some("--trailing-dot=enable")),
+        ("disable/", Some("--trailing-dot=Disable")),
+    ] {
+        let mut args = vec![s(&src), url(&c, prefix)];
+        args.extend(flag.map(str::to_string));
+        let r = run(&args, &env());
+        r.assert_code(3);
+        let mut names = list_all(&client, &c, prefix, 5000).0;
+        names.sort();
+        let want: Vec<String> = [".hidden", "b", "ok.txt"]
+            .iter()
+            .map(|n| format!("{prefix}{n}"))
+            .collect();
+        assert_eq!(names, want, "{flag:?}");
+        for skipped in ["a.", "dir./x", "c.../y"] {
+            assert!(
+                r.stdout
+                    .contains(&format!("{prefix}{skipped} cannot be written")),
+                "{skipped}: {}",
+                r.stdout
+            );
+        }
+        assert_eq!(r.stdout.matches(" WARN ").count(), 3, "{}", r.stdout);
+    }
+    let r = az(&[&s(&src), &url(&c, "x/"), "--trailing-dot=Maybe"]);
+    r.assert_code(2);
+    assert!(
+        r.stderr
+            .starts_with("s3sync: error: --trailing-dot 'Maybe'"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn names_ending_in_a_dot_are_kept_on_s3_and_local_targets() {
+    let src = dotted_tree();
+    let w = World::new(Kind::S3sFs);
+    common::run_with(
+        w.target_args(),
+        &[&s(&src), &w.url("d/"), "--trailing-dot=Enable"],
+    )
+    .assert_code(0);
+    assert_eq!(w.get("d/a."), b"a.");
+    assert_eq!(w.get("d/dir./x"), b"dir./x");
+    let dst = scratch("dotscopy");
+    az(&[&s(&src), &s(&dst), "--trailing-dot=Disable"]).assert_code(0);
+    assert_eq!(
+        std::fs::read(dst.join("c.../y")).ok().as_deref(),
+        Some(&b"c.../y"[..])
+    );
+    assert_eq!(
+        std::fs::read(dst.join("a.")).ok().as_deref(),
+        Some(&b"a."[..])
+    );
+    // S3 -> Blob: the S3 key with the dot is skipped, the others land.
+    let (client, c) = container();
+    let mut args = w.source_args();
+    args.extend([w.url("d/"), url(&c, "")]);
+    run(&args, &env()).assert_code(3);
+    let mut names = list_all(&client, &c, "", 5000).0;
+    names.sort();
+    assert_eq!(names, [".hidden", "b", "ok.txt"]);
+}

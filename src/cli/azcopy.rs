@@ -19,7 +19,7 @@ const MIB: u128 = 1 << 20;
 fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
     let on = |b: Option<bool>| b == Some(true);
     let set = |v: &Option<String>| v.is_some();
-    let list: [(bool, &str, &str); 14] = [
+    let list: [(bool, &str, &str); 13] = [
         (
             on(args.preserve_smb_info),
             "--preserve-smb-info",
@@ -69,11 +69,6 @@ fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
             set(&args.hash_meta_dir),
             "--hash-meta-dir",
             "s3sync keeps no hash cache",
-        ),
-        (
-            set(&args.trailing_dot),
-            "--trailing-dot",
-            "trailing-dot handling is an Azure Files setting, which s3sync does not reach",
         ),
         (
             on(args.force_if_read_only),
@@ -252,6 +247,11 @@ pub fn fold(args: &mut Args) -> Result<(), CliError> {
         choice("--check-md5", text, MD5_CHECKS)?;
     }
     fold_blob_tags(args)?;
+    if let Some(text) = &args.trailing_dot {
+        // Both values mean the same here: names are never trimmed, and Blob targets skip
+        // names with a segment ending in '.' (the engine does, with a warning).
+        choice("--trailing-dot", text, &["Enable", "Disable"])?;
+    }
     Ok(())
 }
 

@@ -79,6 +79,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     checksums: &[],
     copy_from: &[CopyKind::FromUrl],
     tiers: &TIERS,
+    trailing_dots: false,
 };
 
 /// A Blob container and name prefix as a [`Backend`].

@@ -75,6 +75,9 @@ pub struct Capabilities {
     /// case-insensitively: a source's tier outside them is not carried over (S3 classes and
     /// Blob tiers do not map onto each other).
     pub tiers: &'static [&'static str],
+    /// A segment of a key may end in `.` (`a.`, `dir./x`). Blob names may not: the service
+    /// drops such dots, so `a.` would land as `a` and could overwrite it.
+    pub trailing_dots: bool,
 }
 
 impl Capabilities {

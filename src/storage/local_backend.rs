@@ -39,6 +39,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     checksums: &[],
     copy_from: &[],
     tiers: &[],
+    trailing_dots: true,
 };
 
 /// A local directory as a [`Backend`].

@@ -43,6 +43,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     checksums: &Algorithm::ALL,
     copy_from: &[CopyKind::SameEndpoint],
     tiers: crate::s3::names::STORAGE_CLASSES,
+    trailing_dots: true,
 };
 
 /// Write settings of the S3 side that have no meaning elsewhere.
