@@ -813,3 +813,60 @@ fn names_ending_in_a_dot_are_kept_on_s3_and_local_targets() {
     names.sort();
     assert_eq!(names, [".hidden", "b", "ok.txt"]);
 }
+
+// --force-if-read-only
+
+#[test]
+fn read_only_files_are_replaced_and_deleted_with_or_without_force_if_read_only() {
+    if !running_as_root() {
+        return;
+    }
+    for flag in [
+        None,
+        Some("--force-if-read-only"),
+        Some("--force-if-read-only=false"),
+    ] {
+        let src = scratch("rosrc");
+        write_file(&src.join("f"), b"new content");
+        let dst = scratch("rodst");
+        write_file(&dst.join("f"), b"old");
+        write_file(&dst.join("extra"), b"extra");
+        for f in ["f", "extra"] {
+            let p = dst.join(f);
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o444))
+                .unwrap_or_else(|e| panic!("chmod: {e}"));
+            // Older than the source, so the sync replaces it.
+            let old = std::fs::File::open(&p).unwrap_or_else(|e| panic!("{e}"));
+            old.set_modified(UNIX_EPOCH + Duration::from_secs(1_000_000_000))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        // As a normal user who owns the directory: the files' own mode does not stop it.
+        for p in [dst.clone(), dst.join("f"), dst.join("extra")] {
+            std::os::unix::fs::chown(&p, Some(65534), Some(65534))
+                .unwrap_or_else(|e| panic!("chown: {e}"));
+        }
+        let home = scratch("rohome");
+        std::os::unix::fs::chown(&home, Some(65534), Some(65534))
+            .unwrap_or_else(|e| panic!("chown: {e}"));
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(env!("CARGO_BIN_EXE_s3sync"))
+            .args([s(&src), s(&dst), "--delete-destination=true".into()])
+            .args(flag)
+            .env_clear()
+            .env("HOME", &home);
+        let out = cmd.output().unwrap_or_else(|e| panic!("setpriv: {e}"));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{flag:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            std::fs::read(dst.join("f")).ok().as_deref(),
+            Some(&b"new content"[..])
+        );
+        assert!(!dst.join("extra").exists(), "{flag:?}");
+    }
+}

@@ -2,7 +2,10 @@
 //! another spelling of one of our options and are folded into it before validation
 //! ([`fold`]), which then checks them by our rules (`--max-delete`, the part size limits);
 //! the rest become settings of their own ([`path_filters`], [`apply`]). Flags whose meaning
-//! we do not have are refused with the reason, never ignored.
+//! we do not have are refused with the reason, never ignored. `--force-if-read-only` is
+//! accepted and needs nothing: files are replaced by renaming a finished temporary file over
+//! them, and deleted by unlinking, and on Unix neither looks at the file's own mode (only
+//! the directory's), so a read-only file never stops a download or `--delete`.
 
 use super::CliError;
 use super::args::Args;
@@ -19,7 +22,7 @@ const MIB: u128 = 1 << 20;
 fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
     let on = |b: Option<bool>| b == Some(true);
     let set = |v: &Option<String>| v.is_some();
-    let list: [(bool, &str, &str); 13] = [
+    let list: [(bool, &str, &str); 12] = [
         (
             on(args.preserve_smb_info),
             "--preserve-smb-info",
@@ -69,11 +72,6 @@ fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
             set(&args.hash_meta_dir),
             "--hash-meta-dir",
             "s3sync keeps no hash cache",
-        ),
-        (
-            on(args.force_if_read_only),
-            "--force-if-read-only",
-            "read-only attributes belong to Windows and Azure Files; not supported",
         ),
         (
             set(&args.trusted_microsoft_suffixes),
