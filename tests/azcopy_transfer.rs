@@ -870,3 +870,269 @@ fn read_only_files_are_replaced_and_deleted_with_or_without_force_if_read_only()
         assert!(!dst.join("extra").exists(), "{flag:?}");
     }
 }
+
+// --cpk-by-value and --cpk-by-name
+
+/// The request heads in what a proxy recorded: (request line, lower-cased header block).
+fn request_heads(sent: &str) -> Vec<(String, String)> {
+    let mut heads = Vec::new();
+    let mut lines = sent.split("\r\n");
+    while let Some(line) = lines.next() {
+        // On a kept-alive connection a request line follows the previous body directly.
+        let start = ["GET /", "PUT /", "HEAD /", "DELETE /", "POST /"]
+            .iter()
+            .filter_map(|m| line.rfind(m))
+            .max();
+        let Some(start) = start.filter(|_| line.ends_with(" HTTP/1.1")) else {
+            continue;
+        };
+        let mut block = String::new();
+        for h in lines.by_ref() {
+            if h.is_empty() {
+                break;
+            }
+            block.push_str(&h.to_ascii_lowercase());
+            block.push('\n');
+        }
+        heads.push((line[start..].to_string(), block));
+    }
+    heads
+}
+
+/// The operation of a request line, roughly as the Blob API names it.
+fn op_of(line: &str, head: &str) -> &'static str {
+    let (method, rest) = line.split_once(' ').unwrap_or((line, ""));
+    match method {
+        "GET" if rest.contains("comp=list") => "ListBlobs",
+        "GET" if rest.contains("comp=tags") => "GetBlobTags",
+        "GET" if rest.contains("comp=blocklist") => "GetBlockList",
+        "GET" => "GetBlob",
+        "HEAD" => "GetBlobProperties",
+        "PUT" if rest.contains("comp=blocklist") => "PutBlockList",
+        "PUT" if rest.contains("comp=block") => "PutBlock",
+        "PUT" if head.contains("x-ms-copy-source:") => "CopyBlobFromURL",
+        "PUT" if rest.contains("restype=container") => "CreateContainer",
+        "PUT" => "PutBlob",
+        _ => "Other",
+    }
+}
+
+fn loose_client() -> s3sync::azure::Client {
+    let endpoint =
+        s3sync::azure::location::ServiceEndpoint::parse(&azurite::azurite_loose().endpoint)
+            .unwrap_or_else(|e| panic!("endpoint: {e}"));
+    s3sync::azure::Client::new(s3sync::azure::ClientConfig::new(
+        endpoint,
+        s3sync::azure::Credentials::SharedKey(std::sync::Arc::new(azurite::account_key())),
+    ))
+}
+
+fn loose_port() -> u16 {
+    let endpoint = &azurite::azurite_loose().endpoint;
+    endpoint
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {endpoint}"))
+}
+
+/// A test key (never a real one) and its SHA-256, both base64.
+fn test_key() -> (String, String) {
+    use sha2::Digest as _;
+    let key: Vec<u8> = (0u8..32)
+        .map(|i| i.wrapping_mul(7).wrapping_add(3))
+        .collect();
+    let sha = sha2::Sha256::digest(&key);
+    (
+        s3sync::util::encoding::base64(&key),
+        s3sync::util::encoding::base64(&sha),
+    )
+}
+
+#[test]
+fn cpk_by_value_sends_the_key_on_every_read_and_write_and_never_logs_it() {
+    let client = loose_client();
+    let c = azurite::container(&client);
+    let src = scratch("cpk");
+    let big = common::data(6 << 20, 5);
+    write_file(&src.join("big"), &big);
+    write_file(&src.join("small"), b"small");
+    let (key, sha) = test_key();
+    let mut env = env();
+    env.push(("CPK_ENCRYPTION_KEY", &key));
+    env.push(("CPK_ENCRYPTION_KEY_SHA256", &sha));
+    let proxy = common::RecordingProxy::start(loose_port());
+    let up = run(
+        &[
+            s(&src),
+            url_via(&proxy, &c, "e/"),
+            "--cpk-by-value".into(),
+            "--put-blob-size-mb=5".into(),
+            "--block-size-mb=5".into(),
+            "-vvv".into(),
+        ],
+        &env,
+    );
+    up.assert_code(0);
+    assert!(
+        !up.stdout.contains(&key) && !up.stderr.contains(&key),
+        "the key was logged"
+    );
+    let back = scratch("cpkback");
+    let down = run(
+        &[
+            url_via(&proxy, &c, "e/"),
+            s(&back),
+            "--cpk-by-value".into(),
+            "-vvv".into(),
+        ],
+        &env,
+    );
+    down.assert_code(0);
+    assert!(
+        !down.stdout.contains(&key) && !down.stderr.contains(&key),
+        "the key was logged"
+    );
+    assert_eq!(std::fs::read(back.join("big")).ok(), Some(big));
+    // Blob -> Blob: streamed (the service cannot read the source without the key).
+    let d = azurite::container(&client);
+    run(
+        &[
+            url_via(&proxy, &c, "e/"),
+            url_via(&proxy, &d, ""),
+            "--cpk-by-value".into(),
+        ],
+        &env,
+    )
+    .assert_code(0);
+    let heads = request_heads(&proxy.sent());
+    let mut seen = std::collections::BTreeSet::new();
+    for (line, head) in &heads {
+        let op = op_of(line, head);
+        let has_key = head.contains(&format!(
+            "x-ms-encryption-key: {}",
+            key.to_ascii_lowercase()
+        )) && head.contains(&format!(
+            "x-ms-encryption-key-sha256: {}",
+            sha.to_ascii_lowercase()
+        )) && head.contains("x-ms-encryption-algorithm: aes256");
+        let wants_key = matches!(
+            op,
+            "GetBlob" | "GetBlobProperties" | "PutBlob" | "PutBlock" | "PutBlockList"
+        );
+        assert_eq!(has_key, wants_key, "{op}: {line}\n{head}");
+        assert_ne!(op, "CopyBlobFromURL", "{line}");
+        seen.insert(op);
+    }
+    for op in [
+        "GetBlob",
+        "GetBlobProperties",
+        "PutBlob",
+        "PutBlock",
+        "PutBlockList",
+        "ListBlobs",
+    ] {
+        assert!(seen.contains(op), "no {op} among {seen:?}");
+    }
+}
+
+#[test]
+fn cpk_by_name_names_the_scope_on_writes() {
+    let client = loose_client();
+    let c = azurite::container(&client);
+    let src = scratch("scope");
+    write_file(&src.join("f"), b"scoped");
+    let proxy = common::RecordingProxy::start(loose_port());
+    az(&[
+        &s(&src),
+        &url_via(&proxy, &c, ""),
+        "--cpk-by-name",
+        "myscope",
+    ])
+    .assert_code(0);
+    let back = scratch("scopeback");
+    az(&[&url_via(&proxy, &c, ""), &s(&back), "--cpk-by-name=myscope"]).assert_code(0);
+    assert_eq!(
+        std::fs::read(back.join("f")).ok().as_deref(),
+        Some(&b"scoped"[..])
+    );
+    for (line, head) in request_heads(&proxy.sent()) {
+        let op = op_of(&line, &head);
+        assert_eq!(
+            head.contains("x-ms-encryption-scope: myscope"),
+            op == "PutBlob",
+            "{op}: {line}\n{head}"
+        );
+        assert!(!head.contains("x-ms-encryption-key"), "{head}");
+    }
+}
+
+#[test]
+fn cpk_options_are_refused_where_they_cannot_apply() {
+    let (key, sha) = test_key();
+    let src = scratch("cpkbad");
+    let dst = scratch("cpkbaddst");
+    let with = |extra: &[(&'static str, &str)], args: &[&str]| {
+        let mut env = env();
+        env.extend_from_slice(extra);
+        let all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        run(&all, &env)
+    };
+    let checks: Vec<(common::Run, &str)> = vec![
+        (
+            with(
+                &[("CPK_ENCRYPTION_KEY", &key)],
+                &[&s(&src), &s(&dst), "--cpk-by-value"],
+            ),
+            "--cpk-by-value applies to Azure Blob sides",
+        ),
+        (
+            with(&[], &[&s(&src), &s(&dst), "--cpk-by-name=x"]),
+            "--cpk-by-name applies to Azure Blob sides",
+        ),
+        (
+            with(&[], &[&s(&src), &url("cpkc", ""), "--cpk-by-value"]),
+            "--cpk-by-value needs the key in CPK_ENCRYPTION_KEY",
+        ),
+        (
+            with(
+                &[
+                    ("CPK_ENCRYPTION_KEY", &key),
+                    ("CPK_ENCRYPTION_KEY_SHA256", "bm9wZQ=="),
+                ],
+                &[&s(&src), &url("cpkc", ""), "--cpk-by-value"],
+            ),
+            "CPK_ENCRYPTION_KEY_SHA256 does not match",
+        ),
+        (
+            with(
+                &[("CPK_ENCRYPTION_KEY", "c2hvcnQ=")],
+                &[&s(&src), &url("cpkc", ""), "--cpk-by-value"],
+            ),
+            "CPK_ENCRYPTION_KEY decodes to 5 bytes",
+        ),
+        (
+            with(
+                &[
+                    ("CPK_ENCRYPTION_KEY", &key),
+                    ("CPK_ENCRYPTION_KEY_SHA256", &sha),
+                ],
+                &[
+                    &s(&src),
+                    &url("cpkc", ""),
+                    "--cpk-by-value",
+                    "--cpk-by-name=x",
+                ],
+            ),
+            "give one",
+        ),
+    ];
+    for (r, want) in checks {
+        r.assert_code(2);
+        assert!(r.stderr.starts_with("s3sync: error: "), "{}", r.stderr);
+        assert!(r.stderr.contains(want), "{want}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(!r.stderr.contains(&key), "the key was shown: {}", r.stderr);
+    }
+}

@@ -11,6 +11,7 @@ use super::CliError;
 use super::args::Args;
 use super::directions::Kind;
 use super::place::Place;
+use crate::azure::cpk::{Encryption, KeyError};
 use crate::config::{Config, DeleteMode, Location, Md5Check, PathFilters};
 use crate::util::glob::Glob;
 use crate::util::pattern::Pattern;
@@ -22,7 +23,7 @@ const MIB: u128 = 1 << 20;
 fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
     let on = |b: Option<bool>| b == Some(true);
     let set = |v: &Option<String>| v.is_some();
-    let list: [(bool, &str, &str); 12] = [
+    let list: [(bool, &str, &str); 10] = [
         (
             on(args.preserve_smb_info),
             "--preserve-smb-info",
@@ -47,16 +48,6 @@ fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
             on(args.backup),
             "--backup",
             "Windows backup semantics are not supported",
-        ),
-        (
-            on(args.cpk_by_value),
-            "--cpk-by-value",
-            "customer-provided keys are not supported yet",
-        ),
-        (
-            set(&args.cpk_by_name),
-            "--cpk-by-name",
-            "customer-provided keys are not supported yet",
         ),
         (
             on(args.mirror_mode),
@@ -269,6 +260,46 @@ fn fold_blob_tags(args: &Args) -> Result<(), CliError> {
     }
 }
 
+/// `--cpk-by-value` (the key from `CPK_ENCRYPTION_KEY`, checked against
+/// `CPK_ENCRYPTION_KEY_SHA256` when that is set) or `--cpk-by-name SCOPE`. Messages name the
+/// variables, never their values.
+fn encryption(
+    args: &Args,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Encryption>, CliError> {
+    let by_value = args.cpk_by_value == Some(true);
+    match (by_value, &args.cpk_by_name) {
+        (true, Some(_)) => Err(CliError::usage(
+            "--cpk-by-value and --cpk-by-name both choose the encryption key: give one",
+        )),
+        (true, None) => {
+            let key = env("CPK_ENCRYPTION_KEY")
+                .filter(|k| !k.trim().is_empty())
+                .ok_or_else(|| {
+                    CliError::usage(
+                        "--cpk-by-value needs the key in CPK_ENCRYPTION_KEY (base64 of a 32-byte AES-256 key) and its SHA-256 in CPK_ENCRYPTION_KEY_SHA256",
+                    )
+                })?;
+            let sha = env("CPK_ENCRYPTION_KEY_SHA256").filter(|h| !h.trim().is_empty());
+            Encryption::customer_key(&key, sha.as_deref())
+                .map(Some)
+                .map_err(|e| {
+                    let which = if e == KeyError::HashMismatch {
+                        "CPK_ENCRYPTION_KEY_SHA256"
+                    } else {
+                        "CPK_ENCRYPTION_KEY"
+                    };
+                    CliError::usage(format!("--cpk-by-value: {which} {e}"))
+                })
+        }
+        (false, Some(scope)) if scope.trim().is_empty() => Err(CliError::usage(
+            "--cpk-by-name needs the name of an encryption scope of the account",
+        )),
+        (false, Some(scope)) => Ok(Some(Encryption::Scope(scope.trim().to_string()))),
+        (false, None) => Ok(None),
+    }
+}
+
 const MD5_CHECKS: &[&str] = &[
     "NoCheck",
     "LogOnly",
@@ -356,8 +387,31 @@ pub fn path_filters(args: &Args) -> Result<PathFilters, CliError> {
 }
 
 /// The settings of their own: the delete prompt, `--output-type`,
-/// `--s2s-preserve-access-tier` and `--check-md5`.
-pub fn apply(args: &Args, config: &mut Config) -> Result<(), CliError> {
+/// `--s2s-preserve-access-tier`, the customer-provided keys and `--check-md5`.
+pub fn apply(
+    args: &Args,
+    env: &dyn Fn(&str) -> Option<String>,
+    config: &mut Config,
+) -> Result<(), CliError> {
+    if let Some(encryption) = encryption(args, env)? {
+        let mut blob_sides = 0;
+        for side in [&mut config.source, &mut config.target] {
+            if let Location::Azure { client, .. } = side {
+                client.encryption = Some(encryption.clone());
+                blob_sides += 1;
+            }
+        }
+        if blob_sides == 0 {
+            let name = if args.cpk_by_value == Some(true) {
+                "--cpk-by-value"
+            } else {
+                "--cpk-by-name"
+            };
+            return Err(CliError::usage(format!(
+                "{name} applies to Azure Blob sides, and neither SOURCE nor TARGET is one (for S3 see --source-sse-c/--target-sse-c)"
+            )));
+        }
+    }
     if args.s2s_preserve_access_tier == Some(false) {
         config.metadata.no_sync_tier = true;
     }

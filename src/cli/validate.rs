@@ -419,7 +419,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     }
     super::reliability::apply(limits, &mut config);
     super::scripts::load(scripts, &mut config)?;
-    super::azcopy::apply(args, &mut config)?;
+    super::azcopy::apply(args, env, &mut config)?;
     Ok(config)
 }
 

@@ -32,7 +32,7 @@ pub struct Azurite {
     _data: PathBuf,
 }
 
-fn start() -> Azurite {
+fn start(loose: bool) -> Azurite {
     let bin = std::env::var_os("AZURITE_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -55,7 +55,7 @@ fn start() -> Azurite {
     std::fs::create_dir_all(&data)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", data.display()));
     let log = work.join(format!("azurite-{port}.log"));
-    let args: Vec<String> = vec![
+    let mut args: Vec<String> = vec![
         "--blobHost".into(),
         "127.0.0.1".into(),
         "--blobPort".into(),
@@ -65,6 +65,9 @@ fn start() -> Azurite {
         "--silent".into(),
         "--disableTelemetry".into(),
     ];
+    if loose {
+        args.push("--loose".into());
+    }
     let child = spawn_guarded(&bin, &args, &log);
     wait_for_port(port, "azurite-blob", &log);
     Azurite {
@@ -77,7 +80,17 @@ fn start() -> Azurite {
 static AZURITE: OnceLock<Azurite> = OnceLock::new();
 
 pub fn azurite() -> &'static Azurite {
-    AZURITE.get_or_init(start)
+    AZURITE.get_or_init(|| start(false))
+}
+
+static AZURITE_LOOSE: OnceLock<Azurite> = OnceLock::new();
+
+/// A second Azurite started with `--loose`: it ignores the headers it does not implement
+/// (customer-provided keys, which strict Azurite refuses with 500 FeatureNotSupported)
+/// instead of failing the request, so that what a client sends can be recorded in front of
+/// it. It still checks SharedKey signatures.
+pub fn azurite_loose() -> &'static Azurite {
+    AZURITE_LOOSE.get_or_init(|| start(true))
 }
 
 /// The emulator's endpoint.
