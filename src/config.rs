@@ -77,12 +77,18 @@ pub struct MetadataOptions {
     pub guess_mime_type: bool,
     /// Add `s3sync_origin_last_modified` (the source's LastModified) to user metadata.
     pub put_last_modified: bool,
+    /// Carry local files' mode, owner, group and times as user metadata, and put them back
+    /// onto downloaded files (`--preserve-posix-properties`; `engine::transfer::posix`).
+    pub posix: bool,
     /// Tags replacing the source's (`--tagging`).
     pub tagging: Option<Vec<(String, String)>>,
     /// Do not copy the source's tags.
     pub disable_tagging: bool,
     /// `x-amz-storage-class` (the source's when S3 → S3 and unset).
     pub storage_class: Option<String>,
+    /// Do not carry the source's storage class or access tier over
+    /// (`--s2s-preserve-access-tier=false`).
+    pub no_sync_tier: bool,
     /// Canned ACL (`x-amz-acl`).
     pub acl: Option<String>,
     /// `x-amz-server-side-encryption`: `AES256`, `aws:kms` or `aws:kms:dsse`.

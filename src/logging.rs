@@ -22,6 +22,9 @@ pub struct OutputConfig {
     pub show_progress: bool,
     /// Write logs to stderr instead of stdout.
     pub log_to_stderr: bool,
+    /// azcopy's `--output-type=json`: start, progress and summary records on stdout
+    /// (`engine::json_lines`), in place of the progress and summary lines; logs go to stderr.
+    pub json_lines: bool,
 }
 
 impl Default for OutputConfig {
@@ -31,6 +34,7 @@ impl Default for OutputConfig {
             json: false,
             show_progress: true,
             log_to_stderr: false,
+            json_lines: false,
         }
     }
 }
@@ -283,7 +287,8 @@ pub fn init(output: &OutputConfig, rust_log: Option<&str>) {
     let logger = Logger {
         filter,
         json: output.json,
-        to_stderr: output.log_to_stderr,
+        // Stdout carries only the JSON records then.
+        to_stderr: output.log_to_stderr || output.json_lines,
     };
     if log::set_boxed_logger(Box::new(logger)).is_ok() {
         log::set_max_level(max);

@@ -528,7 +528,7 @@ fn sizes_bandwidth_and_output_options() {
         (&["--cap-mbps=1", "--rate-limit-bandwidth=1MiB"], "give one"),
         (&["--log-level=DEBUG"], "is not one of"),
         (&["--log-level=NONE", "-v"], "give one"),
-        (&["--output-type=json"], "not supported yet"),
+        (&["--output-type=yaml"], "is not one of"),
     ] {
         let mut args = bad.to_vec();
         let (a, b) = (s(&dir), url(&c, "s/"));
@@ -552,13 +552,6 @@ fn flags_we_cannot_honour_are_refused_in_one_line() {
         "--include-attributes=A;S",
         "--exclude-attributes=R",
         "--backup",
-        "--cpk-by-value",
-        "--cpk-by-name=key",
-        "--preserve-posix-properties",
-        "--trailing-dot=Enable",
-        "--s2s-preserve-access-tier=false",
-        "--s2s-preserve-blob-tags",
-        "--force-if-read-only",
     ] {
         let r = az(&[flag, &s(&dir), &url(&c, "z/")]);
         r.assert_code(2);

@@ -51,6 +51,9 @@ pub struct ClientConfig {
     pub connect_timeout: Option<Duration>,
     pub read_timeout: Option<Duration>,
     pub limits: Limits,
+    /// Customer-provided encryption of the blobs read and written (`--cpk-by-value`,
+    /// `--cpk-by-name`).
+    pub encryption: Option<super::cpk::Encryption>,
 }
 
 impl ClientConfig {
@@ -69,6 +72,7 @@ impl ClientConfig {
                 stalled_stream_protection: true,
                 ..Limits::default()
             },
+            encryption: None,
         }
     }
 }
@@ -261,6 +265,9 @@ impl Client {
         headers.push(("x-ms-version".into(), API_VERSION.into()));
         headers.push(("x-ms-date".into(), Timestamp::now().http_date()));
         headers.extend(req.headers.iter().cloned());
+        if let Some(encryption) = &self.cfg.encryption {
+            headers.extend(encryption.headers(req.op));
+        }
         let has_body =
             !matches!(req.payload, Payload::Empty) || matches!(req.method, "PUT" | "POST");
         if has_body {

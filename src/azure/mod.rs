@@ -26,6 +26,7 @@
 pub mod auth;
 pub mod blocks;
 pub mod client;
+pub mod cpk;
 pub mod credentials;
 pub mod error;
 pub mod location;

@@ -389,7 +389,7 @@ command_line! {
         option cap_mbps: Option<String>, value "MBPS";
         /// INFO (-v), WARNING (the default), ERROR (-q) or NONE (-qq)
         option log_level: Option<String>, value "LEVEL";
-        /// text (the default); json is not supported yet (see --json-tracing)
+        /// text (the default) or json: start, progress and summary records on stdout
         option output_type: Option<String>, value "text";
         /// refused: SMB properties belong to Azure Files
         boolean preserve_smb_info;
@@ -401,11 +401,11 @@ command_line! {
         option exclude_attributes: Option<String>;
         /// refused: Windows backup semantics
         boolean backup;
-        /// refused: customer-provided keys are not supported yet
+        /// Blob: encrypt with the key in CPK_ENCRYPTION_KEY (and _SHA256)
         boolean cpk_by_value;
-        /// refused: customer-provided keys are not supported yet
-        option cpk_by_name: Option<String>;
-        /// refused: POSIX properties in metadata are not supported yet
+        /// Blob: encrypt new blobs with this encryption scope
+        option cpk_by_name: Option<String>, value "SCOPE";
+        /// mode, owner, group and times as metadata, restored on download
         boolean preserve_posix_properties;
         /// refused: use --remove-modified-filter (transfer everything)
         boolean mirror_mode;
@@ -415,13 +415,13 @@ command_line! {
         option local_hash_storage_mode: Option<String>;
         /// refused: s3sync keeps no hash cache
         option hash_meta_dir: Option<String>;
-        /// refused: trailing dots matter to Azure Files only
-        option trailing_dot: Option<String>;
-        /// refused: not supported yet
+        /// Enable or Disable; names are never trimmed, Blob targets skip `a.`
+        option trailing_dot: Option<String>, value "MODE";
+        /// keep the source's tier or storage class (default true)
         boolean s2s_preserve_access_tier;
-        /// refused: not supported yet
+        /// =false drops tags (carried by default)
         boolean s2s_preserve_blob_tags;
-        /// refused: read-only attributes belong to Windows and Azure Files
+        /// accepted: read-only files are replaced and deleted anyway
         boolean force_if_read_only;
         /// refused: s3sync does not use Microsoft Entra login tokens this way yet
         option trusted_microsoft_suffixes: Option<String>;

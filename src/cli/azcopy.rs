@@ -2,12 +2,16 @@
 //! another spelling of one of our options and are folded into it before validation
 //! ([`fold`]), which then checks them by our rules (`--max-delete`, the part size limits);
 //! the rest become settings of their own ([`path_filters`], [`apply`]). Flags whose meaning
-//! we do not have are refused with the reason, never ignored.
+//! we do not have are refused with the reason, never ignored. `--force-if-read-only` is
+//! accepted and needs nothing: files are replaced by renaming a finished temporary file over
+//! them, and deleted by unlinking, and on Unix neither looks at the file's own mode (only
+//! the directory's), so a read-only file never stops a download or `--delete`.
 
 use super::CliError;
 use super::args::Args;
 use super::directions::Kind;
 use super::place::Place;
+use crate::azure::cpk::{Encryption, KeyError};
 use crate::config::{Config, DeleteMode, Location, Md5Check, PathFilters};
 use crate::util::glob::Glob;
 use crate::util::pattern::Pattern;
@@ -19,7 +23,7 @@ const MIB: u128 = 1 << 20;
 fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
     let on = |b: Option<bool>| b == Some(true);
     let set = |v: &Option<String>| v.is_some();
-    let list: [(bool, &str, &str); 12] = [
+    let list: [(bool, &str, &str); 5] = [
         (
             on(args.preserve_smb_info),
             "--preserve-smb-info",
@@ -44,41 +48,6 @@ fn refused(args: &Args) -> Option<(&'static str, &'static str)> {
             on(args.backup),
             "--backup",
             "Windows backup semantics are not supported",
-        ),
-        (
-            on(args.cpk_by_value),
-            "--cpk-by-value",
-            "customer-provided keys are not supported yet",
-        ),
-        (
-            set(&args.cpk_by_name),
-            "--cpk-by-name",
-            "customer-provided keys are not supported yet",
-        ),
-        (
-            on(args.preserve_posix_properties),
-            "--preserve-posix-properties",
-            "POSIX properties are not supported yet",
-        ),
-        (
-            set(&args.trailing_dot),
-            "--trailing-dot",
-            "trailing-dot handling is an Azure Files setting, which s3sync does not reach",
-        ),
-        (
-            args.s2s_preserve_access_tier.is_some(),
-            "--s2s-preserve-access-tier",
-            "not supported yet",
-        ),
-        (
-            args.s2s_preserve_blob_tags.is_some(),
-            "--s2s-preserve-blob-tags",
-            "not supported yet",
-        ),
-        (
-            on(args.force_if_read_only),
-            "--force-if-read-only",
-            "read-only attributes belong to Windows and Azure Files; not supported",
         ),
     ];
     list.iter()
@@ -230,9 +199,10 @@ pub fn fold(args: &mut Args) -> Result<(), CliError> {
     }
     if let Some(text) = &args.output_type
         && choice("--output-type", text, &["text", "json"])? == "json"
+        && args.report_sync_status
     {
         return Err(CliError::usage(
-            "--output-type json is not supported yet (--json-tracing writes logs as JSON lines)",
+            "--output-type json and --report-sync-status both write records to stdout: give one",
         ));
     }
     if let Some(text) = &args.check_md5 {
@@ -265,6 +235,12 @@ pub fn fold(args: &mut Args) -> Result<(), CliError> {
     // Overwrite whatever differs in time: everything on both sides is transferred again.
     if args.mirror_mode == Some(true) {
         args.remove_modified_filter = true;
+    }
+    fold_blob_tags(args)?;
+    if let Some(text) = &args.trailing_dot {
+        // Both values mean the same here: names are never trimmed, and Blob targets skip
+        // names with a segment ending in '.' (the engine does, with a warning).
+        choice("--trailing-dot", text, &["Enable", "Disable"])?;
     }
     Ok(())
 }
@@ -334,6 +310,62 @@ fn hash_cache(
         }
     }
     Ok(Some(storage))
+}
+
+/// `--s2s-preserve-blob-tags`: tags are carried by default (s3sync's default; azcopy's is
+/// not to), so `=false` drops them as `--disable-tagging` does (set in [`apply`], as it
+/// means nothing, and is no error, where the target keeps no tags) and `=true` is what
+/// happens anyway.
+fn fold_blob_tags(args: &Args) -> Result<(), CliError> {
+    match args.s2s_preserve_blob_tags {
+        Some(false) if args.tagging.is_some() => Err(CliError::usage(
+            "--s2s-preserve-blob-tags=false and --tagging contradict each other: give one",
+        )),
+        Some(true) if args.disable_tagging => Err(CliError::usage(
+            "--s2s-preserve-blob-tags and --disable-tagging contradict each other: give one",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `--cpk-by-value` (the key from `CPK_ENCRYPTION_KEY`, checked against
+/// `CPK_ENCRYPTION_KEY_SHA256` when that is set) or `--cpk-by-name SCOPE`. Messages name the
+/// variables, never their values.
+fn encryption(
+    args: &Args,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Encryption>, CliError> {
+    let by_value = args.cpk_by_value == Some(true);
+    match (by_value, &args.cpk_by_name) {
+        (true, Some(_)) => Err(CliError::usage(
+            "--cpk-by-value and --cpk-by-name both choose the encryption key: give one",
+        )),
+        (true, None) => {
+            let key = env("CPK_ENCRYPTION_KEY")
+                .filter(|k| !k.trim().is_empty())
+                .ok_or_else(|| {
+                    CliError::usage(
+                        "--cpk-by-value needs the key in CPK_ENCRYPTION_KEY (base64 of a 32-byte AES-256 key) and its SHA-256 in CPK_ENCRYPTION_KEY_SHA256",
+                    )
+                })?;
+            let sha = env("CPK_ENCRYPTION_KEY_SHA256").filter(|h| !h.trim().is_empty());
+            Encryption::customer_key(&key, sha.as_deref())
+                .map(Some)
+                .map_err(|e| {
+                    let which = if e == KeyError::HashMismatch {
+                        "CPK_ENCRYPTION_KEY_SHA256"
+                    } else {
+                        "CPK_ENCRYPTION_KEY"
+                    };
+                    CliError::usage(format!("--cpk-by-value: {which} {e}"))
+                })
+        }
+        (false, Some(scope)) if scope.trim().is_empty() => Err(CliError::usage(
+            "--cpk-by-name needs the name of an encryption scope of the account",
+        )),
+        (false, Some(scope)) => Ok(Some(Encryption::Scope(scope.trim().to_string()))),
+        (false, None) => Ok(None),
+    }
 }
 
 const MD5_CHECKS: &[&str] = &[
@@ -422,8 +454,43 @@ pub fn path_filters(args: &Args) -> Result<PathFilters, CliError> {
     })
 }
 
-/// The settings of their own: the delete prompt and `--check-md5`.
-pub fn apply(args: &Args, config: &mut Config) -> Result<(), CliError> {
+/// The settings of their own: the delete prompt, `--output-type`,
+/// `--s2s-preserve-access-tier`, the customer-provided keys and `--check-md5`.
+pub fn apply(
+    args: &Args,
+    env: &dyn Fn(&str) -> Option<String>,
+    config: &mut Config,
+) -> Result<(), CliError> {
+    if let Some(encryption) = encryption(args, env)? {
+        let mut blob_sides = 0;
+        for side in [&mut config.source, &mut config.target] {
+            if let Location::Azure { client, .. } = side {
+                client.encryption = Some(encryption.clone());
+                blob_sides += 1;
+            }
+        }
+        if blob_sides == 0 {
+            let name = if args.cpk_by_value == Some(true) {
+                "--cpk-by-value"
+            } else {
+                "--cpk-by-name"
+            };
+            return Err(CliError::usage(format!(
+                "{name} applies to Azure Blob sides, and neither SOURCE nor TARGET is one (for S3 see --source-sse-c/--target-sse-c)"
+            )));
+        }
+    }
+    if args.s2s_preserve_access_tier == Some(false) {
+        config.metadata.no_sync_tier = true;
+    }
+    if args.s2s_preserve_blob_tags == Some(false) {
+        config.metadata.disable_tagging = true;
+    }
+    config.metadata.posix = args.preserve_posix_properties == Some(true);
+    config.output.json_lines = args
+        .output_type
+        .as_deref()
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("json"));
     if args
         .delete_destination
         .as_deref()

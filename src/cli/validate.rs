@@ -401,6 +401,8 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         tagging,
         disable_tagging: args.disable_tagging,
         storage_class,
+        no_sync_tier: false,
+        posix: false,
         acl,
         sse,
         sse_kms_key_id: args.sse_kms_key_id.clone(),
@@ -431,6 +433,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
         json: args.json_tracing,
         show_progress: !args.show_no_progress,
         log_to_stderr: args.tracing_stderr,
+        json_lines: false,
     };
     config.state_dir = super::state::dir(args, env);
     super::selection::apply(selection, args, &mut config);
@@ -444,7 +447,7 @@ pub fn build(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<Config
     }
     super::reliability::apply(limits, &mut config);
     super::scripts::load(scripts, &mut config)?;
-    super::azcopy::apply(args, &mut config)?;
+    super::azcopy::apply(args, env, &mut config)?;
     Ok(config)
 }
 

@@ -26,6 +26,7 @@ pub mod delete;
 pub mod diff;
 pub mod filter;
 pub mod journal;
+pub mod json_lines;
 mod open;
 pub mod parts;
 pub mod path_filter;
@@ -164,6 +165,9 @@ pub fn run_cancellable(config: &Config, stop: &AtomicBool) -> Report {
         },
     };
     run.emit(|| Event::new(EventKind::PipelineStart));
+    if config.output.json_lines {
+        json_lines::start(&source.describe(), &target.describe(), config.dry_run);
+    }
     let progress = progress::Progress::start(&config.output);
     let (finished_tx, finished_rx) = bounded::<()>(0);
     std::thread::scope(|scope| {
@@ -428,6 +432,19 @@ fn decide(run: &Run<'_>, pair: Pair, to_delete: &mut Vec<Entry>) -> Option<Job> 
     if !run.keeps(|| callbacks::object_info(&source)) {
         return None;
     }
+    if !run.target.backend().capabilities().trailing_dots && ends_a_segment_with_dot(&source.key) {
+        // Never renamed: `a.` would land as `a`, over another file's object.
+        run.object_problem(
+            &source.key,
+            &format!(
+                "{} cannot be written: a name segment ends in '.', which the target drops \
+                 (Blob names); skipped, not renamed",
+                run.target.backend().name_of(&source.key)
+            ),
+        );
+        Stats::add(&run.stats.skipped, 1);
+        return None;
+    }
     if config.report.is_some() {
         // A report looks at every object, whatever its time.
         return Some(Job::transfer(source, target));
@@ -439,6 +456,13 @@ fn decide(run: &Run<'_>, pair: Pair, to_delete: &mut Vec<Entry>) -> Option<Job> 
         });
     }
     update_check(run, source, target)
+}
+
+/// Whether a segment of `key` ends in `.` (`a.`, `dir./x`; not `.` or `..` alone, which a
+/// listing never gives).
+fn ends_a_segment_with_dot(key: &str) -> bool {
+    key.split('/')
+        .any(|s| s.ends_with('.') && s != "." && s != "..")
 }
 
 /// Whether `--delete` may remove this target-only object: the key filters must not leave it

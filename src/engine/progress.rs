@@ -1,5 +1,6 @@
 //! What the user sees while and after a run: a live line on a terminal, the summary line on
-//! stderr, and the summary record in the log.
+//! stderr, and the summary record in the log; or, with `--output-type=json`, the JSON
+//! records of [`super::json_lines`] on stdout.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -16,11 +17,24 @@ pub use crate::logging::SUMMARY_TARGET;
 pub struct Progress {
     stop_tx: Sender<()>,
     stop_rx: Receiver<()>,
+    /// `progress` records on stdout instead of the line (`--output-type=json`).
+    json: bool,
 }
 
 impl Progress {
-    /// A progress line when stderr is a terminal and nothing else writes to it.
+    /// A progress line when stderr is a terminal and nothing else writes to it; with
+    /// `--output-type=json`, a `progress` record every second wherever stdout goes.
     pub fn start(output: &OutputConfig) -> Option<Progress> {
+        if output.json_lines {
+            return output.show_progress.then(|| {
+                let (stop_tx, stop_rx) = bounded(1);
+                Progress {
+                    stop_tx,
+                    stop_rx,
+                    json: true,
+                }
+            });
+        }
         // Like the reference, the live line gives way to logs from -v on.
         if output.show_progress
             && !output.json
@@ -28,7 +42,11 @@ impl Progress {
             && std::io::stderr().is_terminal()
         {
             let (stop_tx, stop_rx) = bounded(1);
-            Some(Progress { stop_tx, stop_rx })
+            Some(Progress {
+                stop_tx,
+                stop_rx,
+                json: false,
+            })
         } else {
             None
         }
@@ -36,6 +54,10 @@ impl Progress {
 
     pub fn run(&self, stats: &Stats, started: Instant) {
         while self.stop_rx.recv_timeout(Duration::from_secs(1)).is_err() {
+            if self.json {
+                super::json_lines::progress(&stats.snapshot(), started.elapsed());
+                continue;
+            }
             let line = summary_line(&stats.snapshot(), started.elapsed(), false);
             let mut err = std::io::stderr().lock();
             let _ = write!(err, "\r{line}\x1b[K");
@@ -83,7 +105,9 @@ pub fn finish(output: &OutputConfig, report: &Report) {
         duration_sec = elapsed.as_secs_f64();
         "sync summary"
     );
-    if output.show_progress && !output.json {
+    if output.json_lines {
+        super::json_lines::summary(report);
+    } else if output.show_progress && !output.json {
         let clear = if std::io::stderr().is_terminal() {
             "\r\x1b[K"
         } else {

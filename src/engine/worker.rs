@@ -12,6 +12,7 @@ use super::stats::Stats;
 use super::transfer::{self, Conditions, Corruption, Ctx, Known, Outcome, TransferError};
 use super::{Job, Run};
 use crate::callback::{Event, EventKind, SourceObject};
+use crate::storage::backend::ReadOptions;
 use crate::storage::props::ObjectMeta;
 use crate::storage::{Entry, Store, mime};
 
@@ -41,7 +42,15 @@ fn local_upload_headers(
         content_type: guessed,
         ..ObjectMeta::default()
     };
-    let meta = transfer::target_meta(options, &source, entry.last_modified);
+    let mut meta = transfer::target_meta(options, &source, entry.last_modified);
+    if options.posix
+        && let Store::Local(src) = run.source
+    {
+        let path = src.path_of(&entry.key);
+        let props = transfer::posix::of_file(&path)
+            .map_err(|e| TransferError::Io(format!("cannot stat {}: {e}", path.display())))?;
+        transfer::posix::add_to(&mut meta.user, props);
+    }
     let mut upload = transfer::upload_metadata(options, meta, None, None);
     let source_object = || SourceObject {
         key: target_key.to_string(),
@@ -301,6 +310,15 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
     if let Some(limiter) = &run.objects {
         limiter.take(1);
     }
+    // A local source's properties as they are before the copy reads it (and moves its
+    // access time).
+    let posix_before = (run.config.metadata.posix)
+        .then(|| run.source.backend().local_path(key))
+        .flatten()
+        .map(|path| {
+            transfer::posix::of_file(&path)
+                .map_err(|e| format!("cannot stat {}: {e}", path.display()))
+        });
     let mut force_retries = 0;
     let result = loop {
         let result = retry_corrupt(
@@ -329,8 +347,53 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
         }
     };
     match result {
-        Ok(outcome) => record_transfer(run, &job.source, &outcome),
+        Ok(outcome) => {
+            if run.config.metadata.posix {
+                restore_posix(run, &job.source, posix_before);
+            }
+            record_transfer(run, &job.source, &outcome)
+        }
         Err(e) => handle_error(run, key, e),
+    }
+}
+
+/// `--preserve-posix-properties` on a local target: the one place every download (and
+/// local copy) puts the source's mode, owner and times onto the file just written. A
+/// remote source is asked for its metadata once more (a HEAD), whichever path moved the
+/// bytes; a local source's (`local`) were read before the copy. What cannot be restored is
+/// a warning, never a failed file.
+fn restore_posix(
+    run: &Run<'_>,
+    entry: &Entry,
+    local: Option<Result<Vec<(String, String)>, String>>,
+) {
+    let Some(path) = run.target.backend().local_path(&entry.key) else {
+        return;
+    };
+    let source = run.source.backend();
+    let warning = match local {
+        Some(props) => transfer::posix::restore_from_local(&path, props),
+        None => {
+            let read = ReadOptions {
+                version: entry.version_id.as_deref(),
+                ..ReadOptions::default()
+            };
+            match source.head(&entry.key, &read) {
+                Ok(Some(props)) => {
+                    transfer::posix::restore_from_metadata(&path, &props.content.user)
+                }
+                Ok(None) => Some(format!(
+                    "--preserve-posix-properties: {} is gone; the file keeps its defaults",
+                    source.name_of(&entry.key)
+                )),
+                Err(e) => Some(format!(
+                    "--preserve-posix-properties: cannot read the properties: {e}; the file keeps its defaults"
+                )),
+            }
+        }
+    };
+    if let Some(w) = warning {
+        run.warning(Some(&entry.key), &w);
     }
 }
 

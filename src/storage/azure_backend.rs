@@ -78,6 +78,8 @@ const CAPABILITIES: Capabilities = Capabilities {
     delete_batch: 1,
     checksums: &[],
     copy_from: &[CopyKind::FromUrl],
+    tiers: &TIERS,
+    trailing_dots: false,
 };
 
 /// A Blob container and name prefix as a [`Backend`].
@@ -504,7 +506,8 @@ impl Backend for AzureBackend {
     }
 
     fn copy_source(&self, key: &str, version: Option<&str>) -> Option<CopySource> {
-        if version.is_some() {
+        let encrypted = self.client.config().encryption.as_ref();
+        if version.is_some() || encrypted.is_some_and(|e| !e.allows_server_copy()) {
             return None;
         }
         let full = self.full_key(key);

@@ -231,4 +231,10 @@ pub trait Backend: Send + Sync {
     -> Result<Vec<(String, String)>, StorageError>;
 
     fn set_tags(&self, key: &str, tags: &[(String, String)]) -> Result<(), StorageError>;
+
+    /// The file `key` is, on a store of local files (where the file's own properties, such
+    /// as its POSIX mode and owner, can be read and set); `None` elsewhere.
+    fn local_path(&self, _key: &str) -> Option<std::path::PathBuf> {
+        None
+    }
 }

@@ -71,6 +71,23 @@ pub struct Capabilities {
     pub checksums: &'static [Algorithm],
     /// How this backend, as a target, accepts server-side copy sources.
     pub copy_from: &'static [CopyKind],
+    /// The storage classes (S3) or access tiers (Blob) a write can be given, compared
+    /// case-insensitively: a source's tier outside them is not carried over (S3 classes and
+    /// Blob tiers do not map onto each other).
+    pub tiers: &'static [&'static str],
+    /// A segment of a key may end in `.` (`a.`, `dir./x`). Blob names may not: the service
+    /// drops such dots, so `a.` would land as `a` and could overwrite it.
+    pub trailing_dots: bool,
+}
+
+impl Capabilities {
+    /// `tier` as this store names it, when it is one of [`Capabilities::tiers`].
+    pub fn tier(&self, tier: &str) -> Option<&'static str> {
+        self.tiers
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(tier))
+            .copied()
+    }
 }
 
 #[cfg(test)]

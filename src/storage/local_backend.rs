@@ -38,6 +38,8 @@ const CAPABILITIES: Capabilities = Capabilities {
     delete_batch: 1,
     checksums: &[],
     copy_from: &[],
+    tiers: &[],
+    trailing_dots: true,
 };
 
 /// A local directory as a [`Backend`].
@@ -146,6 +148,10 @@ fn check_md5(expected: Option<[u8; 16]>, got: Md5) -> io::Result<()> {
 impl Backend for LocalBackend {
     fn capabilities(&self) -> &Capabilities {
         &CAPABILITIES
+    }
+
+    fn local_path(&self, key: &str) -> Option<std::path::PathBuf> {
+        Some(self.path_of(key))
     }
 
     fn name_of(&self, key: &str) -> String {

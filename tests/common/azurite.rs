@@ -100,6 +100,16 @@ pub fn azurite() -> &'static Azurite {
     AZURITE.get_or_init(start)
 }
 
+static AZURITE_LOOSE: OnceLock<Azurite> = OnceLock::new();
+
+/// A second Azurite started with `--loose`: it ignores the headers it does not implement
+/// (customer-provided keys, which strict Azurite refuses with 500 FeatureNotSupported)
+/// instead of failing the request, so that what a client sends can be recorded in front of
+/// it. It still checks SharedKey signatures.
+pub fn azurite_loose() -> &'static Azurite {
+    AZURITE_LOOSE.get_or_init(|| start_with(&["--loose".to_string()], "http"))
+}
+
 /// The emulator's endpoint.
 pub fn endpoint() -> ServiceEndpoint {
     ServiceEndpoint::parse(&azurite().endpoint).unwrap_or_else(|e| panic!("endpoint: {e}"))

@@ -112,7 +112,7 @@ impl Plan {
         WriteOptions {
             content: caps.metadata.then_some(&self.meta),
             tags: if caps.tags { &self.tags } else { &[] },
-            tier: self.tier.as_deref().filter(|_| caps.metadata),
+            tier: self.tier.as_deref().and_then(|t| caps.tier(t)),
             checksum: None,
             whole_md5: None,
             if_match: self.if_match.as_deref(),
@@ -134,7 +134,16 @@ fn plan(
     if source.capabilities().local_reads && options.guess_mime_type {
         source_meta.content_type = Some(mime::content_type_for(&entry.key));
     }
-    let meta = target_meta(options, &source_meta, entry.last_modified);
+    let mut meta = target_meta(options, &source_meta, entry.last_modified);
+    if options.posix
+        && let Some(path) = source.local_path(&entry.key)
+    {
+        super::posix::add_to(
+            &mut meta.user,
+            super::posix::of_file(&path)
+                .map_err(|e| TransferError::Io(format!("cannot stat {}: {e}", path.display())))?,
+        );
+    }
     let tags = if source.capabilities().tags
         && props.tag_count.unwrap_or(0) > 0
         && options.tagging.is_none()

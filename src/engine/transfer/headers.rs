@@ -91,7 +91,7 @@ pub fn upload_metadata(
         storage_class: options
             .storage_class
             .as_deref()
-            .or(source_storage_class)
+            .or(source_storage_class.filter(|_| !options.no_sync_tier))
             .map(str::to_string),
         acl: options.acl.clone(),
         request_payer: None,

@@ -22,6 +22,7 @@ mod headers;
 pub mod local;
 pub mod multipart;
 pub mod part_source;
+pub mod posix;
 pub mod resume;
 mod server_copy;
 pub mod streams;

@@ -44,6 +44,8 @@ const CAPABILITIES: Capabilities = Capabilities {
     delete_batch: ops::DELETE_BATCH,
     checksums: &Algorithm::ALL,
     copy_from: &[CopyKind::SameEndpoint],
+    tiers: crate::storage::s3::names::STORAGE_CLASSES,
+    trailing_dots: true,
 };
 
 /// Write settings of the S3 side that have no meaning elsewhere.
