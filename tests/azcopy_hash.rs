@@ -340,3 +340,107 @@ fn mirror_mode_overwrites_a_newer_destination() {
     assert_eq!(read_all(&client, &c, "m/f", None), b"from the source");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const MARKER: &[u8] = b"<<flip-after-me>>";
+
+/// `--check-md5` on downloads from S3: `LogOnly` keeps a file whose bytes do not match the
+/// ETag (with a warning), the default fails it and leaves no file, `FailIfDifferentOrMissing`
+/// also fails an object whose MD5 cannot be checked.
+#[test]
+fn check_md5_modes_shape_s3_downloads() {
+    let w = World::new(Kind::S3sFs);
+    let mut body = data(200_000, 71);
+    body[50_000..50_000 + MARKER.len()].copy_from_slice(MARKER);
+    w.put("p/flipped", &body);
+    let dir = tmp("checkmd5");
+    let download = |mode: Option<&str>, dest: &Path| {
+        let proxy = common::FaultProxy::start(
+            common::server(Kind::S3sFs).port(),
+            common::Direction::ToClient,
+            MARKER,
+            100,
+        );
+        let mut args: Vec<String> = w
+            .source_args()
+            .into_iter()
+            .map(|a| {
+                if a == w.endpoint() {
+                    proxy.endpoint()
+                } else {
+                    a
+                }
+            })
+            .collect();
+        args.extend([
+            "--json-tracing".into(),
+            "--aws-max-attempts".into(),
+            "2".into(),
+        ]);
+        if let Some(m) = mode {
+            args.push(format!("--check-md5={m}"));
+        }
+        args.extend([w.url("p/"), s(dest)]);
+        let r = run(&args, &[]);
+        assert!(proxy.flips() > 0, "the proxy altered nothing");
+        r
+    };
+    // Default (FailIfDifferent): an error, and nothing under the name.
+    let strict = dir.join("strict");
+    let r = download(None, &strict);
+    r.assert_code(1);
+    assert!(!strict.join("flipped").exists());
+    // LogOnly: the file is kept, with a warning naming it.
+    let logged = dir.join("logged");
+    let r = download(Some("LogOnly"), &logged);
+    r.assert_code(3);
+    assert!(
+        r.stdout.contains("kept (--check-md5 LogOnly)"),
+        "{}",
+        r.stdout
+    );
+    let kept = std::fs::read(logged.join("flipped")).unwrap_or_default();
+    assert_eq!(kept.len(), body.len());
+    assert_ne!(
+        md5_hex(&kept),
+        md5_hex(&body),
+        "the altered bytes were kept"
+    );
+    // NoCheck: kept, and not even a warning.
+    let unchecked = dir.join("unchecked");
+    let r = download(Some("NoCheck"), &unchecked);
+    r.assert_code(0);
+    assert!(unchecked.join("flipped").exists());
+
+    // FailIfDifferentOrMissing: an SSE-KMS object's ETag is no MD5, so it cannot be
+    // checked: failed, no file; a plain one, whose MD5 checks, is written.
+    let m = World::new(Kind::Moto);
+    let src = m.path("src");
+    write_file(&src.join("sealed"), b"sealed with kms");
+    write_file(&src.join("plain/open"), b"plain");
+    m.sync(&["--sse", "aws:kms", &s(&src.join("sealed")), &m.url("m/")])
+        .assert_code(0);
+    m.sync(&[&s(&src.join("plain")), &m.url("m/")])
+        .assert_code(0);
+    let down = dir.join("missing");
+    let r = m.sync_from(&[
+        "--json-tracing",
+        "--check-md5=FailIfDifferentOrMissing",
+        &m.url("m/"),
+        &s(&down),
+    ]);
+    r.assert_code(1);
+    assert!(r.stdout.contains("no MD5 to check"), "{}", r.stdout);
+    assert!(!down.join("sealed").exists());
+    assert_eq!(
+        std::fs::read(down.join("open")).unwrap_or_default(),
+        b"plain"
+    );
+    // By default the same object is written (its ETag is simply not compared).
+    let lenient = dir.join("lenient");
+    m.sync_from(&[&m.url("m/"), &s(&lenient)]).assert_code(0);
+    assert_eq!(
+        std::fs::read(lenient.join("sealed")).unwrap_or_default(),
+        b"sealed with kms"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

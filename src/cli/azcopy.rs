@@ -526,13 +526,8 @@ pub fn apply(
                 "--check-md5 {text} applies to downloads: it needs an S3 or Azure Blob SOURCE"
             )));
         }
-        // The S3 download path has its own verification: it can be turned off, not relaxed.
+        // The S3 download path's ETag check is what NoCheck turns off.
         (Location::S3 { .. }, Md5Check::NoCheck) => config.verify_etag = false,
-        (Location::S3 { .. }, _) => {
-            return Err(CliError::usage(format!(
-                "--check-md5 {text} is not supported yet with an s3:// SOURCE (NoCheck and FailIfDifferent are)"
-            )));
-        }
         _ => {}
     }
     config.md5_check = check;

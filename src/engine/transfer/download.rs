@@ -14,7 +14,7 @@ use crossbeam_channel::unbounded;
 
 use super::streams::{md5_side_by_side, side_by_side_parts};
 use super::{Corruption, Ctx, Outcome, TransferError, io_err, parts_of, retry_body, stream_buffer};
-use crate::config::Config;
+use crate::config::{Config, Md5Check};
 use crate::integrity::checksum::{self, ChecksumSpec};
 use crate::integrity::digest::{self, Digester, Digests, PartDigest, PartHasher, Parts};
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
@@ -417,19 +417,48 @@ fn checks_etag(config: &Config, head: &ObjectHead) -> bool {
 /// Compares the digests of the bytes written with the object's ETag and (when asked for)
 /// its additional checksum. A difference is corruption, except for a multipart value the
 /// parts of which could not be learnt: then it proves nothing and is reported as a warning.
+///
+/// azcopy's `--check-md5` (`config.md5_check`) shapes the ETag's part: `LogOnly` keeps a
+/// file whose MD5 differs, with a warning; `FailIfDifferentOrMissing` fails an object whose
+/// MD5 cannot be checked (no ETag, an encrypted object's, a multipart one whose parts the
+/// store does not tell). `NoCheck` arrives as `verify_etag` off.
 fn verify(config: &Config, got: &Received, full_key: &str) -> Result<Outcome, TransferError> {
     let head = &got.head;
     let mut outcome = Outcome::unverified();
-    if let Some(etag) = head.etag.as_deref().map(strip_quotes) {
+    let strict = config.md5_check == Md5Check::FailIfDifferentOrMissing;
+    let missing = |why: &str| {
+        Err(TransferError::Io(format!(
+            "{full_key} has no MD5 to check the download against ({why}; --check-md5 \
+             FailIfDifferentOrMissing): not written"
+        )))
+    };
+    let etag = head.etag.as_deref().map(strip_quotes);
+    if strict && !etag.is_some_and(|_| checks_etag(config, head)) {
+        return missing(if head.encrypted() {
+            "an encrypted object's ETag is no MD5"
+        } else {
+            "no ETag"
+        });
+    }
+    if let Some(etag) = etag {
         let multipart = is_multipart_etag(etag);
         if checks_etag(config, head) {
             if etag == got.computed.etag {
                 outcome.etag_verified = Some((got.computed.etag.clone(), etag.to_string()));
             } else if multipart && !got.parts_known {
+                if strict {
+                    return missing("the store does not tell the part sizes of its multipart ETag");
+                }
                 outcome.warning = Some(format!(
                     "ETag of {full_key} ({etag}) could not be verified: the store does not report the part sizes \
                      it was uploaded with, and {} give {}; the size matches",
                     got.cut, got.computed.etag
+                ));
+            } else if config.md5_check == Md5Check::LogOnly {
+                outcome.warning = Some(format!(
+                    "ETag mismatch downloading {full_key}: S3 says {etag}, the bytes received give {}; \
+                     kept (--check-md5 LogOnly)",
+                    got.computed.etag
                 ));
             } else {
                 return Err(TransferError::Corrupt(
