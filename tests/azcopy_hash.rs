@@ -338,6 +338,21 @@ fn mirror_mode_overwrites_a_newer_destination() {
         mirrored.stdout
     );
     assert_eq!(read_all(&client, &c, "m/f", None), b"from the source");
+    // A mirror compares nothing: a content check with it is a contradiction.
+    for other in ["--compare-hash=MD5", "--check-etag", "--head-each-target"] {
+        let r = az(&["--mirror-mode", other, &s(&src), &url(&c, "m/")]);
+        r.assert_code(2);
+        assert!(
+            r.stderr
+                .starts_with(&format!("s3sync: error: --mirror-mode and {other}")),
+            "{}",
+            r.stderr
+        );
+    }
+    // azcopy's own sidecars in a tree it synced are never objects.
+    write_file(&src.join(".f.azcopysyncmeta"), b"azcopy's record");
+    az(&[&s(&src), &url(&c, "n/")]).assert_code(0);
+    assert_eq!(list_all(&client, &c, "n/", 10).0, ["n/f"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -233,7 +233,35 @@ pub fn fold(args: &mut Args) -> Result<(), CliError> {
         args.check_etag = true;
     }
     // Overwrite whatever differs in time: everything on both sides is transferred again.
+    // With a content check our --remove-modified-filter keeps comparing, which is not a
+    // mirror: refused.
     if args.mirror_mode == Some(true) {
+        let compares = [
+            (
+                args.compare_hash
+                    .as_deref()
+                    .is_some_and(|v| v.eq_ignore_ascii_case("md5")),
+                "--compare-hash=MD5",
+            ),
+            (args.check_etag, "--check-etag"),
+            (args.check_size, "--check-size"),
+            (args.check_mtime_and_etag, "--check-mtime-and-etag"),
+            (
+                args.check_additional_checksum.is_some(),
+                "--check-additional-checksum",
+            ),
+            (
+                args.check_mtime_and_additional_checksum.is_some(),
+                "--check-mtime-and-additional-checksum",
+            ),
+            (args.head_each_target, "--head-each-target"),
+        ];
+        if let Some((_, name)) = compares.iter().find(|(given, _)| *given) {
+            return Err(CliError::usage(format!(
+                "--mirror-mode and {name} contradict each other: mirror mode overwrites \
+                 without comparing; give one"
+            )));
+        }
         args.remove_modified_filter = true;
     }
     fold_blob_tags(args)?;

@@ -39,9 +39,16 @@ pub enum Storage {
     XAttr,
 }
 
-/// Whether a file name is one of the cache's sidecars (or their temporary files).
+/// azcopy's own sidecars (`.NAME.azcopysyncmeta`), met in trees azcopy synced.
+const AZCOPY_SIDECAR_SUFFIX: &str = ".azcopysyncmeta";
+
+/// Whether a file name is one of the cache's sidecars (or their temporary files), or one of
+/// azcopy's: never an object.
 pub fn is_sidecar(name: &str) -> bool {
-    name.starts_with('.') && (name.ends_with(SIDECAR_SUFFIX) || name.contains(".s3sync-hash.tmp"))
+    name.starts_with('.')
+        && (name.ends_with(SIDECAR_SUFFIX)
+            || name.contains(".s3sync-hash.tmp")
+            || name.ends_with(AZCOPY_SIDECAR_SUFFIX))
 }
 
 /// The cache of one run's local side.
@@ -339,6 +346,8 @@ mod tests {
         cache.put(&file, &meta, "md5", "cached");
         assert!(root.join(".a.txt.s3sync-hash").exists());
         assert!(is_sidecar(".a.txt.s3sync-hash"));
+        assert!(is_sidecar(".a.txt.azcopysyncmeta"));
+        assert!(!is_sidecar("a.txt.s3sync-hash"));
         assert_eq!(cache.get(&file, "md5").as_deref(), Some("cached"));
         assert_eq!(cache.get(&file, "etag:5"), None);
         fs::write(&file, b"hello world").unwrap_or_else(|e| panic!("{e}"));
