@@ -7,28 +7,11 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::azurite::{self, ACCOUNT, KEY, list_all, put, read_all};
-use common::{Kind, World, run, s, write_file};
+use common::azurite::{sync_json as az, url};
+use common::{Kind, World, s, write_file};
 use s3sync::azure::Payload;
 use s3sync::azure::blocks::BlockId;
 use s3sync::azure::ops::WriteOptions;
-
-fn env() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("AZURE_STORAGE_ACCOUNT", ACCOUNT),
-        ("AZURE_STORAGE_KEY", KEY),
-    ]
-}
-
-fn url(container: &str, prefix: &str) -> String {
-    format!("{}/{container}/{prefix}", azurite::azurite().endpoint)
-}
-
-/// Runs s3sync with the emulator's account key and JSON logs.
-fn az(args: &[&str]) -> common::Run {
-    let mut all: Vec<String> = vec!["--json-tracing".into()];
-    all.extend(args.iter().map(|a| a.to_string()));
-    run(&all, &env())
-}
 
 /// A new container and its client.
 fn container() -> (s3sync::azure::Client, String) {

@@ -8,28 +8,12 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use common::azurite::{self, ACCOUNT, KEY, list_all, put, read_all};
+use common::azurite::{self, list_all, put, read_all};
+use common::azurite::{sync_json as az, url};
 use common::{Kind, World, data, md5_hex, run, s, touch, write_file};
 use s3sync::azure::Payload;
 use s3sync::azure::blocks::BlockId;
 use s3sync::azure::ops::WriteOptions;
-
-fn env() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("AZURE_STORAGE_ACCOUNT", ACCOUNT),
-        ("AZURE_STORAGE_KEY", KEY),
-    ]
-}
-
-fn url(container: &str, prefix: &str) -> String {
-    format!("{}/{container}/{prefix}", azurite::azurite().endpoint)
-}
-
-fn az(args: &[&str]) -> common::Run {
-    let mut all: Vec<String> = vec!["--json-tracing".into()];
-    all.extend(args.iter().map(|a| a.to_string()));
-    run(&all, &env())
-}
 
 fn mtime(path: &Path) -> SystemTime {
     std::fs::metadata(path)

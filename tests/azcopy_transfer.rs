@@ -11,18 +11,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use common::azurite::{self, ACCOUNT, KEY, list_all, read_all};
+use common::azurite::{key_env as env, url};
 use common::{Kind, World, run, s, write_file};
-
-fn env() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("AZURE_STORAGE_ACCOUNT", ACCOUNT),
-        ("AZURE_STORAGE_KEY", KEY),
-    ]
-}
-
-fn url(container: &str, prefix: &str) -> String {
-    format!("{}/{container}/{prefix}", azurite::azurite().endpoint)
-}
 
 fn az(args: &[&str]) -> common::Run {
     let all: Vec<String> = args.iter().map(|a| a.to_string()).collect();

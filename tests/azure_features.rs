@@ -4,25 +4,9 @@
 
 mod common;
 
-use common::azurite::{self, ACCOUNT, KEY, list_all, put, read_all};
+use common::azurite::{self, list_all, put, read_all};
+use common::azurite::{sync_json as sync, url};
 use common::{md5_hex, run, s, touch, write_file};
-
-fn env() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("AZURE_STORAGE_ACCOUNT", ACCOUNT),
-        ("AZURE_STORAGE_KEY", KEY),
-    ]
-}
-
-fn url(container: &str, prefix: &str) -> String {
-    format!("{}/{container}/{prefix}", azurite::azurite().endpoint)
-}
-
-fn sync(args: &[&str]) -> common::Run {
-    let mut all: Vec<String> = vec!["--json-tracing".into()];
-    all.extend(args.iter().map(|a| a.to_string()));
-    run(&all, &env())
-}
 
 /// The value of a string or number field in one JSON log line.
 fn field(line: &str, name: &str) -> Option<String> {

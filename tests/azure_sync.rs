@@ -5,28 +5,11 @@
 
 mod common;
 
-use common::azurite::{self, ACCOUNT, KEY, list_all, md5, put, read_all};
+use common::azurite::{self, list_all, md5, put, read_all};
+use common::azurite::{key_env as env, sync_json as sync, url};
 use common::{Kind, World, data, md5_hex, run, s, touch, write_file};
 
 const MIB: usize = 1 << 20;
-
-/// The account key of the emulator, as azcopy users give it.
-fn env() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("AZURE_STORAGE_ACCOUNT", ACCOUNT),
-        ("AZURE_STORAGE_KEY", KEY),
-    ]
-}
-
-fn url(container: &str, prefix: &str) -> String {
-    format!("{}/{container}/{prefix}", azurite::azurite().endpoint)
-}
-
-fn sync(args: &[&str]) -> common::Run {
-    let mut all: Vec<String> = vec!["--json-tracing".into()];
-    all.extend(args.iter().map(|a| a.to_string()));
-    run(&all, &env())
-}
 
 fn blob_props(
     client: &s3sync::azure::Client,

@@ -58,24 +58,6 @@ fn is_encoded(e: &BytesStart<'_>) -> bool {
     })
 }
 
-fn entity(name: &str) -> Option<char> {
-    match name {
-        "amp" => Some('&'),
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "quot" => Some('"'),
-        "apos" => Some('\''),
-        _ => {
-            let num = name.strip_prefix('#')?;
-            let code = match num.strip_prefix('x').or_else(|| num.strip_prefix('X')) {
-                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                None => num.parse().ok()?,
-            };
-            char::from_u32(code)
-        }
-    }
-}
-
 /// The entry being read.
 #[derive(Default)]
 struct Partial {
@@ -115,7 +97,8 @@ pub fn read_list_blobs(input: impl BufRead) -> Result<ListPage, XmlError> {
             Event::GeneralRef(r) => {
                 let name = r.decode().map_err(|e| XmlError(e.to_string()))?;
                 text.push(
-                    entity(&name).ok_or_else(|| XmlError(format!("unknown entity &{name};")))?,
+                    crate::http::xml::resolve_entity(&name)
+                        .ok_or_else(|| XmlError(format!("unknown entity &{name};")))?,
                 );
                 (None, false)
             }

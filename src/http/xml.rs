@@ -56,7 +56,8 @@ pub fn local_name(raw: &[u8]) -> String {
     String::from_utf8_lossy(local).into_owned()
 }
 
-fn resolve_entity(name: &str) -> Option<char> {
+/// The character an XML entity (`amp`, `#x41`) stands for.
+pub(crate) fn resolve_entity(name: &str) -> Option<char> {
     match name {
         "amp" => Some('&'),
         "lt" => Some('<'),

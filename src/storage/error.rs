@@ -58,7 +58,42 @@ pub struct StorageError {
     pub message: String,
 }
 
+/// What a service's error answer says, as a client reports it.
+pub struct ServiceAnswer<'a> {
+    pub op: &'static str,
+    /// Whether the client already retried it as far as it would.
+    pub retried: bool,
+    /// The service's error code; empty when it gave none.
+    pub code: &'a str,
+    pub request_id: &'a str,
+    /// One line; empty to show the code instead.
+    pub message: &'a str,
+}
+
 impl StorageError {
+    /// The error of a service's answer, classified as `kind` by its backend.
+    pub fn from_service(kind: ErrorKind, answer: ServiceAnswer<'_>) -> StorageError {
+        let some = |t: &str| (!t.is_empty()).then(|| t.to_string());
+        StorageError {
+            kind,
+            // The client retried what it could before giving the error back.
+            retry: if answer.retried {
+                Retry::Exhausted
+            } else {
+                Retry::Never
+            },
+            op: answer.op,
+            name: None,
+            code: some(answer.code),
+            request_id: some(answer.request_id),
+            message: if answer.message.is_empty() {
+                answer.code.to_string()
+            } else {
+                answer.message.to_string()
+            },
+        }
+    }
+
     pub fn new(kind: ErrorKind, op: &'static str, message: impl Into<String>) -> StorageError {
         StorageError {
             kind,

@@ -227,3 +227,23 @@ pub fn sas_for(container: &str, blob: Option<&str>, permissions: &str) -> Creden
     };
     Credentials::Sas(sas.sign(&account_key()))
 }
+
+/// The environment that gives s3sync the emulator's account key, as azcopy users set it.
+pub fn key_env() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("AZURE_STORAGE_ACCOUNT", ACCOUNT),
+        ("AZURE_STORAGE_KEY", KEY),
+    ]
+}
+
+/// The URL of `prefix` in `container` of the shared emulator.
+pub fn url(container: &str, prefix: &str) -> String {
+    format!("{}/{container}/{prefix}", azurite().endpoint)
+}
+
+/// Runs s3sync with the account key and JSON logs.
+pub fn sync_json(args: &[&str]) -> super::Run {
+    let mut all: Vec<String> = vec!["--json-tracing".into()];
+    all.extend(args.iter().map(|a| a.to_string()));
+    super::run(&all, &key_env())
+}

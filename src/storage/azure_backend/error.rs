@@ -2,7 +2,7 @@
 //! service's `x-ms-error-code` and `x-ms-request-id` kept for the message.
 
 use crate::azure::{self, AzureError};
-use crate::storage::error::{ErrorKind, Retry, StorageError};
+use crate::storage::error::{ErrorKind, ServiceAnswer, StorageError};
 
 /// The storage error of a Blob client error.
 pub fn from_azure(e: AzureError) -> StorageError {
@@ -31,24 +31,16 @@ pub fn from_azure(e: AzureError) -> StorageError {
         _ if e.status == Some(400) => ErrorKind::InvalidRequest,
         _ => ErrorKind::Fatal,
     };
-    StorageError {
+    StorageError::from_service(
         kind,
-        // The client retried what it could before giving the error back.
-        retry: if e.is_retryable() {
-            Retry::Exhausted
-        } else {
-            Retry::Never
+        ServiceAnswer {
+            op: e.op,
+            retried: e.is_retryable(),
+            code: &e.code,
+            request_id: &e.request_id,
+            message: &e.message,
         },
-        op: e.op,
-        name: None,
-        code: (!e.code.is_empty()).then(|| e.code.clone()),
-        request_id: (!e.request_id.is_empty()).then(|| e.request_id.clone()),
-        message: if e.message.is_empty() {
-            e.code.clone()
-        } else {
-            e.message.clone()
-        },
-    }
+    )
 }
 
 /// Whether the credentials themselves are refused (every request will fail), rather than
@@ -71,6 +63,7 @@ fn refused_credentials(e: &AzureError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::error::Retry;
 
     fn answer(status: u16, code: &str, message: &str) -> StorageError {
         from_azure(AzureError::from_response(

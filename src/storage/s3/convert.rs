@@ -7,7 +7,7 @@ use crate::integrity::checksum::Algorithm;
 use crate::s3::ops::{self, ObjectHead};
 use crate::s3::{self as s3client, S3Error};
 use crate::storage::backend::Written;
-use crate::storage::error::{ErrorKind, Retry, StorageError};
+use crate::storage::error::{ErrorKind, ServiceAnswer, StorageError};
 use crate::storage::props::{
     ChecksumScope, ContentTag, Properties, StoredAlgorithm, StoredChecksum,
 };
@@ -28,24 +28,16 @@ pub fn from_s3(e: S3Error) -> StorageError {
         K::WrongRegion => ErrorKind::InvalidRequest,
         _ => ErrorKind::Fatal,
     };
-    StorageError {
+    StorageError::from_service(
         kind,
-        // The client retried what it could before giving the error back.
-        retry: if e.is_retryable() {
-            Retry::Exhausted
-        } else {
-            Retry::Never
+        ServiceAnswer {
+            op: e.op,
+            retried: e.is_retryable(),
+            code: &e.code,
+            request_id: &e.request_id,
+            message: &e.message,
         },
-        op: e.op,
-        name: None,
-        code: (!e.code.is_empty()).then(|| e.code.clone()),
-        request_id: (!e.request_id.is_empty()).then(|| e.request_id.clone()),
-        message: if e.message.is_empty() {
-            e.code.clone()
-        } else {
-            e.message.clone()
-        },
-    }
+    )
 }
 
 /// A stored checksum as S3 reports it (a `-N` suffix marks a composite).
