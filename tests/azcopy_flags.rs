@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::files;
+
 use std::path::{Path, PathBuf};
 
 use common::azurite::{self, ACCOUNT, KEY, list_all, put, read_all};
@@ -49,23 +51,6 @@ const FILES: &[&str] = &[
     "sub/deep/d.pdf",
     "subX/e.jpg",
 ];
-
-fn files(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(rel) = p.strip_prefix(dir) {
-                out.push(rel.display().to_string());
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 #[test]
 fn seed_examples_local_to_blob_run_as_written() {

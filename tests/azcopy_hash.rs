@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::files;
+
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -34,24 +36,6 @@ fn rewrite_keeping_size_and_time(path: &Path, data: &[u8]) {
         .unwrap_or_else(|e| panic!("{e}"));
     f.set_modified(t).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(mtime(path), t);
-}
-
-/// Every file under `dir`, relative, sorted.
-fn files(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(rel) = p.strip_prefix(dir) {
-                out.push(rel.display().to_string());
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn tmp(tag: &str) -> PathBuf {

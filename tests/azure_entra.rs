@@ -129,6 +129,18 @@ fn base_env(ca: &str) -> Vec<(String, String)> {
     vec![("AWS_CA_BUNDLE".into(), ca.into())]
 }
 
+/// [`base_env`] with the service principal whose tokens `tokens` hands out.
+fn service_principal_env(tokens: &StandIn) -> Vec<(String, String)> {
+    let mut env = base_env(&s(&secure().ca));
+    env.extend([
+        ("AZURE_TENANT_ID".to_string(), TENANT.to_string()),
+        ("AZURE_CLIENT_ID".into(), CLIENT_ID.into()),
+        ("AZURE_CLIENT_SECRET".into(), SECRET.into()),
+        ("AZURE_AUTHORITY_HOST".into(), tokens.url()),
+    ]);
+    env
+}
+
 /// Runs s3sync trusting the loopback host with Entra ID tokens (azcopy's flag: tokens go
 /// only to Azure Storage domains and the hosts it names).
 fn run_env(args: &[String], env: &[(String, String)]) -> common::Run {
@@ -154,7 +166,6 @@ fn md5_of_blob(client: &Client, container: &str, name: &str) -> String {
 
 #[test]
 fn a_service_principal_syncs_both_ways_over_https_with_one_token() {
-    let secure = secure();
     let client = key_client();
     let container = azurite::container(&client);
     let token = jwt(STORAGE);
@@ -165,13 +176,7 @@ fn a_service_principal_syncs_both_ways_over_https_with_one_token() {
     write_file(&dir.join("src/a.txt"), &small);
     write_file(&dir.join("src/d/big.bin"), &big);
 
-    let mut env = base_env(&s(&secure.ca));
-    env.extend([
-        ("AZURE_TENANT_ID".to_string(), TENANT.to_string()),
-        ("AZURE_CLIENT_ID".into(), CLIENT_ID.into()),
-        ("AZURE_CLIENT_SECRET".into(), SECRET.into()),
-        ("AZURE_AUTHORITY_HOST".into(), tokens.url()),
-    ]);
+    let env = service_principal_env(&tokens);
     // Up: the large file goes in blocks (Put Block, Put Block List), all with the bearer.
     let up = run_env(
         &[
@@ -336,20 +341,13 @@ fn an_app_service_managed_identity_sends_its_header() {
 
 #[test]
 fn a_token_for_another_audience_is_refused_by_the_service_in_one_line() {
-    let secure = secure();
     let client = key_client();
     let container = azurite::container(&client);
     let token = jwt("https://management.azure.com");
     let tokens = token_server(token.clone());
     let dir = std::env::temp_dir().join(common::unique("entra-aud"));
     write_file(&dir.join("src/x"), b"x");
-    let mut env = base_env(&s(&secure.ca));
-    env.extend([
-        ("AZURE_TENANT_ID".to_string(), TENANT.to_string()),
-        ("AZURE_CLIENT_ID".into(), CLIENT_ID.into()),
-        ("AZURE_CLIENT_SECRET".into(), SECRET.into()),
-        ("AZURE_AUTHORITY_HOST".into(), tokens.url()),
-    ]);
+    let env = service_principal_env(&tokens);
     let up = run_env(
         &["-vvv".into(), s(&dir.join("src")), url(&container, "")],
         &env,
@@ -374,7 +372,6 @@ fn a_token_for_another_audience_is_refused_by_the_service_in_one_line() {
 
 #[test]
 fn a_refused_client_secret_is_one_line_without_the_secret() {
-    let secure = secure();
     let client = key_client();
     let container = azurite::container(&client);
     let tokens = StandIn::start(|_: &Seen, _| {
@@ -386,13 +383,7 @@ fn a_refused_client_secret_is_one_line_without_the_secret() {
     });
     let dir = std::env::temp_dir().join(common::unique("entra-bad"));
     write_file(&dir.join("src/x"), b"x");
-    let mut env = base_env(&s(&secure.ca));
-    env.extend([
-        ("AZURE_TENANT_ID".to_string(), TENANT.to_string()),
-        ("AZURE_CLIENT_ID".into(), CLIENT_ID.into()),
-        ("AZURE_CLIENT_SECRET".into(), SECRET.into()),
-        ("AZURE_AUTHORITY_HOST".into(), tokens.url()),
-    ]);
+    let env = service_principal_env(&tokens);
     let up = run_env(
         &["-vvv".into(), s(&dir.join("src")), url(&container, "")],
         &env,

@@ -4,21 +4,11 @@
 
 mod common;
 
+use common::records::{field, report_summary as summary};
+
 use common::azurite::{self, list_all, put, read_all};
 use common::azurite::{sync_json as sync, url};
 use common::{md5_hex, run, s, touch, write_file};
-
-/// The value of a string or number field in one JSON log line.
-fn field(line: &str, name: &str) -> Option<String> {
-    let needle = format!("\"{name}\":");
-    let start = line.find(&needle)? + needle.len();
-    let rest = &line[start..];
-    if let Some(quoted) = rest.strip_prefix('"') {
-        quoted.find('"').map(|end| quoted[..end].to_string())
-    } else {
-        Some(rest.chars().take_while(|c| c.is_ascii_digit()).collect())
-    }
-}
 
 /// (key → (type, status)) of every SYNC_STATUS record.
 fn statuses(stdout: &str) -> std::collections::BTreeMap<String, (String, String)> {
@@ -27,16 +17,6 @@ fn statuses(stdout: &str) -> std::collections::BTreeMap<String, (String, String)
         .filter(|l| l.contains("\"name\":\"SYNC_STATUS\""))
         .filter_map(|l| Some((field(l, "key")?, (field(l, "type")?, field(l, "status")?))))
         .collect()
-}
-
-fn summary(stdout: &str, name: &str) -> u64 {
-    let line = stdout
-        .lines()
-        .find(|l| l.contains("\"name\":\"REPORT_SUMMARY\""))
-        .unwrap_or_else(|| panic!("no REPORT_SUMMARY in:\n{stdout}"));
-    field(line, name)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {line}"))
 }
 
 fn pair(t: &str, s: &str) -> (String, String) {

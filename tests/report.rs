@@ -3,21 +3,11 @@
 
 mod common;
 
+use common::records::{field, report_summary as summary};
+
 use std::collections::BTreeMap;
 
 use common::{Kind, World, data, s, touch, write_file};
-
-/// The value of a string or number field in one JSON log line.
-fn field(line: &str, name: &str) -> Option<String> {
-    let needle = format!("\"{name}\":");
-    let start = line.find(&needle)? + needle.len();
-    let rest = &line[start..];
-    if let Some(quoted) = rest.strip_prefix('"') {
-        quoted.find('"').map(|end| quoted[..end].to_string())
-    } else {
-        Some(rest.chars().take_while(|c| c.is_ascii_digit()).collect())
-    }
-}
 
 /// The records named `name`, as maps of the fields asked for, keyed by `key`.
 fn records(stdout: &str, name: &str) -> Vec<BTreeMap<&'static str, String>> {
@@ -52,16 +42,6 @@ fn statuses(stdout: &str) -> BTreeMap<String, (String, String)> {
         .into_iter()
         .map(|r| (r["key"].clone(), (r["type"].clone(), r["status"].clone())))
         .collect()
-}
-
-fn summary(stdout: &str, name: &str) -> u64 {
-    let line = stdout
-        .lines()
-        .find(|l| l.contains("\"name\":\"REPORT_SUMMARY\""))
-        .unwrap_or_else(|| panic!("no REPORT_SUMMARY in:\n{stdout}"));
-    field(line, name)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {line}"))
 }
 
 fn pair(t: &str, s: &str) -> (String, String) {

@@ -11,9 +11,7 @@ use super::filter::{self, Content};
 use super::stats::Stats;
 use super::transfer::{self, Conditions, Corruption, Ctx, Known, Outcome, TransferError};
 use super::{Job, Run};
-use crate::callback::{Event, EventKind, SourceObject};
-use crate::storage::backend::ReadOptions;
-use crate::storage::props::ObjectMeta;
+use crate::callback::{Event, EventKind};
 use crate::storage::{Entry, Store, mime};
 
 pub(crate) fn worker<'a>(run: &'a Run<'a>, jobs: Receiver<Job>, ctx: &Ctx<'_, 'a>) {
@@ -25,43 +23,6 @@ pub(crate) fn worker<'a>(run: &'a Run<'a>, jobs: Receiver<Job>, ctx: &Ctx<'_, 'a
         }
         process(run, job, ctx, &mut buf);
     }
-}
-
-/// Metadata headers for an upload of a local file to `target_key`, after the preprocess
-/// callback.
-fn local_upload_headers(
-    run: &Run<'_>,
-    entry: &Entry,
-    target_key: &str,
-) -> Result<Vec<(String, String)>, TransferError> {
-    let options = &run.config.metadata;
-    let guessed = options
-        .guess_mime_type
-        .then(|| mime::content_type_for(&entry.key));
-    let source = ObjectMeta {
-        content_type: guessed,
-        ..ObjectMeta::default()
-    };
-    let mut meta = transfer::target_meta(options, &source, entry.last_modified);
-    if options.posix
-        && let Store::Local(src) = run.source
-    {
-        let path = src.path_of(&entry.key);
-        let props = transfer::posix::of_file(&path)
-            .map_err(|e| TransferError::Io(format!("cannot stat {}: {e}", path.display())))?;
-        transfer::posix::add_to(&mut meta.user, props);
-    }
-    let mut upload = transfer::upload_metadata(options, meta, None, None);
-    let source_object = || SourceObject {
-        key: target_key.to_string(),
-        source_key: entry.key.clone(),
-        size: entry.size,
-        last_modified: Some(entry.last_modified),
-        meta: source,
-        ..SourceObject::default()
-    };
-    transfer::preprocess(run.config, source_object, &mut upload)?;
-    Ok(transfer::upload_headers(options, &upload))
 }
 
 /// `--sync-latest-tagging` for an object whose data is up to date: makes the target's tags
@@ -357,42 +318,14 @@ fn process<'a>(run: &'a Run<'a>, job: Job, ctx: &Ctx<'_, 'a>, buf: &mut Vec<u8>)
     }
 }
 
-/// `--preserve-posix-properties` on a local target: the one place every download (and
-/// local copy) puts the source's mode, owner and times onto the file just written. A
-/// remote source is asked for its metadata once more (a HEAD), whichever path moved the
-/// bytes; a local source's (`local`) were read before the copy. What cannot be restored is
-/// a warning, never a failed file.
+/// `--preserve-posix-properties` on a local target: see [`transfer::posix::restore_onto`].
 fn restore_posix(
     run: &Run<'_>,
     entry: &Entry,
     local: Option<Result<Vec<(String, String)>, String>>,
 ) {
-    let Some(path) = run.target.backend().local_path(&entry.key) else {
-        return;
-    };
-    let source = run.source.backend();
-    let warning = match local {
-        Some(props) => transfer::posix::restore_from_local(&path, props),
-        None => {
-            let read = ReadOptions {
-                version: entry.version_id.as_deref(),
-                ..ReadOptions::default()
-            };
-            match source.head(&entry.key, &read) {
-                Ok(Some(props)) => {
-                    transfer::posix::restore_from_metadata(&path, &props.content.user)
-                }
-                Ok(None) => Some(format!(
-                    "--preserve-posix-properties: {} is gone; the file keeps its defaults",
-                    source.name_of(&entry.key)
-                )),
-                Err(e) => Some(format!(
-                    "--preserve-posix-properties: cannot read the properties: {e}; the file keeps its defaults"
-                )),
-            }
-        }
-    };
-    if let Some(w) = warning {
+    let (source, target) = (run.source.backend(), run.target.backend());
+    if let Some(w) = transfer::posix::restore_onto(source, target, entry, local) {
         run.warning(Some(&entry.key), &w);
     }
 }
@@ -569,7 +502,16 @@ fn transfer_once<'a>(
     let key = job.source.key.as_str();
     match (run.source, run.target) {
         (Store::Local(src), Store::S3(dst)) => {
-            let headers = local_upload_headers(run, &job.source, &dst.full_key(key))?;
+            let posix_source = match run.source {
+                Store::Local(src) if run.config.metadata.posix => Some(src.path_of(key)),
+                _ => None,
+            };
+            let headers = transfer::local_upload_headers(
+                run.config,
+                posix_source.as_deref(),
+                &job.source,
+                &dst.full_key(key),
+            )?;
             transfer::upload::upload_file(
                 ctx,
                 dst,

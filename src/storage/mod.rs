@@ -14,6 +14,7 @@ pub mod mime;
 pub mod props;
 pub mod s3;
 pub mod s3_backend;
+mod temp_file;
 pub mod versions;
 
 use std::fmt;

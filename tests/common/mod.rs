@@ -8,6 +8,7 @@
 
 pub mod azurite;
 pub mod chaos;
+pub mod records;
 pub mod standin;
 pub mod sums;
 pub mod tls;
@@ -780,4 +781,22 @@ impl Server {
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("no port in {}", self.endpoint))
     }
+}
+
+/// Every file under `dir`, as paths relative to it, sorted.
+pub fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(rel) = p.strip_prefix(dir) {
+                out.push(rel.display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
 }

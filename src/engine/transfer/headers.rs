@@ -148,6 +148,42 @@ pub fn preprocess(
     }
 }
 
+/// Metadata headers for an upload of a local file to `target_key`, after the preprocess
+/// callback; with `posix_source` (`--preserve-posix-properties`), that file's mode, owner
+/// and times among the user metadata.
+pub fn local_upload_headers(
+    config: &Config,
+    posix_source: Option<&std::path::Path>,
+    entry: &crate::storage::Entry,
+    target_key: &str,
+) -> Result<Vec<(String, String)>, TransferError> {
+    let options = &config.metadata;
+    let guessed = options
+        .guess_mime_type
+        .then(|| crate::storage::mime::content_type_for(&entry.key));
+    let source = ObjectMeta {
+        content_type: guessed,
+        ..ObjectMeta::default()
+    };
+    let mut meta = target_meta(options, &source, entry.last_modified);
+    if let Some(path) = posix_source {
+        let props = super::posix::of_file(path)
+            .map_err(|e| TransferError::Io(format!("cannot stat {}: {e}", path.display())))?;
+        super::posix::add_to(&mut meta.user, props);
+    }
+    let mut upload = upload_metadata(options, meta, None, None);
+    let source_object = || SourceObject {
+        key: target_key.to_string(),
+        source_key: entry.key.clone(),
+        size: entry.size,
+        last_modified: Some(entry.last_modified),
+        meta: source,
+        ..SourceObject::default()
+    };
+    preprocess(config, source_object, &mut upload)?;
+    Ok(upload_headers(options, &upload))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

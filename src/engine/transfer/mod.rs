@@ -30,8 +30,8 @@ pub mod upload;
 
 pub use error::{Corruption, TransferError};
 pub use headers::{
-    ORIGIN_LAST_MODIFIED, ORIGIN_VERSION_ID, mark_origin, preprocess, target_meta, upload_headers,
-    upload_metadata,
+    ORIGIN_LAST_MODIFIED, ORIGIN_VERSION_ID, local_upload_headers, mark_origin, preprocess,
+    target_meta, upload_headers, upload_metadata,
 };
 
 use std::fs::File;

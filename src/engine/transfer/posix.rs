@@ -206,6 +206,38 @@ fn warning(problems: Vec<String>) -> Option<String> {
     })
 }
 
+/// The one place every download (and local copy) puts the source's mode, owner and times
+/// onto the file just written to `target`. A remote source is asked for its metadata once
+/// more (a HEAD), whichever path moved the bytes; a local source's (`local`) were read
+/// before the copy. Returns what could not be restored, as a warning (never a failure).
+pub(crate) fn restore_onto(
+    source: &dyn crate::storage::backend::Backend,
+    target: &dyn crate::storage::backend::Backend,
+    entry: &crate::storage::Entry,
+    local: Option<Result<Vec<(String, String)>, String>>,
+) -> Option<String> {
+    let path = target.local_path(&entry.key)?;
+    match local {
+        Some(props) => restore_from_local(&path, props),
+        None => {
+            let read = crate::storage::backend::ReadOptions {
+                version: entry.version_id.as_deref(),
+                ..Default::default()
+            };
+            match source.head(&entry.key, &read) {
+                Ok(Some(props)) => restore_from_metadata(&path, &props.content.user),
+                Ok(None) => Some(format!(
+                    "--preserve-posix-properties: {} is gone; the file keeps its defaults",
+                    source.name_of(&entry.key)
+                )),
+                Err(e) => Some(format!(
+                    "--preserve-posix-properties: cannot read the properties: {e}; the file keeps its defaults"
+                )),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
