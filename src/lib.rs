@@ -32,15 +32,16 @@
 //!
 //! The engine reaches a backend through [`storage::Store`], and what it learns comes in
 //! storage types ([`storage::props::Properties`], [`storage::backend::Written`],
-//! [`storage::error::StorageError`]). Local and S3 sides still keep fast paths of their own
-//! (parallel ranged downloads, server-side part copies, trailing checksums, resumable
-//! multipart uploads) that call the S3 client through [`storage::s3::S3Store`]; those files
-//! in `engine::transfer` are the one place in the engine that still names S3 client types
-//! (HEAD answers, errors, request bodies: see [`engine::transfer`]). Any other
-//! backend, Azure Blob today, is used only through [`storage::backend::Backend`] and the
-//! engine's one generic transfer path, so a new backend is one `impl` that passes
-//! `tests/conformance.rs`. A library user builds a [`config::Config`] and calls
-//! [`engine::run`].
+//! [`storage::backend::PartReceipt`], [`storage::error::StorageError`]); no file under
+//! `engine` or `callback` names a type of the S3 or Azure clients. Local and S3 sides still
+//! keep fast paths of their own (parallel ranged downloads, server-side part copies in the
+//! source's layout, trailing checksums, resumable multipart uploads); they ask
+//! [`storage::s3::S3Store`] for S3 requests in those same storage terms
+//! (`storage/s3/requests.rs`), and the S3 client itself is visible to `storage` alone, so
+//! the compiler keeps the engine off it. Any other backend, Azure Blob today, is used only
+//! through [`storage::backend::Backend`] and the engine's one generic transfer path, so a
+//! new backend is one `impl` that passes `tests/conformance.rs`. A library user builds a
+//! [`config::Config`] and calls [`engine::run`].
 //!
 //! Callbacks ([`callback`]) hook into a run: a filter, a preprocess step before each write to
 //! S3, and an event listener. Set them on [`Config::callbacks`]; [`script`] implements them

@@ -75,13 +75,9 @@ fn s3_etag(store: &S3Store, entry: &Entry) -> Result<Option<String>, TransferErr
     if let Some(e) = &entry.etag {
         return Ok(Some(strip_quotes(e).to_string()));
     }
-    let head = store.client().head_object_version(
-        store.bucket(),
-        &store.full_key(&entry.key),
-        entry.version_id.as_deref(),
-    )?;
+    let head = store.head_object(&store.full_key(&entry.key), entry.version_id.as_deref())?;
     Ok(head
-        .and_then(|h| h.etag)
+        .and_then(|h| h.raw_tag)
         .map(|e| strip_quotes(&e).to_string()))
 }
 
@@ -209,15 +205,11 @@ fn s3_checksum(
     entry: &Entry,
     algorithm: Algorithm,
 ) -> Result<Option<String>, TransferError> {
-    let head = store.client().head_object_checksum(
-        store.bucket(),
-        &store.full_key(&entry.key),
-        entry.version_id.as_deref(),
-    )?;
+    let head = store.head_checksums(&store.full_key(&entry.key), entry.version_id.as_deref())?;
     Ok(head
-        .and_then(|h| h.checksum)
-        .filter(|(a, _)| *a == algorithm)
-        .map(|(_, v)| v))
+        .as_ref()
+        .and_then(|h| h.checksum())
+        .and_then(|(a, v)| (a == algorithm).then(|| v.to_string())))
 }
 
 /// The checksum of a local file in the form of `value` (an S3 object's checksum), and

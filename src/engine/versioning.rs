@@ -70,7 +70,7 @@ pub(crate) fn check_buckets(run: &Run<'_>) -> bool {
             return false;
         };
         let bucket = s3.bucket();
-        match s3.client().get_bucket_versioning(bucket) {
+        match s3.versioning_status() {
             Ok(Some(status)) if status == "Enabled" => {}
             Ok(status) => {
                 let state = match status {
@@ -265,14 +265,14 @@ fn origins(target: &S3Store, job: &KeyJob) -> Result<HashSet<String>, TransferEr
         if wanted.iter().all(|w| found.contains(*w)) {
             break;
         }
-        let head = target.client().head_object_version(
-            target.bucket(),
-            &full_key,
-            Some(&version.version_id),
-        );
+        let head = target.head_object(&full_key, Some(&version.version_id));
         // A version removed since the listing is simply not there.
-        if let Some(head) = head.map_err(TransferError::S3)?
-            && let Some((_, origin)) = head.meta.user.iter().find(|(k, _)| k == ORIGIN_VERSION_ID)
+        if let Some(head) = head?
+            && let Some((_, origin)) = head
+                .content
+                .user
+                .iter()
+                .find(|(k, _)| k == ORIGIN_VERSION_ID)
         {
             found.insert(origin.clone());
         }
@@ -409,13 +409,13 @@ fn replicate_delete_marker(run: &Run<'_>, target: &S3Store, key: &str, marker: &
         return;
     }
     let full_key = target.full_key(key);
-    match target.client().delete_object(target.bucket(), &full_key) {
+    match target.delete_object(&full_key, None) {
         Ok(()) => {
             log::info!(key = key, source_version_id = marker, target_key = full_key.as_str(); "delete completed.");
             Stats::add(&run.stats.deleted, 1);
             run.emit(|| marker_event(key, marker));
         }
-        Err(e) => worker::handle_error(run, key, TransferError::S3(e)),
+        Err(e) => worker::handle_error(run, key, TransferError::from(e)),
     }
 }
 
@@ -424,22 +424,21 @@ fn replicate_delete_marker(run: &Run<'_>, target: &S3Store, key: &str, marker: &
 /// newest on the target; it is removed by its version id when its origin says it is ours.
 fn remove_corrupt_version(target: &S3Store, entry: &Entry, message: String) -> String {
     let full_key = target.full_key(&entry.key);
-    let client = target.client();
     let newest = target.newest_version(&full_key);
     let ours = |id: &str| {
-        client
-            .head_object_version(target.bucket(), &full_key, Some(id))
+        target
+            .head_object(&full_key, Some(id))
             .ok()
             .flatten()
             .is_some_and(|h| {
-                h.meta.user.iter().any(|(k, v)| {
+                h.content.user.iter().any(|(k, v)| {
                     k == ORIGIN_VERSION_ID && Some(v.as_str()) == entry.version_id.as_deref()
                 })
             })
     };
     let removed = match newest {
-        Ok(Some(v)) if ours(&v.version_id) => client
-            .delete_object_version(target.bucket(), &full_key, Some(&v.version_id))
+        Ok(Some(v)) if ours(&v.version_id) => target
+            .delete_object(&full_key, Some(&v.version_id))
             .map_err(|e| e.to_string()),
         Ok(_) => Err("it is no longer the newest version".to_string()),
         Err(e) => Err(e),

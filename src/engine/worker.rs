@@ -36,23 +36,17 @@ fn sync_tags(run: &Run<'_>, key: &str, version_id: Option<&str>) -> Result<bool,
         tags.sort();
         tags
     };
-    let source_tags = sorted(src.client().get_object_tagging_version(
-        src.bucket(),
-        &src.full_key(key),
-        version_id,
-    )?);
+    let source_tags = sorted(src.object_tags(&src.full_key(key), version_id)?);
     let target_key = dst.full_key(key);
-    let target_tags = sorted(dst.client().get_object_tagging(dst.bucket(), &target_key)?);
+    let target_tags = sorted(dst.object_tags(&target_key, None)?);
     if source_tags == target_tags {
         return Ok(false);
     }
     if !run.config.dry_run {
         if source_tags.is_empty() {
-            dst.client()
-                .delete_object_tagging(dst.bucket(), &target_key)?;
+            dst.delete_object_tags(&target_key)?;
         } else {
-            dst.client()
-                .put_object_tagging(dst.bucket(), &target_key, &source_tags)?;
+            dst.put_object_tags(&target_key, &source_tags)?;
         }
     }
     Ok(true)
@@ -62,11 +56,10 @@ fn sync_tags(run: &Run<'_>, key: &str, version_id: Option<&str>) -> Result<bool,
 fn target_now(run: &Run<'_>, key: &str) -> Result<Option<Entry>, TransferError> {
     match run.target {
         Store::S3(dst) => Ok(dst
-            .client()
-            .head_object(dst.bucket(), &dst.full_key(key))?
+            .head_object(&dst.full_key(key), None)?
             .map(|head| Entry {
-                etag: head.etag,
-                ..Entry::new(key, head.size, head.last_modified.unwrap_or_default())
+                etag: head.raw_tag,
+                ..Entry::new(key, head.size, head.modified.unwrap_or_default())
             })),
         Store::Local(dst) => dst
             .stat(key)
@@ -97,17 +90,16 @@ fn content_of(run: &Run<'_>, entry: &Entry) -> Result<(Content, Option<Known>), 
         Store::S3(src) => {
             let full_key = src.full_key(&entry.key);
             let head = src
-                .client()
-                .head_object(src.bucket(), &full_key)?
+                .head_object(&full_key, None)?
                 .ok_or_else(|| TransferError::SourceGone(format!("{full_key} disappeared")))?;
             let tags = if filters.needs_tags() && head.tag_count.unwrap_or(0) > 0 {
-                Some(src.client().get_object_tagging(src.bucket(), &full_key)?)
+                Some(src.object_tags(&full_key, None)?)
             } else {
                 None
             };
             let content = Content {
-                content_type: head.meta.content_type.clone(),
-                metadata: filter::metadata_text(&head.meta.user),
+                content_type: head.content.content_type.clone(),
+                metadata: filter::metadata_text(&head.content.user),
                 tags: tags.as_deref().and_then(filter::tags_text),
             };
             Ok((content, Some(Known { head, tags })))
@@ -483,7 +475,7 @@ fn remove_corrupt(run: &Run<'_>, key: &str, message: String) -> String {
         return format!("{message}; nothing was written under its name");
     };
     let full_key = dst.full_key(key);
-    match dst.client().delete_object(dst.bucket(), &full_key) {
+    match dst.delete_object(&full_key, None) {
         Ok(()) => format!(
             "{message}; gave up after {} attempts and removed the corrupt object (run again to retry)",
             transfer::VERIFY_ATTEMPTS

@@ -6,6 +6,37 @@ use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// A request body, as every client takes it.
+pub enum Payload<'a> {
+    Empty,
+    /// Bytes in memory; an S3 client hashes them for the signature unless payload signing
+    /// is off.
+    Bytes(&'a [u8]),
+    /// `len` bytes from a source opened again for each attempt.
+    Stream {
+        len: u64,
+        /// Hex SHA-256 of the body when known (S3 signs with it; `None` sends
+        /// `UNSIGNED-PAYLOAD`). Other services ignore it.
+        sha256: Option<String>,
+        open: &'a (dyn Fn() -> std::io::Result<Box<dyn Read + 'a>> + Sync),
+    },
+}
+
+impl Payload<'_> {
+    /// How many bytes the body holds.
+    pub fn len(&self) -> u64 {
+        match self {
+            Payload::Empty => 0,
+            Payload::Bytes(b) => b.len() as u64,
+            Payload::Stream { len, .. } => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Largest response body we read into memory (list pages and error documents are far smaller).
 pub const MAX_TEXT_BODY: u64 = 64 << 20;
 

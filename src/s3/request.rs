@@ -1,8 +1,6 @@
 //! The shape of one S3 call: operation, method, bucket, key, query, headers and body, and
 //! the SSE-C key some calls carry.
 
-use std::io::Read;
-
 /// An SSE-C key: AES256, base64 of 32 bytes, with the base64 MD5 of the raw key. `Debug`
 /// never shows the key.
 #[derive(Clone, PartialEq, Eq)]
@@ -41,19 +39,7 @@ impl SseCustomerKey {
     }
 }
 
-/// A request body.
-pub enum Payload<'a> {
-    Empty,
-    /// Bytes in memory; hashed by the client unless payload signing is off.
-    Bytes(&'a [u8]),
-    /// A body read from a source that can be reopened for each attempt.
-    Stream {
-        len: u64,
-        /// Hex SHA-256 of the body when known; `None` sends `UNSIGNED-PAYLOAD`.
-        sha256: Option<String>,
-        open: &'a (dyn Fn() -> std::io::Result<Box<dyn Read + 'a>> + Sync),
-    },
-}
+pub use crate::http::body::Payload;
 
 /// One S3 API call.
 pub struct Request<'a> {

@@ -253,6 +253,7 @@ pub fn properties(p: BlobProperties) -> Properties {
         tier: p.access_tier.filter(|_| !p.access_tier_inferred),
         version: None,
         parts: None,
+        ..Properties::default()
     }
 }
 

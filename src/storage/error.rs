@@ -15,7 +15,8 @@ pub enum ErrorKind {
     PreconditionFailed,
     /// The credentials work but may not do this (a per-object matter: skip the object).
     AccessDenied,
-    /// The credentials are refused: every request will fail (stop the run).
+    /// Every request will fail alike (refused credentials, a request signed for another
+    /// region): stop the run.
     Unauthenticated,
     /// This backend, or this pair of backends, cannot do what was asked (a server-side copy
     /// it does not offer, tags on a store without them).
@@ -57,6 +58,10 @@ pub struct StorageError {
     /// One line, without secrets.
     pub message: String,
 }
+
+/// The operations that read a source object (S3's names; the Blob backend reports a missing
+/// source through [`Backend::head`](super::backend::Backend::head) instead).
+const SOURCE_READS: [&str; 3] = ["GetObject", "HeadObject", "GetObjectTagging"];
 
 /// What a service's error answer says, as a client reports it.
 pub struct ServiceAnswer<'a> {
@@ -125,6 +130,23 @@ impl StorageError {
     pub fn is_fatal_for_run(&self) -> bool {
         self.kind == ErrorKind::Unauthenticated
     }
+
+    /// Whether this is a read of an object that is not there (not of a missing bucket or
+    /// container, nor a write): a source object that vanished since it was listed.
+    pub fn object_vanished(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+            && SOURCE_READS.contains(&self.op)
+            && !matches!(
+                self.code.as_deref(),
+                Some("NoSuchBucket" | "ContainerNotFound")
+            )
+    }
+
+    /// Whether the object is archived (S3 Glacier, Deep Archive) and must be restored before
+    /// it can be read.
+    pub fn object_archived(&self) -> bool {
+        self.code.as_deref() == Some("InvalidObjectState")
+    }
 }
 
 impl fmt::Display for StorageError {
@@ -134,12 +156,12 @@ impl fmt::Display for StorageError {
             write!(f, " {name}")?;
         }
         write!(f, " failed: {}", self.message)?;
-        if let Some(code) = &self.code {
-            write!(f, " ({code}")?;
-            match &self.request_id {
-                Some(id) if !id.is_empty() => write!(f, ", request id {id})")?,
-                _ => write!(f, ")")?,
-            }
+        let id = self.request_id.as_deref().filter(|id| !id.is_empty());
+        match (self.code.as_deref().filter(|c| *c != self.message), id) {
+            (Some(code), Some(id)) => write!(f, " ({code}, request id {id})")?,
+            (Some(code), None) => write!(f, " ({code})")?,
+            (None, Some(id)) => write!(f, " (request id {id})")?,
+            (None, None) => {}
         }
         Ok(())
     }

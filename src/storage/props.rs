@@ -124,9 +124,27 @@ pub struct Properties {
     pub version: Option<String>,
     /// Parts of a multipart object, when the store says.
     pub parts: Option<u32>,
+    /// Encrypted so that the content tag is no digest of the bytes (S3 SSE-KMS or SSE-C).
+    pub encrypted: bool,
+    /// The server-side encryption as the store names it (S3 `AES256`, `aws:kms`), when it
+    /// says.
+    pub encryption: Option<String>,
+    /// The algorithm of the customer-provided key the object is encrypted with (S3 SSE-C).
+    pub customer_key: Option<String>,
+    /// How the store says its additional checksum was computed (S3 `FULL_OBJECT` or
+    /// `COMPOSITE`), when it says.
+    pub checksum_type: Option<String>,
 }
 
 impl Properties {
+    /// The additional checksum the store keeps (S3 `x-amz-checksum-*`), as it reports it.
+    pub fn checksum(&self) -> Option<(crate::integrity::checksum::Algorithm, &str)> {
+        self.stored.iter().find_map(|c| match c.algorithm {
+            StoredAlgorithm::Additional(a) => Some((a, c.value.as_str())),
+            StoredAlgorithm::Md5 => None,
+        })
+    }
+
     /// The MD5 of the whole content, when the store tells it: an MD5 tag, or a stored MD5.
     pub fn content_md5(&self) -> Option<[u8; 16]> {
         self.tag.md5().or_else(|| {

@@ -14,12 +14,11 @@ use super::{
 use crate::integrity::checksum::{self, ChecksumSpec};
 use crate::integrity::digest::Digests;
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
-use crate::s3::error::{ErrorKind, S3Error};
-use crate::s3::ops::ObjectHead;
 use crate::storage::Entry;
 use crate::storage::backend::Written;
+use crate::storage::error::{ErrorKind, StorageError};
+use crate::storage::props::Properties;
 use crate::storage::s3::S3Store;
-use crate::storage::s3::convert;
 use crate::storage::s3::streams::{ReGet, Trailer};
 use crate::util::encoding::{base64, hex};
 
@@ -44,7 +43,7 @@ pub fn copy_object<'a>(
             return super::server_copy::server_copy(ctx, source, target, &keys);
         }
         match super::server_copy::server_copy(ctx, source, target, &keys) {
-            Err(TransferError::S3(e)) if refused_copy(&e) => log::info!(
+            Err(TransferError::Storage(e)) if refused_copy(&e) => log::info!(
                 key = dst_key.as_str();
                 "the server would not copy this object itself ({e}); it passes through s3sync instead"
             ),
@@ -67,10 +66,10 @@ const MAX_SINGLE_PUT: u64 = 5 << 30;
 
 /// The source's MD5, when its ETag is one (single-part, not SSE-KMS or SSE-C): a copy sent
 /// in one PUT with it as Content-MD5 is checked by the target, byte for byte.
-fn source_md5(head: &ObjectHead) -> Option<&str> {
-    head.etag
+fn source_md5(head: &Properties) -> Option<&str> {
+    head.raw_tag
         .as_deref()
-        .filter(|e| is_md5_etag(e) && !head.encrypted())
+        .filter(|e| is_md5_etag(e) && !head.encrypted)
         .map(strip_quotes)
 }
 
@@ -85,10 +84,7 @@ fn stream_single(
     keys: &Keys<'_>,
 ) -> Result<Outcome, TransferError> {
     let (src_key, dst_key) = (keys.src, keys.dst);
-    let first = source
-        .client()
-        .get_object_version(source.bucket(), src_key, keys.version, None)?;
-    let head = ObjectHead::from_headers(&first.headers);
+    let (head, first) = source.get_object(src_key, keys.version, None)?;
     let known_tags = keys
         .version
         .is_none()
@@ -117,12 +113,9 @@ fn stream_single(
     headers.extend(ctx.conditions.write.iter().cloned());
     let open = || Ok(Trailer::wrap(trailer.as_ref(), body.open()?));
     let payload = Trailer::payload(trailer.as_ref(), head.size, &open);
-    let written = match target
-        .client()
-        .put_object(target.bucket(), dst_key, payload, &headers)
-    {
-        Ok(written) => convert::written(written),
-        Err(e) if e.code == "BadDigest" => {
+    let written = match target.put_object(dst_key, payload, &headers) {
+        Ok(written) => written,
+        Err(e) if e.code.as_deref() == Some("BadDigest") => {
             drop_refused(target, dst_key, body.md5());
             return Err(e.into());
         }
@@ -148,14 +141,13 @@ fn stream_single(
 /// payload) must not leave them under the key. Only an object that holds exactly the bytes
 /// of the last attempt (`sent`, their MD5) is removed, never an older one.
 fn drop_refused(target: &S3Store, dst_key: &str, sent: Option<[u8; 16]>) {
-    let (Some(sent), Ok(Some(now))) = (sent, target.client().head_object(target.bucket(), dst_key))
-    else {
+    let (Some(sent), Ok(Some(now))) = (sent, target.head_object(dst_key, None)) else {
         return;
     };
-    if now.etag.as_deref().map(strip_quotes) != Some(hex(&sent).as_str()) {
+    if now.raw_tag.as_deref().map(strip_quotes) != Some(hex(&sent).as_str()) {
         return;
     }
-    match target.client().delete_object(target.bucket(), dst_key) {
+    match target.delete_object(dst_key, None) {
         Ok(()) => log::info!(key = dst_key; "removed the refused bytes the target kept"),
         Err(e) => {
             log::warn!(key = dst_key; "the target kept bytes it refused and they could NOT be removed: {e}")
@@ -165,7 +157,7 @@ fn drop_refused(target: &S3Store, dst_key: &str, sent: Option<[u8; 16]>) {
 
 /// The additional checksum a copy of the object `head` describes gets: the user's
 /// algorithm, or with `--enable-additional-checksum` the source's own.
-fn copy_spec(ctx: &Ctx<'_, '_>, head: &ObjectHead) -> Option<ChecksumSpec> {
+fn copy_spec(ctx: &Ctx<'_, '_>, head: &Properties) -> Option<ChecksumSpec> {
     let config = ctx.config;
     if config.server_side_copy {
         return None;
@@ -176,8 +168,8 @@ fn copy_spec(ctx: &Ctx<'_, '_>, head: &ObjectHead) -> Option<ChecksumSpec> {
     if !config.enable_additional_checksum {
         return None;
     }
-    let (algorithm, value) = head.checksum.as_ref()?;
-    ChecksumSpec::of_stored(*algorithm, value, head.checksum_type.as_deref())
+    let (algorithm, value) = head.checksum()?;
+    ChecksumSpec::of_stored(algorithm, value, head.checksum_type.as_deref())
 }
 
 /// What the checksums of a copy prove: the value S3 stored equals the one computed from the
@@ -188,7 +180,7 @@ fn checksum_outcome(
     ctx: &Ctx<'_, '_>,
     target: &S3Store,
     spec: Option<ChecksumSpec>,
-    head: &ObjectHead,
+    head: &Properties,
     sent: Option<String>,
     written: &Written,
     dst_key: &str,
@@ -197,9 +189,9 @@ fn checksum_outcome(
     let config = ctx.config;
     let mut outcome =
         verify_checksum_write(config, target, spec, sent.as_deref(), written, dst_key)?;
-    if let Some((algorithm, value)) = &head.checksum
+    if let Some((algorithm, value)) = head.checksum()
         && config.enable_additional_checksum
-        && !checksum::is_well_formed(*algorithm, value)
+        && !checksum::is_well_formed(algorithm, value)
     {
         return Ok(outcome.and(Outcome::warn(format!(
             "the source of {dst_key} reports a malformed {algorithm} checksum ({value}); not compared"
@@ -211,20 +203,20 @@ fn checksum_outcome(
     if !checks_checksum(config, &sent) {
         return Ok(outcome);
     }
-    match &head.checksum {
-        Some((algorithm, source)) if *algorithm == spec.algorithm => {
+    match head.checksum() {
+        Some((algorithm, source)) if algorithm == spec.algorithm => {
             let comparable = checksum::composite_parts(source).is_some()
                 == checksum::composite_parts(&sent).is_some()
                 && (same_parts || checksum::composite_parts(source).is_none());
             if !comparable {
                 log::debug!(key = dst_key; "the source's {algorithm} checksum is of another kind; compared with what S3 stored only");
-            } else if *source == sent {
+            } else if source == sent {
                 let stored = outcome
                     .checksum_verified
                     .take()
                     .map(|(_, _, t)| t)
                     .unwrap_or_else(|| sent.clone());
-                outcome.checksum_verified = Some((*algorithm, source.clone(), stored));
+                outcome.checksum_verified = Some((algorithm, source.to_string(), stored));
             } else {
                 return Err(TransferError::Corrupt(
                     Corruption::Checksum,
@@ -256,7 +248,7 @@ fn stream_multipart<'a>(
         head,
         tags: known_tags,
     } = head_source(ctx, source, src_key, keys.version)?;
-    let multipart_source = head.etag.as_deref().is_some_and(is_multipart_etag);
+    let multipart_source = head.raw_tag.as_deref().is_some_and(is_multipart_etag);
     if (head.size < ctx.config.layout.threshold && !multipart_source)
         || (source_md5(&head).is_some() && head.size <= MAX_SINGLE_PUT)
     {
@@ -269,7 +261,12 @@ fn stream_multipart<'a>(
         store: source,
         key: Arc::from(src_key),
         version_id: keys.version.map(Arc::from),
-        etag: Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default()),
+        etag: Arc::from(
+            head.raw_tag
+                .as_deref()
+                .map(strip_quotes)
+                .unwrap_or_default(),
+        ),
     };
     let spec = copy_spec(ctx, &head);
     // Bytes altered on the way from the source pass every part check (the target stores
@@ -314,7 +311,7 @@ fn stream_multipart<'a>(
 /// on the way: the upload is aborted (nothing lands) and the object is transferred again.
 fn read_as_source(
     ctx: &Ctx<'_, '_>,
-    head: &ObjectHead,
+    head: &Properties,
     sent: &Digests,
     spec: Option<ChecksumSpec>,
     same_parts: bool,
@@ -330,10 +327,14 @@ fn read_as_source(
             ),
         ))
     };
-    let source_etag = head.etag.as_deref().map(strip_quotes).unwrap_or_default();
+    let source_etag = head
+        .raw_tag
+        .as_deref()
+        .map(strip_quotes)
+        .unwrap_or_default();
     if same_parts
         && is_multipart_etag(source_etag)
-        && !head.encrypted()
+        && !head.encrypted
         && config.verify_etag
         && config.verify_multipart
         && sent.etag != source_etag
@@ -341,9 +342,9 @@ fn read_as_source(
         return aborted(Corruption::Etag, "the ETag", source_etag, &sent.etag);
     }
     if let (Some(spec), Some(read), Some((algorithm, source))) =
-        (spec, sent.checksum.as_deref(), head.checksum.as_ref())
-        && *algorithm == spec.algorithm
-        && checksum::is_well_formed(*algorithm, source)
+        (spec, sent.checksum.as_deref(), head.checksum())
+        && algorithm == spec.algorithm
+        && checksum::is_well_formed(algorithm, source)
         && checks_checksum(config, source)
         && checksum::composite_parts(source).is_some() == checksum::composite_parts(read).is_some()
         && (same_parts || checksum::composite_parts(source).is_none())
@@ -357,7 +358,13 @@ fn read_as_source(
 /// Whether a failed server-side copy may be done again through s3sync: the store lacks the
 /// copy operation (or one of its forms), or a policy denies it while plain reads and writes
 /// may still be allowed. Not for errors a streamed copy would meet as well.
-fn refused_copy(e: &S3Error) -> bool {
+fn refused_copy(e: &StorageError) -> bool {
     matches!(e.op, "CopyObject" | "UploadPartCopy")
-        && matches!(e.kind, ErrorKind::Fatal | ErrorKind::AccessDenied)
+        && matches!(
+            e.kind,
+            ErrorKind::Fatal
+                | ErrorKind::Unsupported
+                | ErrorKind::AccessDenied
+                | ErrorKind::Unauthenticated
+        )
 }

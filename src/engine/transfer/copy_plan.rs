@@ -9,8 +9,8 @@ use super::{
 use crate::callback::SourceObject;
 use crate::integrity::digest::Parts;
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
-use crate::s3::ops::ObjectHead;
 use crate::storage::backend::Written;
+use crate::storage::props::Properties;
 use crate::storage::s3::S3Store;
 use crate::util::time::Timestamp;
 
@@ -28,12 +28,12 @@ pub(super) fn hex_to_bytes(hex: &str) -> Option<Vec<u8>> {
 /// as the source, so even multipart ETags must be equal.
 pub(super) fn compare(
     ctx: &Ctx<'_, '_>,
-    head: &ObjectHead,
+    head: &Properties,
     written: &Written,
     full_key: &str,
     same_parts: bool,
 ) -> Result<Outcome, TransferError> {
-    let source_etag = head.etag.as_deref().map(strip_quotes);
+    let source_etag = head.raw_tag.as_deref().map(strip_quotes);
     let target_etag = written.tag_text();
     let (Some(source_etag), Some(target_etag), false) =
         (source_etag, target_etag, written.tag_is_opaque())
@@ -41,7 +41,7 @@ pub(super) fn compare(
         return Ok(Outcome::unverified());
     };
     let multipart = is_multipart_etag(source_etag) || is_multipart_etag(target_etag);
-    if !ctx.config.verify_etag || head.encrypted() || (multipart && !ctx.config.verify_multipart) {
+    if !ctx.config.verify_etag || head.encrypted || (multipart && !ctx.config.verify_multipart) {
         return Ok(Outcome::unverified());
     }
     if source_etag == target_etag {
@@ -75,7 +75,7 @@ pub(super) fn headers_for(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
     keys: &Keys<'_>,
-    head: &ObjectHead,
+    head: &Properties,
     known_tags: Option<Vec<(String, String)>>,
 ) -> Result<Vec<(String, String)>, TransferError> {
     let options = &ctx.config.metadata;
@@ -83,20 +83,11 @@ pub(super) fn headers_for(
         options.tagging.is_none() && !options.disable_tagging && head.tag_count.unwrap_or(0) > 0;
     let tags = match known_tags {
         Some(tags) if wants_tags => Some(tags),
-        _ if wants_tags => Some(source.client().get_object_tagging_version(
-            source.bucket(),
-            keys.src,
-            keys.version,
-        )?),
+        _ if wants_tags => Some(source.object_tags(keys.src, keys.version)?),
         _ => None,
     };
-    let meta = target_meta(options, &head.meta, keys.last_modified);
-    let mut upload = upload_metadata(
-        options,
-        meta,
-        tags.as_deref(),
-        head.storage_class.as_deref(),
-    );
+    let meta = target_meta(options, &head.content, keys.last_modified);
+    let mut upload = upload_metadata(options, meta, tags.as_deref(), head.tier.as_deref());
     let source_object = || SourceObject {
         key: keys.dst.to_string(),
         source_key: keys
@@ -105,17 +96,17 @@ pub(super) fn headers_for(
             .unwrap_or(keys.src)
             .to_string(),
         size: head.size,
-        last_modified: head.last_modified,
-        e_tag: head.etag.clone(),
+        last_modified: head.modified,
+        e_tag: head.raw_tag.clone(),
         version_id: keys.version.map(str::to_string),
-        meta: head.meta.clone(),
-        storage_class: head.storage_class.clone(),
+        meta: head.content.clone(),
+        storage_class: head.tier.clone(),
         tag_count: head.tag_count,
-        checksum: head.checksum.clone(),
+        checksum: head.checksum().map(|(a, v)| (a, v.to_string())),
         checksum_type: head.checksum_type.clone(),
-        parts_count: head.parts_count,
-        server_side_encryption: head.sse.clone(),
-        sse_customer_algorithm: head.sse_customer_algorithm.clone(),
+        parts_count: head.parts,
+        server_side_encryption: head.encryption.clone(),
+        sse_customer_algorithm: head.customer_key.clone(),
     };
     preprocess(ctx.config, source_object, &mut upload)?;
     if let (true, Some(version)) = (ctx.config.enable_versioning, keys.version) {
@@ -139,12 +130,9 @@ pub(super) fn head_source(
     {
         return Ok(known);
     }
-    let head = source
-        .client()
-        .head_object_version(source.bucket(), src_key, version)?
-        .ok_or_else(|| {
-            TransferError::SourceGone(format!("{src_key} disappeared before it was copied"))
-        })?;
+    let head = source.head_object(src_key, version)?.ok_or_else(|| {
+        TransferError::SourceGone(format!("{src_key} disappeared before it was copied"))
+    })?;
     Ok(Known { head, tags: None })
 }
 
@@ -164,9 +152,13 @@ pub(super) fn copy_parts(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
     keys: &Keys<'_>,
-    head: &ObjectHead,
+    head: &Properties,
 ) -> Result<(Parts, bool), TransferError> {
-    let etag = head.etag.as_deref().map(strip_quotes).unwrap_or_default();
+    let etag = head
+        .raw_tag
+        .as_deref()
+        .map(strip_quotes)
+        .unwrap_or_default();
     if !is_multipart_etag(etag) {
         return Ok((Parts::Uniform(ctx.config.layout.chunk_size), false));
     }

@@ -19,9 +19,9 @@ use crate::integrity::checksum::{self, ChecksumSpec};
 use crate::integrity::digest::{self, Digester, Digests, PartDigest, PartHasher, Parts};
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
 use crate::integrity::md5x;
-use crate::s3::ops::ObjectHead;
 use crate::storage::Entry;
 use crate::storage::local::{LocalStore, TempFile};
+use crate::storage::props::Properties;
 use crate::storage::s3::S3Store;
 
 /// Why a key cannot be written under the target directory as a file of the same relative
@@ -107,7 +107,7 @@ fn stream_into(
 /// whether those digests were cut at the object's real part boundaries, and how they were
 /// cut (for messages).
 struct Received {
-    head: ObjectHead,
+    head: Properties,
     computed: Digests,
     parts_known: bool,
     cut: String,
@@ -166,18 +166,21 @@ fn plan_parts(
     source: &S3Store,
     full_key: &str,
     version: Option<&str>,
-    head: &ObjectHead,
+    head: &Properties,
 ) -> Result<(Parts, bool), TransferError> {
-    let etag = head.etag.as_deref().map(strip_quotes).unwrap_or_default();
+    let etag = head
+        .raw_tag
+        .as_deref()
+        .map(strip_quotes)
+        .unwrap_or_default();
     let composite = head
-        .checksum
-        .as_ref()
+        .checksum()
         .is_some_and(|(_, v)| checksum::composite_parts(v).is_some());
     if !is_multipart_etag(etag) && !composite {
         return Ok((Parts::Single, true));
     }
-    let value = match &head.checksum {
-        Some((_, v)) if !is_multipart_etag(etag) => v.as_str(),
+    let value = match head.checksum() {
+        Some((_, v)) if !is_multipart_etag(etag) => v,
         _ => etag,
     };
     parts_of(ctx.config, source, full_key, version, head.size, value)
@@ -185,12 +188,12 @@ fn plan_parts(
 
 /// The checksum to recompute while downloading: the one the object carries, when the user
 /// asked for checksum verification.
-fn download_spec(config: &Config, head: &ObjectHead) -> Option<ChecksumSpec> {
+fn download_spec(config: &Config, head: &Properties) -> Option<ChecksumSpec> {
     if !config.enable_additional_checksum {
         return None;
     }
-    let (algorithm, value) = head.checksum.as_ref()?;
-    ChecksumSpec::of_stored(*algorithm, value, head.checksum_type.as_deref())
+    let (algorithm, value) = head.checksum()?;
+    ChecksumSpec::of_stored(algorithm, value, head.checksum_type.as_deref())
 }
 
 /// One GET (of `version` when named), streamed to disk and digested on the way.
@@ -207,10 +210,7 @@ fn download_stream(
         // Every attempt starts from an empty file and fresh digests.
         file.set_len(0)
             .map_err(|e| io_err("cannot truncate", dest, e))?;
-        let resp = source
-            .client()
-            .get_object_version(source.bucket(), full_key, version, None)?;
-        let head = ObjectHead::from_headers(&resp.headers);
+        let (head, resp) = source.get_object(full_key, version, None)?;
         let (parts, parts_known) = plan_parts(ctx, source, full_key, version, &head)?;
         let cut = parts.describe();
         let spec = download_spec(ctx.config, &head);
@@ -246,12 +246,9 @@ fn download_parts<'a>(
     let known = version.is_none().then(|| ctx.take_known()).flatten();
     let head = match known {
         Some(known) => known.head,
-        None => source
-            .client()
-            .head_object_version(source.bucket(), full_key, version)?
-            .ok_or_else(|| {
-                TransferError::SourceGone(format!("{full_key} disappeared before it was read"))
-            })?,
+        None => source.head_object(full_key, version)?.ok_or_else(|| {
+            TransferError::SourceGone(format!("{full_key} disappeared before it was read"))
+        })?,
     };
     let size = head.size;
     let (parts, parts_known) = plan_parts(ctx, source, full_key, version, &head)?;
@@ -277,7 +274,12 @@ fn download_parts<'a>(
     }
     let key: Arc<str> = Arc::from(full_key);
     let version: Option<Arc<str>> = version.map(Arc::from);
-    let expected: Arc<str> = Arc::from(head.etag.as_deref().map(strip_quotes).unwrap_or_default());
+    let expected: Arc<str> = Arc::from(
+        head.raw_tag
+            .as_deref()
+            .map(strip_quotes)
+            .unwrap_or_default(),
+    );
     let (done_tx, done_rx) = unbounded::<(usize, Result<PartDigest, TransferError>)>();
     for (index, &(offset, len)) in ranges.iter().enumerate() {
         let md5_now = md5 && !later[index];
@@ -296,12 +298,11 @@ fn download_parts<'a>(
             }
             let result = retry_body(source, || {
                 let range = Some((offset, offset + len - 1));
-                let resp = source.client().get_object_version(source.bucket(), &key, version.as_deref(), range)?;
-                let got = ObjectHead::from_headers(&resp.headers);
-                if got.etag.as_deref().map(strip_quotes) != Some(&*expected) {
+                let (got, resp) = source.get_object(&key, version.as_deref(), range)?;
+                if got.raw_tag.as_deref().map(strip_quotes) != Some(&*expected) {
                     return Err(TransferError::Mismatch(format!(
                         "{key} changed while it was being downloaded (ETag {} instead of {expected}); run again",
-                        got.etag.as_deref().unwrap_or("none")
+                        got.raw_tag.as_deref().unwrap_or("none")
                     )));
                 }
                 let mut hasher = PartHasher::with_md5(md5_now, spec);
@@ -406,12 +407,15 @@ impl<'f> LaneHashing<'f> {
 /// Whether the ETag of the object `head` describes is compared with the bytes received: not
 /// when the user turned that off, nor when it is no MD5 (SSE-C and SSE-KMS objects). When
 /// it is not, the download skips the MD5.
-fn checks_etag(config: &Config, head: &ObjectHead) -> bool {
-    head.etag.as_deref().map(strip_quotes).is_some_and(|etag| {
-        config.verify_etag
-            && !head.encrypted()
-            && (!is_multipart_etag(etag) || config.verify_multipart)
-    })
+fn checks_etag(config: &Config, head: &Properties) -> bool {
+    head.raw_tag
+        .as_deref()
+        .map(strip_quotes)
+        .is_some_and(|etag| {
+            config.verify_etag
+                && !head.encrypted
+                && (!is_multipart_etag(etag) || config.verify_multipart)
+        })
 }
 
 /// Compares the digests of the bytes written with the object's ETag and (when asked for)
@@ -432,9 +436,9 @@ fn verify(config: &Config, got: &Received, full_key: &str) -> Result<Outcome, Tr
              FailIfDifferentOrMissing): not written"
         )))
     };
-    let etag = head.etag.as_deref().map(strip_quotes);
+    let etag = head.raw_tag.as_deref().map(strip_quotes);
     if strict && !etag.is_some_and(|_| checks_etag(config, head)) {
-        return missing(if head.encrypted() {
+        return missing(if head.encrypted {
             "an encrypted object's ETag is no MD5"
         } else {
             "no ETag"
@@ -471,21 +475,20 @@ fn verify(config: &Config, got: &Received, full_key: &str) -> Result<Outcome, Tr
             }
         }
     }
-    if let Some((algorithm, stored)) = &head.checksum
+    if let Some((algorithm, stored)) = head.checksum()
         && config.enable_additional_checksum
-        && !checksum::is_well_formed(*algorithm, stored)
+        && !checksum::is_well_formed(algorithm, stored)
     {
         outcome = outcome.and(Outcome::warn(format!(
             "the store reports a malformed {algorithm} checksum for {full_key} ({stored}); not compared"
         )));
     }
     let checked = head
-        .checksum
-        .as_ref()
+        .checksum()
         .filter(|(_, v)| config.verify_multipart || checksum::composite_parts(v).is_none());
     if let (Some((algorithm, stored)), Some(computed)) = (checked, &got.computed.checksum) {
         if stored == computed {
-            outcome.checksum_verified = Some((*algorithm, computed.clone(), stored.clone()));
+            outcome.checksum_verified = Some((algorithm, computed.clone(), stored.to_string()));
         } else if checksum::composite_parts(stored).is_some() && !got.parts_known {
             outcome = outcome.and(Outcome::warn(format!(
                 "{algorithm} checksum of {full_key} ({stored}) could not be verified: the store does not \

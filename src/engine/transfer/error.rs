@@ -10,8 +10,6 @@ pub enum TransferError {
     SourceGone(String),
     /// Reading or writing a local file failed.
     Io(String),
-    /// S3 refused or failed.
-    S3(S3Error),
     /// A store reached through the storage interface refused or failed.
     Storage(StorageError),
     /// The source changed while it was being read (a different version answered, a file
@@ -56,18 +54,6 @@ impl TransferError {
                             Some("ContainerNotFound" | "NoSuchBucket")
                         ))
             }
-            TransferError::S3(e) => {
-                e.kind == ErrorKind::WrongRegion
-                    || matches!(
-                        e.code.as_str(),
-                        "NoSuchBucket"
-                            | "SignatureDoesNotMatch"
-                            | "InvalidAccessKeyId"
-                            | "ExpiredToken"
-                            | "InvalidToken"
-                            | "CredentialsError"
-                    )
-            }
             _ => false,
         }
     }
@@ -76,17 +62,11 @@ impl TransferError {
     /// reference does: it is archived (Glacier) or this object alone is off limits.
     pub fn skip_reason(&self) -> Option<&'static str> {
         match self {
-            TransferError::S3(e) if e.kind == ErrorKind::Precondition => {
-                Some("precondition (--if-match, --if-none-match or --copy-source-if-match) failed")
-            }
             TransferError::Storage(e) if e.kind == StorageKind::PreconditionFailed => {
                 Some("precondition (--if-match, --if-none-match or --copy-source-if-match) failed")
             }
             _ if self.is_archived() => {
                 Some("the object is archived (e.g. Glacier) and cannot be read until restored")
-            }
-            TransferError::S3(e) if e.kind == ErrorKind::AccessDenied && !self.is_fatal() => {
-                Some("access denied")
             }
             TransferError::Storage(e) if e.kind == StorageKind::AccessDenied => {
                 Some("access denied")
@@ -101,7 +81,6 @@ impl TransferError {
     /// failed every attempt of a request, or the source changed while it was read.
     pub fn is_transient(&self) -> bool {
         match self {
-            TransferError::S3(e) => e.is_retryable(),
             TransferError::Storage(e) => {
                 e.retry != Retry::Never || e.kind == StorageKind::Integrity
             }
@@ -113,24 +92,17 @@ impl TransferError {
     /// Whether the object is archived (Glacier, Deep Archive) and must be restored before it
     /// can be read.
     pub fn is_archived(&self) -> bool {
-        matches!(self, TransferError::S3(e) if e.code == "InvalidObjectState")
+        matches!(self, TransferError::Storage(e) if e.object_archived())
     }
 }
 
 impl From<StorageError> for TransferError {
     fn from(e: StorageError) -> Self {
-        TransferError::Storage(e)
-    }
-}
-
-impl From<S3Error> for TransferError {
-    fn from(e: S3Error) -> Self {
         // Only a missing source object is "gone"; a 404 on a write is a real failure.
-        let source_read = matches!(e.op, "GetObject" | "HeadObject" | "GetObjectTagging");
-        if source_read && e.kind == ErrorKind::NotFound && e.code != "NoSuchBucket" {
+        if e.object_vanished() {
             TransferError::SourceGone(e.to_string())
         } else {
-            TransferError::S3(e)
+            TransferError::Storage(e)
         }
     }
 }
@@ -145,7 +117,6 @@ impl std::fmt::Display for TransferError {
             | TransferError::Removed(_, m)
             | TransferError::Refused(m)
             | TransferError::Network(m) => f.write_str(m),
-            TransferError::S3(e) => write!(f, "{e}"),
             TransferError::Storage(e) => write!(f, "{e}"),
             TransferError::Cancelled => f.write_str("cancelled"),
             TransferError::Callback(m) => write!(f, "preprocess callback failed: {m}"),

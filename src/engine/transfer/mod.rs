@@ -5,13 +5,12 @@
 //! (Azure Blob today) goes through [`generic`], over the storage interface alone.
 //!
 //! What a write stored is checked on the storage interface's [`Written`] (its content tag
-//! and what the tag proves, stored checksums, the version made), whichever path wrote it.
-//! The S3 fast paths still call the S3 client through [`S3Store`] and still name some of
-//! its types: the HEAD answer (`ObjectHead`, also in [`Known`]), its errors (`S3Error`, in
-//! [`TransferError`]), request bodies (`Payload`) and multipart pieces (`CompletedPart`,
-//! `CopySource`, `UploadedPart`). Their S3 request bodies built from another object
-//! (re-GET on retry, `aws-chunked` trailers) live with the S3 backend
-//! ([`crate::storage::s3::streams`]).
+//! and what the tag proves, stored checksums, the version made), whichever path wrote it;
+//! what a source is, on its [`Properties`]. The S3 fast paths ask [`S3Store`] for their
+//! requests in storage terms (`storage/s3/requests.rs`: properties, writes, parts and
+//! storage errors); the S3 client is out of the engine's reach, and no S3 client type is
+//! named here. Their S3 request bodies built from another object (re-GET on retry,
+//! `aws-chunked` trailers) live with the S3 backend ([`crate::storage::s3::streams`]).
 
 pub mod copy;
 mod copy_plan;
@@ -44,11 +43,9 @@ use super::parts::PartQueue;
 use crate::config::Config;
 use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
 use crate::integrity::digest::{PartDigest, Parts};
-use crate::s3::ops::ObjectHead;
-use crate::s3::{ErrorKind, S3Error};
 use crate::storage::backend::Written;
 use crate::storage::error::{ErrorKind as StorageKind, Retry, StorageError};
-use crate::storage::props::StoredAlgorithm;
+use crate::storage::props::{Properties, StoredAlgorithm};
 use crate::storage::s3::S3Store;
 use crate::util::encoding::base64;
 
@@ -93,7 +90,7 @@ impl Ctx<'_, '_> {
 /// when they fetched them, its tags.
 #[derive(Debug, Clone)]
 pub struct Known {
-    pub head: ObjectHead,
+    pub head: Properties,
     pub tags: Option<Vec<(String, String)>>,
 }
 
@@ -273,11 +270,7 @@ fn discard(
     kind: Corruption,
     message: String,
 ) -> TransferError {
-    let client = target.client();
-    let removed = match written.version.as_deref() {
-        Some(v) => client.delete_object_version(target.bucket(), full_key, Some(v)),
-        None => client.delete_object(target.bucket(), full_key),
-    };
+    let removed = target.delete_object(full_key, written.version.as_deref());
     match removed {
         Ok(()) => TransferError::Removed(kind, format!("{message}; removed the corrupt object")),
         Err(e) => TransferError::Corrupt(
@@ -373,13 +366,12 @@ fn learn_parts(
     etag: &str,
     exact: bool,
 ) -> Result<Option<Parts>, TransferError> {
-    let (client, bucket) = (store.client(), store.bucket());
-    let Some(first) = client.head_object_part(bucket, key, version_id, 1)? else {
+    let Some(first) = store.head_part(key, version_id, 1)? else {
         return Err(TransferError::SourceGone(format!(
             "{key} disappeared before it was read"
         )));
     };
-    let count = match first.parts_count {
+    let count = match first.parts {
         Some(n) if first.len > 0 && !(n > 1 && first.len >= size) => u64::from(n),
         _ => {
             // The store ignored partNumber and described the whole object.
@@ -402,11 +394,9 @@ fn learn_parts(
     }
     let mut sizes = vec![first.len];
     for n in 2..=count {
-        let part = client
-            .head_object_part(bucket, key, version_id, n as u32)?
-            .ok_or_else(|| {
-                TransferError::SourceGone(format!("{key} disappeared before it was read"))
-            })?;
+        let part = store.head_part(key, version_id, n as u32)?.ok_or_else(|| {
+            TransferError::SourceGone(format!("{key} disappeared before it was read"))
+        })?;
         sizes.push(part.len);
     }
     let parts = Parts::Sizes(sizes);
@@ -422,14 +412,13 @@ pub fn retry_body<T>(
     store: &S3Store,
     mut attempt: impl FnMut() -> Result<T, TransferError>,
 ) -> Result<T, TransferError> {
-    let client = store.client();
-    let attempts = client.config().max_attempts.max(1);
+    let (attempts, initial_backoff) = store.retry_policy();
     let mut n = 1;
     loop {
         match attempt() {
-            Err(_) if client.stopped() => return Err(TransferError::Cancelled),
+            Err(_) if store.stopped() => return Err(TransferError::Cancelled),
             Err(TransferError::Network(m)) if n < attempts => {
-                let pause = crate::http::retry::backoff(client.config().initial_backoff, n);
+                let pause = crate::http::retry::backoff(initial_backoff, n);
                 log::debug!("{m}; attempt {n} of {attempts}, retrying in {pause:?}");
                 std::thread::sleep(pause);
                 n += 1;

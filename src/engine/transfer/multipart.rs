@@ -22,17 +22,15 @@ use sha2::Sha256;
 use super::part_source::PartSource;
 use super::streams::{RangeReader, md5_side_by_side, side_by_side_parts};
 use super::{Ctx, STREAM_BUFFER, TransferError, digest_headers, retry_body};
+use crate::http::body::Payload;
 use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
 use crate::integrity::digest::{self, Digests, PartDigest, PartHasher, Parts};
 use crate::integrity::etag::strip_quotes;
 use crate::integrity::md5x;
-use crate::s3::ops::{CompletedPart, CopySource, ObjectHead};
-use crate::s3::{Client, Payload};
-use crate::storage::backend::Written;
+use crate::storage::backend::{PartReceipt, Written};
 use crate::storage::local::copy_observed;
-use crate::storage::s3::S3Store;
-use crate::storage::s3::convert;
 use crate::storage::s3::streams::{ReGet, Trailer};
+use crate::storage::s3::{CopyFrom, S3Store};
 use crate::util::encoding::hex;
 
 /// Up to [`md5x::LANES`] parts of a local file, all of one length, whose MD5s are computed
@@ -145,8 +143,6 @@ pub fn upload<'a>(
         ));
         create_headers.push(("x-amz-checksum-type".into(), spec.type_name().into()));
     }
-    let client = target.client();
-    let bucket = target.bucket();
     let start = super::resume::begin(
         ctx,
         target,
@@ -201,7 +197,7 @@ pub fn upload<'a>(
                 return;
             }
             let part = Part {
-                bucket,
+                target,
                 key: &key,
                 upload_id: &id,
                 number: part_number,
@@ -210,7 +206,7 @@ pub fn upload<'a>(
             };
             let batch = batch.as_ref().map(|(b, slot)| (&**b, *slot));
             let uploaded = uploaded.as_deref().map(|etag| Uploaded { etag, sized_ok });
-            let result = send_part(client, &part, &source, content_md5, spec, batch, uploaded);
+            let result = send_part(&part, &source, content_md5, spec, batch, uploaded);
             if result.is_err() {
                 failed.store(true, Ordering::Relaxed);
             }
@@ -260,15 +256,18 @@ pub fn upload<'a>(
         .filter(|p| p.1.reused)
         .filter_map(|p| p.1.digest.as_ref().map(|d| d.len))
         .sum();
-    let list: Vec<CompletedPart> = parts
+    let list: Vec<PartReceipt> = parts
         .into_iter()
-        .map(|(number, sent)| sent.completed(number, spec))
+        .map(|(number, sent)| {
+            let len = ranges[(number - 1) as usize].1;
+            sent.completed(number, len, spec)
+        })
         .collect();
-    let completed = client.complete_multipart_upload(
-        bucket,
+    let completed = target.complete_upload(
         full_key,
         &upload_id,
         &list,
+        spec.map(|s| s.algorithm),
         &ctx.conditions.write,
     );
     if completed.is_err() {
@@ -276,7 +275,7 @@ pub fn upload<'a>(
     }
     super::resume::finished(ctx, target, full_key, &upload_id);
     Ok(Completed {
-        written: completed.map(convert::written).map_err(TransferError::S3)?,
+        written: completed?,
         expected,
         reused_bytes,
         resumed: reused_bytes > 0,
@@ -285,7 +284,7 @@ pub fn upload<'a>(
 
 /// One part of an upload in progress.
 struct Part<'p> {
-    bucket: &'p str,
+    target: &'p S3Store,
     key: &'p str,
     upload_id: &'p str,
     number: u32,
@@ -297,19 +296,12 @@ impl Part<'_> {
     /// UploadPart of this part.
     fn upload<'a>(
         &'a self,
-        client: &Client,
         payload: Payload<'a>,
         headers: &[(String, String)],
     ) -> Result<Written, TransferError> {
-        let written = client.upload_part(
-            self.bucket,
-            self.key,
-            self.upload_id,
-            self.number,
-            payload,
-            headers,
-        )?;
-        Ok(convert::written(written))
+        Ok(self
+            .target
+            .upload_part(self.key, self.upload_id, self.number, payload, headers)?)
     }
 }
 
@@ -334,18 +326,19 @@ impl SentPart {
         }
     }
 
-    /// The part as CompleteMultipartUpload lists it.
-    fn completed(self, number: u32, spec: Option<ChecksumSpec>) -> CompletedPart {
+    /// The part (`len` bytes) as CompleteMultipartUpload lists it; its checksum is of the
+    /// upload's algorithm (`spec`).
+    fn completed(self, number: u32, len: u64, spec: Option<ChecksumSpec>) -> PartReceipt {
         let raw = self.digest.and_then(|d| d.checksum);
-        let computed = spec
-            .zip(raw)
-            .map(|(s, raw)| (s.algorithm, checksum::encode(&raw)));
+        let computed = spec.and(raw).map(|raw| checksum::encode(&raw));
         let copied = self
             .copied_checksum
-            .filter(|(a, _)| spec.is_some_and(|s| s.algorithm == *a));
-        CompletedPart {
+            .filter(|(a, _)| spec.is_some_and(|s| s.algorithm == *a))
+            .map(|(_, v)| v);
+        PartReceipt {
             number,
-            etag: self.etag,
+            tag: self.etag,
+            size: len,
             checksum: computed.or(copied),
         }
     }
@@ -363,7 +356,6 @@ struct Uploaded<'e> {
 /// Sends one part. A local part a resumed upload already holds is not sent again when its
 /// ETag is the MD5 of the local bytes (or, listed without one, when `sized_ok`).
 fn send_part(
-    client: &Client,
     part: &Part<'_>,
     source: &PartSource<'_>,
     content_md5: bool,
@@ -415,7 +407,7 @@ fn send_part(
             {
                 return Ok(kept);
             }
-            let signed = !client.config().unsigned_payload;
+            let signed = part.target.signs_payload();
             let mut hasher = PartHasher::with_md5(batch_md5.is_none(), spec);
             let mut sha = Sha256::new();
             // The first pass, unless the batch left it nothing to compute.
@@ -450,8 +442,7 @@ fn send_part(
                 sha256: signed.then(|| hex(&sha.finalize())),
                 open: &open,
             };
-            let written =
-                part.upload(client, payload, &digest_headers(&digest, content_md5, spec))?;
+            let written = part.upload(payload, &digest_headers(&digest, content_md5, spec))?;
             Ok(SentPart::sent(written.raw_tag, digest))
         }
         PartSource::Object {
@@ -462,11 +453,8 @@ fn send_part(
         } => retry_body(source, || {
             let range = (offset, offset + len - 1);
             let version = version_id.as_deref();
-            let resp =
-                source
-                    .client()
-                    .get_object_version(source.bucket(), key, version, Some(range))?;
-            let got = ObjectHead::from_headers(&resp.headers).etag;
+            let (got, resp) = source.get_object(key, version, Some(range))?;
+            let got = got.raw_tag;
             if !etag.is_empty() && got.as_deref().map(strip_quotes) != Some(&**etag) {
                 return Err(TransferError::Mismatch(format!(
                     "{key} changed while it was being copied; run again"
@@ -481,7 +469,7 @@ fn send_part(
                 .map(|t| t.headers(None))
                 .unwrap_or_default();
             let payload = Trailer::payload(trailer.as_ref(), len, &open);
-            let written = part.upload(client, payload, &headers)?;
+            let written = part.upload(payload, &headers)?;
             let md5 = body
                 .md5()
                 .ok_or_else(|| TransferError::Io("lost the digest of a part".into()))?;
@@ -509,19 +497,17 @@ fn send_part(
             version_id,
             if_match,
         } => {
-            let from = CopySource {
-                bucket: source.bucket(),
+            let from = CopyFrom {
+                store: source,
                 key,
-                version_id: version_id.as_deref(),
-                sse_c: source.client().config().sse_c.as_ref(),
+                version: version_id.as_deref(),
                 if_match: if_match.as_deref(),
             };
-            let copied = client.upload_part_copy(
-                part.bucket,
+            let copied = part.target.upload_part_copy(
                 part.key,
                 part.upload_id,
                 part.number,
-                from,
+                &from,
                 (offset, offset + len - 1),
             )?;
             Ok(SentPart {
@@ -536,10 +522,7 @@ fn send_part(
 
 /// Aborts an upload so no parts are left behind (and billed).
 pub fn abort(target: &S3Store, full_key: &str, upload_id: &str) {
-    if let Err(e) = target
-        .client()
-        .abort_multipart_upload(target.bucket(), full_key, upload_id)
-    {
+    if let Err(e) = target.abort_upload(full_key, upload_id) {
         log::warn!(key = full_key, upload_id = upload_id; "could not abort the multipart upload: {e}");
     }
 }

@@ -37,7 +37,6 @@ use crate::integrity::checksum::ChecksumSpec;
 use crate::integrity::digest::Parts;
 use crate::storage::backend::PartReceipt;
 use crate::storage::s3::S3Store;
-use crate::storage::s3::convert;
 
 /// The upload the parts go to.
 pub struct Start {
@@ -76,10 +75,7 @@ pub fn begin(
     if let Some(start) = resumed {
         return Ok(start);
     }
-    let upload_id =
-        target
-            .client()
-            .create_multipart_upload(target.bucket(), full_key, create_headers)?;
+    let upload_id = target.create_upload(full_key, create_headers)?;
     if let Some(journal) = ctx.journal {
         journal.record(&journal.entry(
             &identity, full_key, &upload_id, source_id, part_size, checksum,
@@ -145,11 +141,7 @@ fn take_over(
         }
         return None;
     }
-    match target
-        .client()
-        .list_parts(target.bucket(), key, &entry.upload_id)
-        .map_err(convert::from_s3)
-    {
+    match target.list_upload_parts(key, &entry.upload_id) {
         Ok(parts) if parts.is_empty() => {
             // Nothing to keep, and s3s-fs lists an upload it no longer has as empty.
             abort_recorded(journal, target, &entry);
@@ -164,18 +156,7 @@ fn take_over(
             );
             Some(Start {
                 upload_id: entry.upload_id,
-                uploaded: parts
-                    .into_iter()
-                    .map(|p| {
-                        let receipt = PartReceipt {
-                            number: p.number,
-                            tag: p.etag,
-                            size: p.size,
-                            checksum: None,
-                        };
-                        (p.number, receipt)
-                    })
-                    .collect(),
+                uploaded: parts.into_iter().map(|p| (p.number, p)).collect(),
             })
         }
         Err(e) if e.is_not_found() => {
@@ -201,10 +182,7 @@ fn take_over(
 /// already gone is just forgotten; one that cannot be aborted stays recorded, for a later
 /// run to try again.
 fn abort_recorded(journal: &Journal, target: &S3Store, entry: &Entry) -> bool {
-    let result = target
-        .client()
-        .abort_multipart_upload(target.bucket(), &entry.key, &entry.upload_id)
-        .map_err(convert::from_s3);
+    let result = target.abort_upload(&entry.key, &entry.upload_id);
     let open = match result {
         Ok(()) => true,
         Err(e) if e.is_not_found() => false,

@@ -10,10 +10,9 @@ use super::part_source::PartSource;
 use super::{Corruption, Ctx, Known, Outcome, TransferError, checked_write, checks_checksum};
 use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
 use crate::integrity::etag::is_multipart_etag;
-use crate::s3::ops::{CopySource, ObjectHead};
 use crate::storage::backend::Written;
-use crate::storage::s3::S3Store;
-use crate::storage::s3::convert;
+use crate::storage::props::Properties;
+use crate::storage::s3::{CopyFrom, S3Store};
 
 /// `--server-side-copy` (or chosen for one endpoint and identity): CopyObject for
 /// single-part objects below 5 GiB, UploadPartCopy in the source's parts otherwise. With a
@@ -33,7 +32,7 @@ pub(super) fn server_copy<'a>(
     let headers = headers_for(ctx, source, keys, &head, known_tags)?;
     let source_sum = source_checksum(ctx, source, keys, &head)?;
     let spec = server_spec(ctx, source_sum.as_ref());
-    let multipart_source = head.etag.as_deref().is_some_and(is_multipart_etag);
+    let multipart_source = head.raw_tag.as_deref().is_some_and(is_multipart_etag);
     let mut same_parts = !multipart_source;
     let written = if head.size < MAX_COPY_OBJECT && !multipart_source {
         let mut all = headers;
@@ -46,17 +45,13 @@ pub(super) fn server_copy<'a>(
             ));
         }
         all.extend(ctx.conditions.write.iter().cloned());
-        let from = CopySource {
-            bucket: source.bucket(),
+        let from = CopyFrom {
+            store: source,
             key: src_key,
-            version_id: keys.version,
-            sse_c: source.client().config().sse_c.as_ref(),
+            version: keys.version,
             if_match: ctx.conditions.copy_source_etag.as_deref(),
         };
-        target
-            .client()
-            .copy_object(target.bucket(), dst_key, from, &all)
-            .map(convert::written)?
+        target.copy_object(dst_key, &from, &all)?
     } else {
         let from = PartSource::ServerCopy {
             source,
@@ -91,23 +86,20 @@ fn source_checksum(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
     keys: &Keys<'_>,
-    head: &ObjectHead,
+    head: &Properties,
 ) -> Result<Option<(Algorithm, String, Option<String>)>, TransferError> {
     let config = ctx.config;
     if config.checksum.is_none() && !config.enable_additional_checksum {
         return Ok(None);
     }
-    let with_type = |h: &ObjectHead| {
-        h.checksum
-            .clone()
-            .map(|(a, v)| (a, v, h.checksum_type.clone()))
+    let with_type = |h: &Properties| {
+        h.checksum()
+            .map(|(a, v)| (a, v.to_string(), h.checksum_type.clone()))
     };
-    if head.checksum.is_some() {
+    if head.checksum().is_some() {
         return Ok(with_type(head));
     }
-    let fresh = source
-        .client()
-        .head_object_checksum(source.bucket(), keys.src, keys.version)?;
+    let fresh = source.head_checksums(keys.src, keys.version)?;
     Ok(fresh.as_ref().and_then(with_type))
 }
 

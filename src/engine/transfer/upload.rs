@@ -14,13 +14,12 @@ use super::{
     Ctx, Outcome, TransferError, checked_write, digest_headers, io_err, open_source, stream_buffer,
     verify_checksum_write, verify_write,
 };
+use crate::http::body::Payload;
 use crate::integrity::checksum::ChecksumSpec;
 use crate::integrity::digest::{self, Digests, PartHasher, Parts};
-use crate::s3::Payload;
 use crate::storage::backend::Written;
 use crate::storage::local::copy_observed;
 use crate::storage::s3::S3Store;
-use crate::storage::s3::convert;
 use crate::util::encoding::hex;
 
 /// Objects up to this size are read into memory once; larger single-part objects are hashed
@@ -125,7 +124,6 @@ fn upload_single(
     meta_headers: &[(String, String)],
     inline_buf: &mut Vec<u8>,
 ) -> Result<(Written, Digests), TransferError> {
-    let client = store.client();
     let file = open_source(path)?;
     let mut hasher = PartHasher::new(spec);
     // A file being rewritten: worth another try (a whole-object retry) once the writer is done.
@@ -143,19 +141,12 @@ fn upload_single(
         hasher.update(inline_buf);
         let part = hasher.finish();
         let headers = [meta_headers, &digest_headers(&part, content_md5, spec)].concat();
-        let written = client
-            .put_object(
-                store.bucket(),
-                full_key,
-                Payload::Bytes(inline_buf),
-                &headers,
-            )
-            .map(convert::written)?;
+        let written = store.put_object(full_key, Payload::Bytes(inline_buf), &headers)?;
         return Ok((written, digest::combine(false, spec, &[part])));
     }
     // First pass: digests for the headers. Second pass: stream the same bytes. If the file
     // changes in between, S3 rejects the digest (or the ETag check catches it).
-    let signed = !client.config().unsigned_payload;
+    let signed = store.signs_payload();
     let mut sha = Sha256::new();
     let mut buf = stream_buffer(size);
     let read = copy_observed(
@@ -181,8 +172,6 @@ fn upload_single(
         sha256: signed.then(|| hex(&sha.finalize())),
         open: &open,
     };
-    let written = client
-        .put_object(store.bucket(), full_key, payload, &headers)
-        .map(convert::written)?;
+    let written = store.put_object(full_key, payload, &headers)?;
     Ok((written, digest::combine(false, spec, &[part])))
 }

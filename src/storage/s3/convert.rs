@@ -12,22 +12,50 @@ use crate::storage::props::{
     ChecksumScope, ContentTag, Properties, StoredAlgorithm, StoredChecksum,
 };
 
-/// The storage error of an S3 client error.
+/// The storage error of an S3 client error. Refused or unobtainable credentials (and a
+/// request signed for another region) fail every request alike, so they stop the run. A
+/// denial S3 names (`AccessDenied`, a policy; `InvalidObjectState`, an archived object) is
+/// about one object. A 403 without a code (the answer to a HEAD has no body) cannot tell
+/// the two apart: as the first request a store sees may be one, it counts as refused
+/// credentials here; [`from_s3_object_request`] reads it for requests about one object.
 pub fn from_s3(e: S3Error) -> StorageError {
     use s3client::ErrorKind as K;
     let kind = match e.kind {
         K::NotFound => ErrorKind::NotFound,
         K::Precondition => ErrorKind::PreconditionFailed,
-        K::AccessDenied if matches!(e.code.as_str(), "AccessDenied" | "AllAccessDisabled") => {
+        _ if REFUSED_CREDENTIALS.contains(&e.code.as_str()) => ErrorKind::Unauthenticated,
+        K::WrongRegion => ErrorKind::Unauthenticated,
+        K::AccessDenied
+            if matches!(
+                e.code.as_str(),
+                "AccessDenied" | "AllAccessDisabled" | "InvalidObjectState"
+            ) =>
+        {
             ErrorKind::AccessDenied
         }
         K::AccessDenied => ErrorKind::Unauthenticated,
         K::Retryable if e.code == "BadDigest" => ErrorKind::Integrity,
         K::Retryable => ErrorKind::Transient,
         _ if e.code == "NotImplemented" || e.status == Some(501) => ErrorKind::Unsupported,
-        K::WrongRegion => ErrorKind::InvalidRequest,
         _ => ErrorKind::Fatal,
     };
+    from_service(kind, e)
+}
+
+/// As [`from_s3`], for a request about one object made after a listing of the same store
+/// succeeded with the same credentials (the engine's S3 transfers): any denial but refused
+/// credentials is then that object's, and only it is skipped.
+pub fn from_s3_object_request(e: S3Error) -> StorageError {
+    let denied = e.kind == s3client::ErrorKind::AccessDenied
+        && !REFUSED_CREDENTIALS.contains(&e.code.as_str());
+    let mut out = from_s3(e);
+    if denied {
+        out.kind = ErrorKind::AccessDenied;
+    }
+    out
+}
+
+fn from_service(kind: ErrorKind, e: S3Error) -> StorageError {
     StorageError::from_service(
         kind,
         ServiceAnswer {
@@ -39,6 +67,15 @@ pub fn from_s3(e: S3Error) -> StorageError {
         },
     )
 }
+
+/// The codes of credentials S3 refuses (or that could not be had at all).
+const REFUSED_CREDENTIALS: [&str; 5] = [
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+    "ExpiredToken",
+    "InvalidToken",
+    "CredentialsError",
+];
 
 /// A stored checksum as S3 reports it (a `-N` suffix marks a composite).
 fn stored(checksum: Option<(Algorithm, String)>, kind: Option<&str>) -> Vec<StoredChecksum> {
@@ -61,12 +98,17 @@ fn stored(checksum: Option<(Algorithm, String)>, kind: Option<&str>) -> Vec<Stor
 
 /// The properties of a HeadObject (or GetObject) answer.
 pub fn properties(head: ObjectHead, version: Option<&str>) -> Properties {
-    let tag = ContentTag::from_s3_etag(head.etag.as_deref(), head.encrypted());
+    let encrypted = head.encrypted();
+    let tag = ContentTag::from_s3_etag(head.etag.as_deref(), encrypted);
     Properties {
         size: head.size,
         modified: head.last_modified,
         tag,
         stored: stored(head.checksum, head.checksum_type.as_deref()),
+        checksum_type: head.checksum_type,
+        encrypted,
+        encryption: head.sse,
+        customer_key: head.sse_customer_algorithm,
         raw_tag: head.etag,
         content: head.meta,
         tag_count: head.tag_count,

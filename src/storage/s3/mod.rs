@@ -26,10 +26,12 @@
 pub mod convert;
 pub mod names;
 mod pace;
+mod requests;
 pub mod streams;
 #[cfg(test)]
 use pace::RECENT_PAGES;
 use pace::{Budget, Gate, Held, Pace, Turn};
+pub use requests::{CopiedPart, CopyFrom, Fetched, PartHead};
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -105,7 +107,9 @@ impl S3Store {
         S3Store::new(Arc::new(Client::new(config)), bucket, prefix, options)
     }
 
-    pub fn client(&self) -> &Client {
+    /// The S3 client: for the storage layer alone (the engine asks through
+    /// [`requests`](self::requests)).
+    pub(in crate::storage) fn client(&self) -> &Client {
         &self.client
     }
 
@@ -120,7 +124,9 @@ impl S3Store {
         self.client
             .head_object_checksum(&self.bucket, full, version)
             .map(|h| h.map(|h| convert::properties(h, version)))
-            .map_err(|e| convert::from_s3(e).about(format!("s3://{}/{full}", self.bucket)))
+            .map_err(|e| {
+                convert::from_s3_object_request(e).about(format!("s3://{}/{full}", self.bucket))
+            })
     }
 
     pub fn bucket(&self) -> &str {

@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use md5::{Digest, Md5};
 
-use super::S3Store;
+use super::{Fetched, S3Store};
+use crate::http::body::Payload;
 use crate::integrity::checksum::{Algorithm, Hasher};
-use crate::s3::{Client, Payload, Response};
+use crate::s3::{Client, Response};
 
 /// Feeds what passes through a reader to a shared MD5.
 pub struct Hashing<R> {
@@ -49,7 +50,7 @@ impl<'c> ReGet<'c> {
         key: &'c str,
         version_id: Option<&'c str>,
         range: Option<(u64, u64)>,
-        first: Response,
+        first: Fetched,
     ) -> Self {
         ReGet {
             client: store.client(),
@@ -57,7 +58,7 @@ impl<'c> ReGet<'c> {
             key,
             version_id,
             range,
-            first: Mutex::new(Some(first)),
+            first: Mutex::new(Some(first.0)),
             md5: Arc::new(Mutex::new(Md5::new())),
         }
     }
