@@ -45,6 +45,7 @@ use super::transfer::{self, Ctx, ORIGIN_VERSION_ID, TransferError};
 use super::{Run, callbacks, worker};
 use crate::callback::{Event, EventKind};
 use crate::storage::s3::S3Store;
+use crate::storage::s3_backend::S3Backend;
 use crate::storage::versions::KeyVersions;
 use crate::storage::{Entry, ListError, Store};
 
@@ -294,7 +295,7 @@ fn replicate_key<'a>(
     run: &'a Run<'a>,
     ctx: &Ctx<'_, 'a>,
     source: &'a S3Store,
-    target: &'a S3Store,
+    target: &'a S3Backend,
     job: KeyJob,
 ) {
     let key = job.source.key.as_str();
@@ -358,7 +359,7 @@ fn copy_version<'a>(
     run: &'a Run<'a>,
     ctx: &Ctx<'_, 'a>,
     source: &'a S3Store,
-    target: &'a S3Store,
+    target: &'a S3Backend,
     entry: &Entry,
 ) -> Next {
     let key = entry.key.as_str();

@@ -498,12 +498,13 @@ fn transfer_once<'a>(
                 Store::Local(src) if run.config.metadata.posix => Some(src.path_of(key)),
                 _ => None,
             };
-            let headers = transfer::local_upload_headers(
+            let upload = transfer::local_upload_metadata(
                 run.config,
                 posix_source.as_deref(),
                 &job.source,
                 &dst.full_key(key),
             )?;
+            let headers = transfer::s3_object_headers(dst, &upload);
             transfer::upload::upload_file(
                 ctx,
                 dst,

@@ -19,14 +19,16 @@ use crate::storage::backend::Written;
 use crate::storage::error::{ErrorKind, StorageError};
 use crate::storage::props::Properties;
 use crate::storage::s3::S3Store;
+use crate::storage::s3::headers::content_md5;
 use crate::storage::s3::streams::{ReGet, Trailer};
-use crate::util::encoding::{base64, hex};
+use crate::storage::s3_backend::S3Backend;
+use crate::util::encoding::hex;
 
 /// Copies `entry` (relative key) from `source` to `target`.
 pub fn copy_object<'a>(
     ctx: &Ctx<'_, 'a>,
     source: &'a S3Store,
-    target: &'a S3Store,
+    target: &'a S3Backend,
     entry: &Entry,
     server_side: bool,
 ) -> Result<Outcome, TransferError> {
@@ -80,7 +82,7 @@ fn source_md5(head: &Properties) -> Option<&str> {
 fn stream_single(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
-    target: &S3Store,
+    target: &S3Backend,
     keys: &Keys<'_>,
 ) -> Result<Outcome, TransferError> {
     let (src_key, dst_key) = (keys.src, keys.dst);
@@ -91,12 +93,12 @@ fn stream_single(
         .then(|| ctx.take_known())
         .flatten()
         .and_then(|k| k.tags);
-    let mut headers = headers_for(ctx, source, keys, &head, known_tags)?;
+    let mut headers = headers_for(ctx, source, target, keys, &head, known_tags)?;
     if let (true, Some(md5)) = (
         ctx.config.content_md5,
         source_md5(&head).and_then(hex_to_bytes),
     ) {
-        headers.push(("content-md5".into(), base64(&md5)));
+        headers.push(content_md5(&md5));
     }
     let spec = copy_spec(ctx, &head);
     let body = ReGet::new(source, src_key, keys.version, None, first);
@@ -240,7 +242,7 @@ fn checksum_outcome(
 fn stream_multipart<'a>(
     ctx: &Ctx<'_, 'a>,
     source: &'a S3Store,
-    target: &'a S3Store,
+    target: &'a S3Backend,
     keys: &Keys<'_>,
 ) -> Result<Outcome, TransferError> {
     let (src_key, dst_key) = (keys.src, keys.dst);
@@ -256,7 +258,7 @@ fn stream_multipart<'a>(
         return stream_single(ctx, source, target, keys);
     }
     let (parts, same_parts) = copy_parts(ctx, source, keys, &head)?;
-    let headers = headers_for(ctx, source, keys, &head, known_tags)?;
+    let headers = headers_for(ctx, source, target, keys, &head, known_tags)?;
     let from = PartSource::Object {
         store: source,
         key: Arc::from(src_key),

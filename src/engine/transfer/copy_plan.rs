@@ -3,8 +3,8 @@
 //! and how to compare the result.
 
 use super::{
-    Corruption, Ctx, Known, Outcome, TransferError, mark_origin, parts_of, preprocess, target_meta,
-    upload_headers, upload_metadata,
+    Corruption, Ctx, Known, Outcome, TransferError, mark_origin, parts_of, preprocess,
+    s3_object_headers, target_meta, upload_metadata,
 };
 use crate::callback::SourceObject;
 use crate::integrity::digest::Parts;
@@ -12,6 +12,7 @@ use crate::integrity::etag::{is_multipart_etag, strip_quotes};
 use crate::storage::backend::Written;
 use crate::storage::props::Properties;
 use crate::storage::s3::S3Store;
+use crate::storage::s3_backend::S3Backend;
 use crate::util::time::Timestamp;
 
 /// The largest object a single CopyObject may copy.
@@ -74,6 +75,7 @@ pub(super) fn compare(
 pub(super) fn headers_for(
     ctx: &Ctx<'_, '_>,
     source: &S3Store,
+    target: &S3Backend,
     keys: &Keys<'_>,
     head: &Properties,
     known_tags: Option<Vec<(String, String)>>,
@@ -113,7 +115,7 @@ pub(super) fn headers_for(
         // After the callback: later runs recognise the copy by these, whatever it did.
         mark_origin(&mut upload.meta, version, keys.last_modified);
     }
-    Ok(upload_headers(options, &upload))
+    Ok(s3_object_headers(target, &upload))
 }
 
 /// HeadObject of the source (of its version `version` when named), which must still exist,

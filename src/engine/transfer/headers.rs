@@ -6,6 +6,8 @@
 use crate::callback::{SourceObject, UploadMetadata};
 use crate::config::{Config, MetadataOptions};
 use crate::storage::props::ObjectMeta;
+use crate::storage::s3::headers::NewObject;
+use crate::storage::s3_backend::S3Backend;
 use crate::util::time::Timestamp;
 
 use super::TransferError;
@@ -98,29 +100,16 @@ pub fn upload_metadata(
     }
 }
 
-/// The headers that give a new target object `upload`, and the encryption of `options`.
-pub fn upload_headers(options: &MetadataOptions, upload: &UploadMetadata) -> Vec<(String, String)> {
-    let mut out = upload.meta.to_headers();
-    let mut push = |name: &str, value: Option<&str>| {
-        if let Some(v) = value {
-            out.push((name.to_string(), v.to_string()));
-        }
-    };
-    push("x-amz-storage-class", upload.storage_class.as_deref());
-    push("x-amz-acl", upload.acl.as_deref());
-    push("x-amz-request-payer", upload.request_payer.as_deref());
-    push("x-amz-server-side-encryption", options.sse.as_deref());
-    push(
-        "x-amz-server-side-encryption-aws-kms-key-id",
-        options.sse_kms_key_id.as_deref(),
-    );
-    if !upload.tags.is_empty() {
-        out.push((
-            "x-amz-tagging".into(),
-            crate::util::encoding::tag_query(&upload.tags),
-        ));
-    }
-    out
+/// The S3 headers that give a new object of `target` `upload` (the S3 side adds its
+/// server-side encryption).
+pub fn s3_object_headers(target: &S3Backend, upload: &UploadMetadata) -> Vec<(String, String)> {
+    target.object_headers(&NewObject {
+        meta: Some(&upload.meta),
+        tags: &upload.tags,
+        storage_class: upload.storage_class.as_deref(),
+        acl: upload.acl.as_deref(),
+        request_payer: upload.request_payer.as_deref(),
+    })
 }
 
 /// Lets the preprocess callback (when there is one) see and change `upload`, what the new
@@ -148,15 +137,15 @@ pub fn preprocess(
     }
 }
 
-/// Metadata headers for an upload of a local file to `target_key`, after the preprocess
-/// callback; with `posix_source` (`--preserve-posix-properties`), that file's mode, owner
-/// and times among the user metadata.
-pub fn local_upload_headers(
+/// What an upload of a local file to `target_key` gives the new object, after the
+/// preprocess callback; with `posix_source` (`--preserve-posix-properties`), that file's
+/// mode, owner and times among the user metadata.
+pub fn local_upload_metadata(
     config: &Config,
     posix_source: Option<&std::path::Path>,
     entry: &crate::storage::Entry,
     target_key: &str,
-) -> Result<Vec<(String, String)>, TransferError> {
+) -> Result<UploadMetadata, TransferError> {
     let options = &config.metadata;
     let guessed = options
         .guess_mime_type
@@ -181,7 +170,7 @@ pub fn local_upload_headers(
         ..SourceObject::default()
     };
     preprocess(config, source_object, &mut upload)?;
-    Ok(upload_headers(options, &upload))
+    Ok(upload)
 }
 
 #[cfg(test)]
@@ -189,39 +178,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn new_object_headers_prefer_the_users_values() {
+    fn new_objects_prefer_the_users_values() {
         let tags = vec![("src".to_string(), "1".to_string())];
         let opts = MetadataOptions {
             acl: Some("private".into()),
             ..Default::default()
         };
-        let h = upload_headers(
-            &opts,
-            &upload_metadata(&opts, ObjectMeta::default(), Some(&tags), Some("GLACIER")),
-        );
-        assert!(h.contains(&("x-amz-storage-class".into(), "GLACIER".into())));
-        assert!(h.contains(&("x-amz-acl".into(), "private".into())));
-        assert!(h.contains(&("x-amz-tagging".into(), "src=1".into())));
+        let u = upload_metadata(&opts, ObjectMeta::default(), Some(&tags), Some("GLACIER"));
+        assert_eq!(u.storage_class.as_deref(), Some("GLACIER"));
+        assert_eq!(u.acl.as_deref(), Some("private"));
+        assert_eq!(u.tags, tags);
         let opts = MetadataOptions {
             storage_class: Some("STANDARD_IA".into()),
             tagging: Some(vec![("a b".into(), "c&d".into())]),
             ..Default::default()
         };
-        let h = upload_headers(
-            &opts,
-            &upload_metadata(&opts, ObjectMeta::default(), Some(&tags), Some("GLACIER")),
-        );
-        assert!(h.contains(&("x-amz-storage-class".into(), "STANDARD_IA".into())));
-        assert!(h.contains(&("x-amz-tagging".into(), "a%20b=c%26d".into())));
+        let u = upload_metadata(&opts, ObjectMeta::default(), Some(&tags), Some("GLACIER"));
+        assert_eq!(u.storage_class.as_deref(), Some("STANDARD_IA"));
+        assert_eq!(u.tags, vec![("a b".to_string(), "c&d".to_string())]);
         let opts = MetadataOptions {
             disable_tagging: true,
             ..Default::default()
         };
-        let h = upload_headers(
-            &opts,
-            &upload_metadata(&opts, ObjectMeta::default(), Some(&tags), None),
-        );
-        assert!(!h.iter().any(|(k, _)| k == "x-amz-tagging"));
+        let u = upload_metadata(&opts, ObjectMeta::default(), Some(&tags), None);
+        assert!(u.tags.is_empty());
     }
 
     #[test]

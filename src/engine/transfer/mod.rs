@@ -29,8 +29,8 @@ pub mod upload;
 
 pub use error::{Corruption, TransferError};
 pub use headers::{
-    ORIGIN_LAST_MODIFIED, ORIGIN_VERSION_ID, local_upload_headers, mark_origin, preprocess,
-    target_meta, upload_headers, upload_metadata,
+    ORIGIN_LAST_MODIFIED, ORIGIN_VERSION_ID, local_upload_metadata, mark_origin, preprocess,
+    s3_object_headers, target_meta, upload_metadata,
 };
 
 use std::fs::File;
@@ -47,7 +47,7 @@ use crate::storage::backend::Written;
 use crate::storage::error::{ErrorKind as StorageKind, Retry, StorageError};
 use crate::storage::props::{Properties, StoredAlgorithm};
 use crate::storage::s3::S3Store;
-use crate::util::encoding::base64;
+use crate::storage::s3::headers as s3_headers;
 
 pub(crate) const STREAM_BUFFER: usize = 256 << 10;
 
@@ -287,19 +287,11 @@ pub fn digest_headers(
     content_md5: bool,
     spec: Option<ChecksumSpec>,
 ) -> Vec<(String, String)> {
-    let mut headers = Vec::with_capacity(3);
-    if let (true, Some(md5)) = (content_md5, &part.md5) {
-        headers.push(("content-md5".into(), base64(md5)));
-    }
-    if let (Some(spec), Some(raw)) = (spec, &part.checksum) {
-        headers.push((spec.algorithm.header().into(), checksum::encode(raw)));
-        // As the AWS SDKs do: some stores keep the checksum only when told its algorithm.
-        headers.push((
-            "x-amz-sdk-checksum-algorithm".into(),
-            spec.algorithm.name().into(),
-        ));
-    }
-    headers
+    s3_headers::digest_headers(
+        part.md5.as_ref().filter(|_| content_md5),
+        spec.zip(part.checksum.as_deref())
+            .map(|(s, raw)| (s.algorithm, raw)),
+    )
 }
 
 /// How many times an object whose written copy failed verification is transferred in all

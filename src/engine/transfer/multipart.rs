@@ -137,11 +137,7 @@ pub fn upload<'a>(
     }
     let mut create_headers = headers.to_vec();
     if let Some(spec) = spec {
-        create_headers.push((
-            "x-amz-checksum-algorithm".into(),
-            spec.algorithm.name().into(),
-        ));
-        create_headers.push(("x-amz-checksum-type".into(), spec.type_name().into()));
+        create_headers.extend(crate::storage::s3::headers::upload_checksum(spec));
     }
     let start = super::resume::begin(
         ctx,

@@ -12,7 +12,9 @@ use crate::integrity::checksum::{self, Algorithm, ChecksumSpec};
 use crate::integrity::etag::is_multipart_etag;
 use crate::storage::backend::Written;
 use crate::storage::props::Properties;
+use crate::storage::s3::headers::copy_directives;
 use crate::storage::s3::{CopyFrom, S3Store};
+use crate::storage::s3_backend::S3Backend;
 
 /// `--server-side-copy` (or chosen for one endpoint and identity): CopyObject for
 /// single-part objects below 5 GiB, UploadPartCopy in the source's parts otherwise. With a
@@ -21,7 +23,7 @@ use crate::storage::s3::{CopyFrom, S3Store};
 pub(super) fn server_copy<'a>(
     ctx: &Ctx<'_, 'a>,
     source: &'a S3Store,
-    target: &'a S3Store,
+    target: &'a S3Backend,
     keys: &Keys<'_>,
 ) -> Result<Outcome, TransferError> {
     let (src_key, dst_key) = (keys.src, keys.dst);
@@ -29,21 +31,14 @@ pub(super) fn server_copy<'a>(
         head,
         tags: known_tags,
     } = head_source(ctx, source, src_key, keys.version)?;
-    let headers = headers_for(ctx, source, keys, &head, known_tags)?;
+    let headers = headers_for(ctx, source, target, keys, &head, known_tags)?;
     let source_sum = source_checksum(ctx, source, keys, &head)?;
     let spec = server_spec(ctx, source_sum.as_ref());
     let multipart_source = head.raw_tag.as_deref().is_some_and(is_multipart_etag);
     let mut same_parts = !multipart_source;
     let written = if head.size < MAX_COPY_OBJECT && !multipart_source {
         let mut all = headers;
-        all.push(("x-amz-metadata-directive".into(), "REPLACE".into()));
-        all.push(("x-amz-tagging-directive".into(), "REPLACE".into()));
-        if let Some(spec) = spec {
-            all.push((
-                "x-amz-checksum-algorithm".into(),
-                spec.algorithm.name().into(),
-            ));
-        }
+        all.extend(copy_directives(spec.map(|s| s.algorithm)));
         all.extend(ctx.conditions.write.iter().cloned());
         let from = CopyFrom {
             store: source,

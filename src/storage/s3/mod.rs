@@ -24,6 +24,7 @@
 //! `--object-listing-queue-size` buys that back.
 
 pub mod convert;
+pub mod headers;
 pub mod names;
 mod pace;
 mod requests;

@@ -48,16 +48,7 @@ const CAPABILITIES: Capabilities = Capabilities {
     trailing_dots: true,
 };
 
-/// Write settings of the S3 side that have no meaning elsewhere.
-#[derive(Debug, Clone, Default)]
-pub struct S3WriteSettings {
-    /// `AES256`, `aws:kms` or `aws:kms:dsse`.
-    pub sse: Option<String>,
-    pub sse_kms_key_id: Option<String>,
-    pub acl: Option<String>,
-    /// Wins over the source's class.
-    pub storage_class: Option<String>,
-}
+pub use crate::storage::s3::headers::S3WriteSettings;
 
 /// An S3 bucket and prefix as a [`Backend`].
 pub struct S3Backend {
@@ -80,6 +71,15 @@ impl S3Backend {
 
     pub fn store(&self) -> &S3Store {
         &self.store
+    }
+
+    /// The headers that give a new object `new` on this side (its server-side encryption
+    /// from the side's settings): for the engine's S3 fast paths.
+    pub fn object_headers(
+        &self,
+        new: &crate::storage::s3::headers::NewObject<'_>,
+    ) -> Vec<(String, String)> {
+        crate::storage::s3::headers::object_headers(new, &self.settings)
     }
 
     fn name(&self, full_key: &str) -> String {
