@@ -12,12 +12,9 @@ use std::io::{self};
 use std::path::{Path, PathBuf};
 
 use super::temp_file::is_orphan;
-pub use super::temp_file::{TempFile, copy_observed};
+pub use super::temp_file::{TEMP_PREFIX, TempFile, copy_observed};
 use super::{Entry, ListError, ListItem, ListWarning};
 use crate::util::time::Timestamp;
-
-/// Prefix of the temporary files written next to their final name.
-pub const TEMP_PREFIX: &str = ".s3sync-tmp-";
 
 /// A directory tree, or a single file, on the local disk.
 pub struct LocalStore {

@@ -6,8 +6,10 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::local::TEMP_PREFIX;
 use crate::util::time::Timestamp;
+
+/// Prefix of the temporary files written next to their final name.
+pub const TEMP_PREFIX: &str = ".s3sync-tmp-";
 
 /// A file being written under a temporary name in its final directory. Dropping it without
 /// [`TempFile::commit`] removes it, so no partial file ever carries the final name.
