@@ -456,3 +456,28 @@ fn a_single_file_or_blob_becomes_the_object_the_target_names() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_archived_s3_object_is_skipped_on_the_way_to_blob_and_the_rest_is_copied() {
+    // The generic path reads the source before it writes: moto refuses to GET a GLACIER
+    // object (InvalidObjectState), which is that object's problem, never a reason to stop.
+    let w = World::new(Kind::Moto);
+    let client = azurite::client();
+    let container = azurite::container(&client);
+    w.put_with("g/cold", b"cold", &[("x-amz-storage-class", "GLACIER")]);
+    w.put("g/warm", b"warm");
+    let mut args = w.source_args();
+    args.extend([
+        "--json-tracing".to_string(),
+        w.url("g/"),
+        url(&container, "b/"),
+    ]);
+    let r = run(&args, &env());
+    r.assert_code(3);
+    assert_eq!(r.summary("warning"), 1, "{}", r.stdout);
+    assert_eq!(r.summary("transferred_object"), 1, "{}", r.stdout);
+    assert!(r.stdout.contains("archived"), "{}", r.stdout);
+    assert_eq!(read_all(&client, &container, "b/warm", None), b"warm");
+    let (names, _) = list_all(&client, &container, "b/", 100);
+    assert_eq!(names, vec!["b/warm".to_string()]);
+}

@@ -327,8 +327,14 @@ fn single(
         None => None,
     };
     let hasher = Mutex::new(Md5::new());
+    // The first read is made here, so a source that refuses it (an archived object, a
+    // denied one) fails as the source's error, not as the target's write.
+    let first = Mutex::new(Some(source.read(key, &pinned)?.1));
     let open = || -> io::Result<Box<dyn Read + '_>> {
-        let (_, reader) = source.read(key, &pinned).map_err(io_of)?;
+        let reader = match first.lock().ok().and_then(|mut f| f.take()) {
+            Some(reader) => reader,
+            None => source.read(key, &pinned).map_err(io_of)?.1,
+        };
         if let Ok(mut h) = hasher.lock() {
             *h = Md5::new();
         }
@@ -542,8 +548,13 @@ fn send_part(
         range: Some(range),
     };
     let hasher = Mutex::new(Md5::new());
+    // As in `single`: the first read fails as the source's error.
+    let first = Mutex::new(Some(source.read(key, &read)?.1));
     let open = || -> io::Result<Box<dyn Read + '_>> {
-        let (_, reader) = source.read(key, &read).map_err(io_of)?;
+        let reader = match first.lock().ok().and_then(|mut f| f.take()) {
+            Some(reader) => reader,
+            None => source.read(key, &read).map_err(io_of)?.1,
+        };
         if !hash {
             return Ok(reader);
         }

@@ -114,22 +114,6 @@ impl S3Store {
         &self.client
     }
 
-    /// The properties of `full_key` (that version, if given), its stored checksum included
-    /// (HeadObject in checksum mode). `Ok(None)` when it does not exist.
-    pub fn head_checksums(
-        &self,
-        full: &str,
-        version: Option<&str>,
-    ) -> Result<Option<crate::storage::props::Properties>, crate::storage::error::StorageError>
-    {
-        self.client
-            .head_object_checksum(&self.bucket, full, version)
-            .map(|h| h.map(|h| convert::properties(h, version)))
-            .map_err(|e| {
-                convert::from_s3_object_request(e).about(format!("s3://{}/{full}", self.bucket))
-            })
-    }
-
     pub fn bucket(&self) -> &str {
         &self.bucket
     }

@@ -102,6 +102,21 @@ impl S3Store {
             .map_err(convert::from_s3_object_request)
     }
 
+    /// The properties of `full_key` (that version, if given), its stored checksum included
+    /// (HeadObject in checksum mode). `Ok(None)` when it does not exist.
+    pub fn head_checksums(
+        &self,
+        full: &str,
+        version: Option<&str>,
+    ) -> Result<Option<Properties>, StorageError> {
+        self.client
+            .head_object_checksum(&self.bucket, full, version)
+            .map(|h| h.map(|h| convert::properties(h, version)))
+            .map_err(|e| {
+                convert::from_s3_object_request(e).about(format!("s3://{}/{full}", self.bucket))
+            })
+    }
+
     /// HeadObject `partNumber=number`: the size of that part and the object's part count.
     pub fn head_part(
         &self,
