@@ -37,8 +37,9 @@
 //! keep fast paths of their own (parallel ranged downloads, server-side part copies in the
 //! source's layout, trailing checksums, resumable multipart uploads); they ask
 //! [`storage::s3::S3Store`] for S3 requests in those same storage terms
-//! (`storage/s3/requests.rs`), and the S3 client itself is visible to `storage` alone, so
-//! the compiler keeps the engine off it. Any other backend, Azure Blob today, is used only
+//! (`storage/s3/requests.rs`); a store's S3 client is visible to `storage` alone, so the
+//! compiler refuses it in the engine (that no engine file names an S3 type is checked with
+//! `grep -rn crate::s3 src/engine src/callback`). Any other backend, Azure Blob today, is used only
 //! through [`storage::backend::Backend`] and the engine's one generic transfer path, so a
 //! new backend is one `impl` that passes `tests/conformance.rs`. A library user builds a
 //! [`config::Config`] and calls [`engine::run`].

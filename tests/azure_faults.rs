@@ -220,3 +220,40 @@ fn blob_downloads_reuse_their_connections() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Fails the first read that names the tag the HEAD gave (`If-Match`), once.
+fn stale_tag_once(_: u32, head: &str) -> Option<Fault> {
+    static FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let pinned_read = head.starts_with("GET ") && head.to_ascii_lowercase().contains("if-match:");
+    (pinned_read && !FAILED.swap(true, std::sync::atomic::Ordering::SeqCst))
+        .then_some(Fault::PreconditionFailed)
+}
+
+#[test]
+fn a_blob_that_changes_between_its_head_and_its_read_is_read_again() {
+    // The generic path reads a source pinned to the tag its HEAD gave. A failed condition
+    // there means the blob changed meanwhile: the object is tried again, not skipped as if
+    // the user had asked for a condition.
+    let client = azurite::client();
+    let container = azurite::container(&client);
+    let body = data(30_000, 7);
+    put(&client, &container, "c/blob", &body);
+    let proxy = ChaosProxy::start(azurite_port(), stale_tag_once);
+    let dir = std::env::temp_dir().join(common::unique("azstale"));
+    let r = sync(&[url_at(proxy.port, &container, "c/"), s(&dir)]);
+    // The retry is worth telling (one warning, exit 3), as on the S3 paths.
+    r.assert_code(3);
+    assert_eq!(proxy.injected(), 1);
+    assert_eq!(r.summary("transferred_object"), 1, "{}", r.stdout);
+    assert_eq!(r.summary("warning"), 1, "{}", r.stdout);
+    assert_eq!(r.summary("skipped"), 0, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("changed while it was being read"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("precondition"), "{}", r.stdout);
+    let got = std::fs::read(dir.join("blob")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(md5_hex(&got), md5_hex(&body));
+    let _ = std::fs::remove_dir_all(&dir);
+}

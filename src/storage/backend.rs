@@ -21,9 +21,12 @@
 //! - **One error type** ([`StorageError`]) with the kinds the engine decides on.
 //!
 //! Keys are relative to the side's root (prefix or directory), as listings give them.
-//! Backend-specific write settings (SSE, ACLs, request payer, SSE-C keys, storage tiers given
-//! on the command line) are part of the backend itself, built by `cli`, and never pass
-//! through the engine.
+//! Backend-specific write settings (SSE and its KMS key, SSE-C and CPK keys, and for this
+//! interface's writes the ACL and a storage class given on the command line) are part of
+//! the backend itself, built from `config` when the store is opened. What one object gets
+//! (metadata, tags, tier, and on the S3 paths its ACL and requester-pays, which the
+//! preprocess callback may change per object) is the engine's decision, in neutral terms;
+//! the backend spells it for its service.
 
 use std::io::Read;
 

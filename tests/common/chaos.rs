@@ -27,6 +27,9 @@ pub enum Fault {
     Skewed(i64),
     /// Answer 501 NotImplemented without forwarding: a store lacking the operation.
     NotImplemented,
+    /// Answer 412 ConditionNotMet without forwarding: the object changed since the tag
+    /// the request names was read.
+    PreconditionFailed,
 }
 
 /// Decides the fate of the n-th request (counting from 0, across all connections), given
@@ -231,6 +234,10 @@ fn serve(
             }
             Some(Fault::NotImplemented) => {
                 writer.write_all(&canned("501 Not Implemented", "NotImplemented"))?;
+                continue;
+            }
+            Some(Fault::PreconditionFailed) => {
+                writer.write_all(&canned("412 Precondition Failed", "ConditionNotMet"))?;
                 continue;
             }
             Some(Fault::Skewed(offset)) => {

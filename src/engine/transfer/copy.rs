@@ -16,9 +16,9 @@ use crate::integrity::digest::Digests;
 use crate::integrity::etag::{is_multipart_etag, strip_quotes};
 use crate::storage::Entry;
 use crate::storage::backend::Written;
-use crate::storage::error::{ErrorKind, StorageError};
 use crate::storage::props::Properties;
 use crate::storage::s3::S3Store;
+use crate::storage::s3::convert::copy_refused;
 use crate::storage::s3::headers::content_md5;
 use crate::storage::s3::streams::{ReGet, Trailer};
 use crate::storage::s3_backend::S3Backend;
@@ -45,7 +45,7 @@ pub fn copy_object<'a>(
             return super::server_copy::server_copy(ctx, source, target, &keys);
         }
         match super::server_copy::server_copy(ctx, source, target, &keys) {
-            Err(TransferError::Storage(e)) if refused_copy(&e) => log::info!(
+            Err(TransferError::Storage(e)) if copy_refused(&e) => log::info!(
                 key = dst_key.as_str();
                 "the server would not copy this object itself ({e}); it passes through s3sync instead"
             ),
@@ -355,18 +355,4 @@ fn read_as_source(
         return aborted(Corruption::Checksum, "the checksum", source, read);
     }
     Ok(())
-}
-
-/// Whether a failed server-side copy may be done again through s3sync: the store lacks the
-/// copy operation (or one of its forms), or a policy denies it while plain reads and writes
-/// may still be allowed. Not for errors a streamed copy would meet as well.
-fn refused_copy(e: &StorageError) -> bool {
-    matches!(e.op, "CopyObject" | "UploadPartCopy")
-        && matches!(
-            e.kind,
-            ErrorKind::Fatal
-                | ErrorKind::Unsupported
-                | ErrorKind::AccessDenied
-                | ErrorKind::Unauthenticated
-        )
 }

@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use crossbeam_channel::unbounded;
 use md5::{Digest, Md5};
 
+use super::source_read::{Hashing, first_read, hash_ahead, io_of, md5_of};
 use super::{Corruption, Ctx, Outcome, TransferError, preprocess, target_meta, upload_metadata};
 use crate::callback::SourceObject;
 use crate::config::Md5Check;
@@ -36,45 +37,12 @@ use crate::storage::backend::{
     Backend, Body, CopySource, PartReceipt, PartWriter, ReadOptions, WriteOptions, Written,
 };
 use crate::storage::caps::CopyKind;
-use crate::storage::error::{ErrorKind, StorageError};
+use crate::storage::error::ErrorKind;
 use crate::storage::mime;
 use crate::storage::props::{ContentTag, Properties};
 
 fn hex(d: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A reader that feeds every byte it passes to a shared MD5 (reset by whoever opens it).
-struct Hashing<'h, R> {
-    inner: R,
-    md5: &'h Mutex<Md5>,
-}
-
-impl<R: Read> Read for Hashing<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Ok(mut h) = self.md5.lock() {
-            h.update(&buf[..n]);
-        }
-        Ok(n)
-    }
-}
-
-fn io_of(e: StorageError) -> io::Error {
-    io::Error::other(e.to_string())
-}
-
-/// The MD5 of everything `reader` yields.
-fn md5_of(mut reader: impl Read) -> io::Result<[u8; 16]> {
-    let mut h = Md5::new();
-    let mut buf = vec![0u8; super::STREAM_BUFFER];
-    loop {
-        let n = reader.read(&mut buf)?;
-        if n == 0 {
-            return Ok(h.finalize().into());
-        }
-        h.update(&buf[..n]);
-    }
 }
 
 /// Whether `target` can copy from `source` on the server side.
@@ -329,7 +297,7 @@ fn single(
     let hasher = Mutex::new(Md5::new());
     // The first read is made here, so a source that refuses it (an archived object, a
     // denied one) fails as the source's error, not as the target's write.
-    let first = Mutex::new(Some(source.read(key, &pinned)?.1));
+    let first = Mutex::new(Some(first_read(source, key, &pinned)?));
     let open = || -> io::Result<Box<dyn Read + '_>> {
         let reader = match first.lock().ok().and_then(|mut f| f.take()) {
             Some(reader) => reader,
@@ -352,39 +320,6 @@ fn single(
     let w = target.write(key, &body, opts)?;
     let sent: Option<[u8; 16]> = hasher.into_inner().ok().map(|h| h.finalize().into());
     check_landed(target, key, sent, expected.or(declared), &w, check)
-}
-
-/// The MD5 of the whole object and of each part, in one read of a local source.
-fn hash_ahead(
-    source: &dyn Backend,
-    key: &str,
-    pinned: &ReadOptions<'_>,
-    part: u64,
-) -> Result<([u8; 16], Vec<[u8; 16]>), TransferError> {
-    let (_, mut reader) = source.read(key, pinned)?;
-    let (mut whole, mut each, mut parts) = (Md5::new(), Md5::new(), Vec::new());
-    let mut in_part = 0u64;
-    let mut buf = vec![0u8; super::STREAM_BUFFER];
-    loop {
-        let want = buf.len().min((part - in_part) as usize);
-        let n = reader
-            .read(&mut buf[..want])
-            .map_err(|e| TransferError::Io(format!("{}: {e}", source.name_of(key))))?;
-        if n == 0 {
-            break;
-        }
-        whole.update(&buf[..n]);
-        each.update(&buf[..n]);
-        in_part += n as u64;
-        if in_part == part {
-            parts.push(std::mem::replace(&mut each, Md5::new()).finalize().into());
-            in_part = 0;
-        }
-    }
-    if in_part > 0 {
-        parts.push(each.finalize().into());
-    }
-    Ok((whole.finalize().into(), parts))
 }
 
 fn in_parts<'a>(
@@ -549,7 +484,7 @@ fn send_part(
     };
     let hasher = Mutex::new(Md5::new());
     // As in `single`: the first read fails as the source's error.
-    let first = Mutex::new(Some(source.read(key, &read)?.1));
+    let first = Mutex::new(Some(first_read(source, key, &read)?));
     let open = || -> io::Result<Box<dyn Read + '_>> {
         let reader = match first.lock().ok().and_then(|mut f| f.take()) {
             Some(reader) => reader,

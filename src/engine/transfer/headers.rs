@@ -177,31 +177,60 @@ pub fn local_upload_metadata(
 mod tests {
     use super::*;
 
+    /// The S3 headers of `upload` with the encryption of `options`, as the engine's S3
+    /// paths send them.
+    fn upload_headers(options: &MetadataOptions, upload: &UploadMetadata) -> Vec<(String, String)> {
+        let settings = crate::storage::s3::headers::S3WriteSettings {
+            sse: options.sse.clone(),
+            sse_kms_key_id: options.sse_kms_key_id.clone(),
+            ..Default::default()
+        };
+        crate::storage::s3::headers::object_headers(
+            &NewObject {
+                meta: Some(&upload.meta),
+                tags: &upload.tags,
+                storage_class: upload.storage_class.as_deref(),
+                acl: upload.acl.as_deref(),
+                request_payer: upload.request_payer.as_deref(),
+            },
+            &settings,
+        )
+    }
+
     #[test]
-    fn new_objects_prefer_the_users_values() {
+    fn new_object_headers_prefer_the_users_values() {
         let tags = vec![("src".to_string(), "1".to_string())];
         let opts = MetadataOptions {
             acl: Some("private".into()),
             ..Default::default()
         };
-        let u = upload_metadata(&opts, ObjectMeta::default(), Some(&tags), Some("GLACIER"));
-        assert_eq!(u.storage_class.as_deref(), Some("GLACIER"));
-        assert_eq!(u.acl.as_deref(), Some("private"));
-        assert_eq!(u.tags, tags);
+        let h = upload_headers(
+            &opts,
+            &upload_metadata(&opts, ObjectMeta::default(), Some(&tags), Some("GLACIER")),
+        );
+        assert!(h.contains(&("x-amz-storage-class".into(), "GLACIER".into())));
+        assert!(h.contains(&("x-amz-acl".into(), "private".into())));
+        assert!(h.contains(&("x-amz-tagging".into(), "src=1".into())));
         let opts = MetadataOptions {
             storage_class: Some("STANDARD_IA".into()),
             tagging: Some(vec![("a b".into(), "c&d".into())]),
             ..Default::default()
         };
-        let u = upload_metadata(&opts, ObjectMeta::default(), Some(&tags), Some("GLACIER"));
-        assert_eq!(u.storage_class.as_deref(), Some("STANDARD_IA"));
-        assert_eq!(u.tags, vec![("a b".to_string(), "c&d".to_string())]);
+        let h = upload_headers(
+            &opts,
+            &upload_metadata(&opts, ObjectMeta::default(), Some(&tags), Some("GLACIER")),
+        );
+        assert!(h.contains(&("x-amz-storage-class".into(), "STANDARD_IA".into())));
+        assert!(h.contains(&("x-amz-tagging".into(), "a%20b=c%26d".into())));
         let opts = MetadataOptions {
             disable_tagging: true,
             ..Default::default()
         };
-        let u = upload_metadata(&opts, ObjectMeta::default(), Some(&tags), None);
-        assert!(u.tags.is_empty());
+        let h = upload_headers(
+            &opts,
+            &upload_metadata(&opts, ObjectMeta::default(), Some(&tags), None),
+        );
+        assert!(!h.iter().any(|(k, _)| k == "x-amz-tagging"));
     }
 
     #[test]

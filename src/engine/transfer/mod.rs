@@ -24,6 +24,7 @@ pub mod part_source;
 pub mod posix;
 pub mod resume;
 mod server_copy;
+mod source_read;
 pub mod streams;
 pub mod upload;
 

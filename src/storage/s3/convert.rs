@@ -14,10 +14,11 @@ use crate::storage::props::{
 
 /// The storage error of an S3 client error. Refused or unobtainable credentials (and a
 /// request signed for another region) fail every request alike, so they stop the run. A
-/// denial S3 names (`AccessDenied`, a policy; `InvalidObjectState`, an archived object) is
-/// about one object. A 403 without a code (the answer to a HEAD has no body) cannot tell
-/// the two apart: as the first request a store sees may be one, it counts as refused
-/// credentials here; [`from_s3_object_request`] reads it for requests about one object.
+/// denial S3 names in its error body (`AccessDenied`, a policy; `InvalidObjectState`, an
+/// archived object) is about one object. A bare 403 (the answer to a HEAD has no body; the
+/// client calls it `Forbidden`) cannot tell the two apart: as the first request a store
+/// sees may be one, it counts as refused credentials here; [`from_s3_object_request`]
+/// reads it for requests about one object.
 pub fn from_s3(e: S3Error) -> StorageError {
     use s3client::ErrorKind as K;
     let kind = match e.kind {
@@ -42,9 +43,10 @@ pub fn from_s3(e: S3Error) -> StorageError {
     from_service(kind, e)
 }
 
-/// As [`from_s3`], for a request about one object made after a listing of the same store
-/// succeeded with the same credentials (the engine's S3 transfers): any denial but refused
-/// credentials is then that object's, and only it is skipped.
+/// As [`from_s3`], for the engine's requests about one object (its S3 transfers, update
+/// checks and reports), made once a listing of the same store succeeded with the same
+/// credentials: any denial but refused credentials is then that object's, and only it is
+/// skipped.
 pub fn from_s3_object_request(e: S3Error) -> StorageError {
     let denied = e.kind == s3client::ErrorKind::AccessDenied
         && !REFUSED_CREDENTIALS.contains(&e.code.as_str());
@@ -56,6 +58,12 @@ pub fn from_s3_object_request(e: S3Error) -> StorageError {
 }
 
 fn from_service(kind: ErrorKind, e: S3Error) -> StorageError {
+    // An answer without a body (a HEAD, a proxy's error page) has no message: its status
+    // says what happened.
+    let message = match (e.message.is_empty(), e.status) {
+        (true, Some(status)) => format!("HTTP {status}"),
+        _ => e.message.clone(),
+    };
     StorageError::from_service(
         kind,
         ServiceAnswer {
@@ -63,10 +71,36 @@ fn from_service(kind: ErrorKind, e: S3Error) -> StorageError {
             retried: e.is_retryable(),
             code: &e.code,
             request_id: &e.request_id,
-            message: &e.message,
+            message: &message,
         },
     )
 }
+
+/// Whether a server-side copy that failed with `e` may be done again by streaming the bytes
+/// through this program: the store lacks the copy operation (or one of its forms), or a
+/// policy (or credentials valid for plain reads and writes only) refuses it. Not for what a
+/// streamed copy would meet as well: a request for another region, an answer that could not
+/// be read, a missing object, a failed condition, a transient failure.
+pub fn copy_refused(e: &StorageError) -> bool {
+    let code = e.code.as_deref().unwrap_or_default();
+    matches!(e.op, "CopyObject" | "UploadPartCopy")
+        && matches!(
+            e.kind,
+            ErrorKind::Fatal
+                | ErrorKind::Unsupported
+                | ErrorKind::AccessDenied
+                | ErrorKind::Unauthenticated
+        )
+        && !WRONG_REGION.contains(&code)
+        && code != "BadResponse"
+}
+
+/// The codes of a request sent to the wrong region (or signed for one).
+const WRONG_REGION: [&str; 3] = [
+    "PermanentRedirect",
+    "AuthorizationHeaderMalformed",
+    "IllegalLocationConstraintException",
+];
 
 /// The codes of credentials S3 refuses (or that could not be had at all).
 const REFUSED_CREDENTIALS: [&str; 5] = [
@@ -124,5 +158,73 @@ pub fn written(w: ops::Written) -> Written {
         stored: stored(w.checksum, None),
         raw_tag: w.etag,
         version: w.version_id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(op: &'static str, status: u16, code: &str, message: &str) -> S3Error {
+        S3Error::from_response(op, status, code.into(), message.into(), "R1".into())
+    }
+
+    #[test]
+    fn answers_without_a_body_say_their_status() {
+        let e = from_s3(answer("HeadObject", 403, "Forbidden", ""));
+        assert_eq!(
+            e.to_string(),
+            "HeadObject failed: HTTP 403 (Forbidden, request id R1)"
+        );
+        assert_eq!(e.kind, ErrorKind::Unauthenticated);
+        // About one object, after a listing worked: that object is skipped.
+        let e = from_s3_object_request(answer("HeadObject", 403, "Forbidden", ""));
+        assert_eq!(e.kind, ErrorKind::AccessDenied);
+        let e = from_s3(answer("PutObject", 502, "", ""));
+        assert_eq!(e.to_string(), "PutObject failed: HTTP 502 (request id R1)");
+        let e = from_s3(answer(
+            "GetObject",
+            404,
+            "NoSuchKey",
+            "The key does not exist",
+        ));
+        assert_eq!(
+            e.to_string(),
+            "GetObject failed: The key does not exist (NoSuchKey, request id R1)"
+        );
+    }
+
+    #[test]
+    fn refused_credentials_and_other_regions_stop_the_run_denials_do_not() {
+        for code in [
+            "SignatureDoesNotMatch",
+            "InvalidAccessKeyId",
+            "ExpiredToken",
+        ] {
+            let e = from_s3_object_request(answer("GetObject", 403, code, "no"));
+            assert_eq!(e.kind, ErrorKind::Unauthenticated, "{code}");
+        }
+        let e = from_s3(answer("GetObject", 301, "PermanentRedirect", "elsewhere"));
+        assert!(e.is_fatal_for_run());
+        for code in ["AccessDenied", "InvalidObjectState"] {
+            let e = from_s3(answer("GetObject", 403, code, "no"));
+            assert_eq!(e.kind, ErrorKind::AccessDenied, "{code}");
+        }
+    }
+
+    #[test]
+    fn only_copies_the_server_refuses_are_streamed_instead() {
+        let refused = |op, status, code: &str| {
+            copy_refused(&from_s3_object_request(answer(op, status, code, "x")))
+        };
+        assert!(refused("CopyObject", 403, "AccessDenied"));
+        assert!(refused("UploadPartCopy", 501, "NotImplemented"));
+        assert!(refused("CopyObject", 400, "InvalidRequest"));
+        assert!(!refused("CopyObject", 301, "PermanentRedirect"));
+        assert!(!refused("CopyObject", 404, "NoSuchKey"));
+        assert!(!refused("CopyObject", 503, "SlowDown"));
+        assert!(!refused("PutObject", 403, "AccessDenied"));
+        let unreadable = S3Error::bad_response("CopyObject", "no CopyObjectResult");
+        assert!(!copy_refused(&from_s3_object_request(unreadable)));
     }
 }

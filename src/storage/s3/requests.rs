@@ -1,13 +1,14 @@
 //! The S3 requests of the engine's S3 fast paths (uploads and downloads with parallel
 //! ranged GETs, copies in the source's part layout, trailing checksums, resumable
 //! multipart uploads), in storage terms: keys are full keys of this store's bucket,
-//! answers are [`Properties`] and [`Written`], failures are [`StorageError`]s. The S3
-//! client stays behind this file and [`S3Store`]: the engine cannot reach it
-//! ([`S3Store::client`] is visible to `storage` alone), so no S3 client type crosses into
-//! the engine, and what the S3 paths may ask is listed here, in one place.
+//! answers are [`Properties`] and [`Written`], failures are [`StorageError`]s. A store's
+//! client stays behind this file and [`S3Store`] ([`S3Store::client`] is visible to
+//! `storage` alone, so the compiler refuses it in the engine), and what the S3 paths may
+//! ask is listed here, in one place.
 //!
-//! Headers the engine builds for S3 (`x-amz-*`: metadata, SSE, ACL, checksum algorithm,
-//! conditions) travel as name/value pairs; the client signs whatever it is given.
+//! Request headers arrive as name/value pairs, rendered by the S3 backend
+//! ([`super::headers`]: metadata, tags, class, ACL, SSE, digests, copy directives) plus the
+//! engine's conditions (`If-Match`, `If-None-Match`); the client signs whatever it is given.
 
 use std::io::Read;
 use std::time::Duration;

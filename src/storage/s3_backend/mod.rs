@@ -1,6 +1,7 @@
 //! The S3 side of the storage interface: a bucket and prefix of an [`S3Store`], with the
 //! write settings only S3 has (server-side encryption, canned ACL, a storage class given on
-//! the command line) held here, so the engine never sees them.
+//! the command line) held here and rendered into headers by [`crate::storage::s3::headers`],
+//! so the engine never spells them.
 
 mod parts;
 use parts::S3Parts;
