@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use common::{Kind, World, azurite, data, md5_hex};
 use md5::{Digest, Md5};
+use s3sync::integrity::digest::Parts;
 use s3sync::storage::azure_backend::AzureBackend;
 use s3sync::storage::backend::{Backend, Body, CopySource, ReadOptions, WriteOptions};
 use s3sync::storage::caps::CopyKind;
@@ -34,6 +35,8 @@ struct Gaps {
     tags: bool,
     /// Conditional writes are ignored (s3s-fs).
     conditions: bool,
+    /// HeadObject ignores `partNumber` (s3s-fs).
+    part_numbers: bool,
 }
 
 struct Subject {
@@ -82,6 +85,7 @@ fn azurite_subject() -> Subject {
         gaps: Gaps {
             tags: false,
             conditions: false,
+            part_numbers: false,
         },
         _world: None,
         _dir: None,
@@ -94,6 +98,7 @@ fn subjects() -> Vec<Subject> {
     let none = Gaps {
         tags: false,
         conditions: false,
+        part_numbers: false,
     };
     vec![
         Subject {
@@ -109,6 +114,7 @@ fn subjects() -> Vec<Subject> {
             Gaps {
                 tags: true,
                 conditions: true,
+                part_numbers: true,
             },
         ),
         // moto checks no signatures: the credentials case runs on s3s-fs.
@@ -389,6 +395,66 @@ fn writes_in_parts_out_of_order_with_a_retried_part() {
             .abort()
             .unwrap_or_else(|e| panic!("{}: abort: {e}", s.name));
         assert_eq!(keys(b), vec!["big"], "{}", s.name);
+    });
+}
+
+#[test]
+fn multipart_objects_tell_how_they_were_cut_where_the_store_can() {
+    for_each("part layout", |s| {
+        let b = s.backend.as_ref();
+        let part = b
+            .capabilities()
+            .parts
+            .part_size(11 * MIB as u64, 5 * MIB as u64)
+            .unwrap_or_else(|| panic!("{}: no part size for 11 MiB", s.name));
+        let bytes = data(2 * part as usize + 777, 4);
+        let writer = b
+            .begin_parts("cut", part, &WriteOptions::default())
+            .unwrap_or_else(|e| panic!("{}: begin: {e}", s.name));
+        let mut receipts = Vec::new();
+        for (i, chunk) in bytes.chunks(part as usize).enumerate() {
+            let open = || -> std::io::Result<Box<dyn Read + '_>> { Ok(Box::new(chunk)) };
+            let n = i as u32 + 1;
+            receipts.push(
+                writer
+                    .put(n, &body(chunk, &open))
+                    .unwrap_or_else(|e| panic!("{}: part {n}: {e}", s.name)),
+            );
+        }
+        writer
+            .complete(&receipts)
+            .unwrap_or_else(|e| panic!("{}: complete: {e}", s.name));
+        let head = b
+            .head("cut", &ReadOptions::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", s.name))
+            .unwrap_or_else(|| panic!("{}: the object is missing", s.name));
+        let tag = head.raw_tag.clone().unwrap_or_default();
+        let size = bytes.len() as u64;
+        for exact in [false, true] {
+            let layout = b
+                .part_layout("cut", None, size, &tag, exact)
+                .unwrap_or_else(|e| panic!("{}: part layout: {e}", s.name));
+            match (&head.tag, s.gaps.part_numbers) {
+                (ContentTag::Composite { .. }, false) => {
+                    let want = if exact {
+                        Parts::Sizes(vec![part, part, 777])
+                    } else {
+                        Parts::Uniform(part)
+                    };
+                    assert_eq!(layout, Some(want), "{} (exact: {exact})", s.name);
+                }
+                // No composite tag to prove, or a server that does not tell (s3s-fs).
+                _ => assert_eq!(layout, None, "{} (exact: {exact})", s.name),
+            }
+        }
+        // A key that is not there is not found, where the store tells layouts at all.
+        if matches!(head.tag, ContentTag::Composite { .. }) && !s.gaps.part_numbers {
+            let e = b
+                .part_layout("gone", None, size, &tag, false)
+                .err()
+                .unwrap_or_else(|| panic!("{}: a missing key has a layout", s.name));
+            assert_eq!(e.kind, ErrorKind::NotFound, "{}: {e}", s.name);
+        }
     });
 }
 

@@ -26,6 +26,13 @@ pub fn strip_quotes(etag: &str) -> &str {
 }
 
 /// Whether an ETag is a multipart one (`...-N`).
+/// The part count a multipart ETag or composite checksum declares (`...-N`).
+pub fn declared_parts(value: &str) -> Option<u64> {
+    strip_quotes(value)
+        .rsplit_once('-')
+        .and_then(|(_, n)| n.parse::<u64>().ok())
+}
+
 pub fn is_multipart_etag(etag: &str) -> bool {
     strip_quotes(etag).contains('-')
 }

@@ -35,6 +35,7 @@ use super::caps::Capabilities;
 use super::error::StorageError;
 use super::props::{ContentTag, ObjectMeta, Properties, StoredAlgorithm, StoredChecksum};
 use crate::integrity::checksum::Algorithm;
+use crate::integrity::digest::Parts;
 use crate::util::time::Timestamp;
 
 /// Which bytes of which object to read, and on what condition.
@@ -206,6 +207,21 @@ pub trait Backend: Send + Sync {
         id: &str,
         opts: &WriteOptions<'_>,
     ) -> Result<Box<dyn PartWriter + 's>, StorageError>;
+
+    /// How the multipart object `key` (that version, if named; `size` bytes, whose composite
+    /// content tag is `tag`) was cut, on a store that tells (S3: HeadObject `partNumber`);
+    /// with `exact`, every part is asked for, not just the first. A copy cut the same way
+    /// can prove the tag exactly. `Ok(None)` where the store does not tell (the default).
+    fn part_layout(
+        &self,
+        _key: &str,
+        _version: Option<&str>,
+        _size: u64,
+        _tag: &str,
+        _exact: bool,
+    ) -> Result<Option<Parts>, StorageError> {
+        Ok(None)
+    }
 
     /// How a target could copy `key` on the server side, if this store can be a source.
     fn copy_source(&self, key: &str, version: Option<&str>) -> Option<CopySource>;

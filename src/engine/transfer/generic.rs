@@ -32,6 +32,7 @@ use super::source_read::{Hashing, first_read, hash_ahead, io_of, md5_of};
 use super::{Corruption, Ctx, Outcome, TransferError, preprocess, target_meta, upload_metadata};
 use crate::callback::SourceObject;
 use crate::config::Md5Check;
+use crate::integrity::digest::Parts;
 use crate::storage::Entry;
 use crate::storage::backend::{
     Backend, Body, CopySource, PartReceipt, PartWriter, ReadOptions, WriteOptions, Written,
@@ -333,16 +334,39 @@ fn in_parts<'a>(
 ) -> Result<Outcome, TransferError> {
     let key = entry.key.as_str();
     let size = props.size;
-    let part = target
-        .capabilities()
-        .parts
-        .part_size(size, ctx.config.layout.chunk_size)
-        .ok_or_else(|| {
-            TransferError::Refused(format!(
-                "{} bytes do not fit the target's part limits",
-                size
-            ))
-        })?;
+    let limits = &target.capabilities().parts;
+    // A multipart source whose store tells how it was cut is copied in the same parts, where
+    // the target takes them: the parts' MD5s then prove its composite tag exactly.
+    let learnt = match &props.tag {
+        ContentTag::Composite { parts, .. } => source
+            .part_layout(
+                key,
+                entry.version_id.as_deref(),
+                size,
+                props.raw_tag.as_deref().unwrap_or_default(),
+                ctx.config.auto_chunksize,
+            )?
+            .and_then(|p| uniform_size(&p))
+            .filter(|&p| {
+                let count = size.div_ceil(p.max(1));
+                p >= limits.min_part.min(size)
+                    && p <= limits.max_part
+                    && count == u64::from(*parts)
+                    && count <= u64::from(limits.max_parts)
+            }),
+        _ => None,
+    };
+    let part = match learnt {
+        Some(part) => part,
+        None => limits
+            .part_size(size, ctx.config.layout.chunk_size)
+            .ok_or_else(|| {
+                TransferError::Refused(format!(
+                    "{} bytes do not fit the target's part limits",
+                    size
+                ))
+            })?,
+    };
     let count = size.div_ceil(part) as u32;
     let version = entry.version_id.clone();
     let raw_tag = props.raw_tag.clone();
@@ -463,6 +487,19 @@ fn in_parts<'a>(
         ));
     }
     Ok(outcome)
+}
+
+/// The size of every part but a shorter last one, when `parts` are cut that way.
+fn uniform_size(parts: &Parts) -> Option<u64> {
+    match parts {
+        Parts::Uniform(n) => Some(*n),
+        Parts::Sizes(sizes) => {
+            let (&first, rest) = sizes.split_first()?;
+            let (&last, middle) = rest.split_last().unwrap_or((&first, &[]));
+            (middle.iter().all(|&n| n == first) && last <= first).then_some(first)
+        }
+        Parts::Single => None,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

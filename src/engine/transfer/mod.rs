@@ -312,7 +312,7 @@ pub fn parts_of(
     value: &str,
 ) -> Result<(Parts, bool), TransferError> {
     Ok(
-        match learn_parts(store, key, version_id, size, value, config.auto_chunksize)? {
+        match store.part_layout(key, version_id, size, value, config.auto_chunksize)? {
             Some(parts) => (parts, true),
             None => (
                 Parts::Uniform(assumed_chunk(config.layout.chunk_size, size, value)),
@@ -320,13 +320,6 @@ pub fn parts_of(
             ),
         },
     )
-}
-
-/// The part count a multipart ETag or composite checksum declares (`...-N`).
-fn declared_parts(value: &str) -> Option<u64> {
-    crate::integrity::etag::strip_quotes(value)
-        .rsplit_once('-')
-        .and_then(|(_, n)| n.parse::<u64>().ok())
 }
 
 /// The part size to assume for a `size`-byte multipart object (multipart value `value`)
@@ -337,7 +330,7 @@ fn declared_parts(value: &str) -> Option<u64> {
 /// would be without the guess.
 fn assumed_chunk(configured: u64, size: u64, value: &str) -> u64 {
     const MIB: u64 = 1 << 20;
-    let Some(count) = declared_parts(value).filter(|&n| n > 0) else {
+    let Some(count) = crate::integrity::etag::declared_parts(value).filter(|&n| n > 0) else {
         return configured;
     };
     std::iter::once(configured)
@@ -345,58 +338,6 @@ fn assumed_chunk(configured: u64, size: u64, value: &str) -> u64 {
         .chain(std::iter::once(size.div_ceil(count).next_multiple_of(MIB)))
         .find(|&chunk| chunk > 0 && size.div_ceil(chunk) == count)
         .unwrap_or(configured)
-}
-
-/// Learns how the multipart object `key` (with multipart ETag `etag`, `size` bytes) was cut:
-/// HeadObject `partNumber=1` gives the first part's size, and when `exact` (or the parts
-/// cannot all be that size) every other part is asked for too. `None` when the store does not
-/// answer `partNumber` requests.
-fn learn_parts(
-    store: &S3Store,
-    key: &str,
-    version_id: Option<&str>,
-    size: u64,
-    etag: &str,
-    exact: bool,
-) -> Result<Option<Parts>, TransferError> {
-    let Some(first) = store.head_part(key, version_id, 1)? else {
-        return Err(TransferError::SourceGone(format!(
-            "{key} disappeared before it was read"
-        )));
-    };
-    let count = match first.parts {
-        Some(n) if first.len > 0 && !(n > 1 && first.len >= size) => u64::from(n),
-        _ => {
-            // The store ignored partNumber and described the whole object.
-            if exact && store.first_report_of_no_part_numbers() {
-                log::warn!(
-                    "--auto-chunksize: this store does not answer HeadObject with partNumber, so part sizes \
-                     cannot be learnt; multipart ETags it cannot vouch for are reported as unverified"
-                );
-            }
-            return Ok(None);
-        }
-    };
-    // The part count in the ETag (or composite checksum) must agree with the store's.
-    if declared_parts(etag).is_some_and(|n| n != count) {
-        return Ok(None);
-    }
-    let uniform = (count - 1) * first.len < size && size <= count * first.len;
-    if uniform && !exact {
-        return Ok(Some(Parts::Uniform(first.len)));
-    }
-    let mut sizes = vec![first.len];
-    for n in 2..=count {
-        let part = store.head_part(key, version_id, n as u32)?.ok_or_else(|| {
-            TransferError::SourceGone(format!("{key} disappeared before it was read"))
-        })?;
-        sizes.push(part.len);
-    }
-    let parts = Parts::Sizes(sizes);
-    if !parts.fits(size) {
-        return Ok(None);
-    }
-    Ok(Some(parts))
 }
 
 /// Runs `attempt` again (up to `attempts` times in all, with the client's backoff) while it

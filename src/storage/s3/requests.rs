@@ -17,10 +17,12 @@ use super::{S3Store, convert};
 
 use crate::http::body::Payload;
 use crate::integrity::checksum::Algorithm;
+use crate::integrity::digest::Parts;
+use crate::integrity::etag::declared_parts;
 use crate::s3::Response;
 use crate::s3::ops::{CompletedPart, CopySource};
 use crate::storage::backend::{PartReceipt, Written};
-use crate::storage::error::StorageError;
+use crate::storage::error::{ErrorKind, StorageError};
 use crate::storage::props::Properties;
 
 /// A GET whose headers have arrived and whose body has not been read yet.
@@ -134,6 +136,61 @@ impl S3Store {
                 })
             })
             .map_err(convert::from_s3_object_request)
+    }
+
+    /// How the multipart object `full` (that version, if named; `size` bytes, whose
+    /// multipart ETag or composite checksum is `value`) was cut: HeadObject `partNumber=1`
+    /// gives the first part's size and the part count, and when `exact` (or the parts cannot
+    /// all be that size) every other part is asked for too. `Ok(None)` when the store does
+    /// not answer `partNumber` requests, or what it says does not add up to the object.
+    pub fn part_layout(
+        &self,
+        full: &str,
+        version: Option<&str>,
+        size: u64,
+        value: &str,
+        exact: bool,
+    ) -> Result<Option<Parts>, StorageError> {
+        let vanished = || {
+            StorageError::new(
+                ErrorKind::NotFound,
+                "HeadObject",
+                format!("{full} disappeared before it was read"),
+            )
+        };
+        let Some(first) = self.head_part(full, version, 1)? else {
+            return Err(vanished());
+        };
+        let count = match first.parts {
+            Some(n) if first.len > 0 && !(n > 1 && first.len >= size) => u64::from(n),
+            _ => {
+                // The store ignored partNumber and described the whole object.
+                if exact && self.first_report_of_no_part_numbers() {
+                    log::warn!(
+                        "--auto-chunksize: this store does not answer HeadObject with partNumber, so part \
+                         sizes cannot be learnt; multipart ETags it cannot vouch for are reported as unverified"
+                    );
+                }
+                return Ok(None);
+            }
+        };
+        // The part count in the ETag (or composite checksum) must agree with the store's.
+        if declared_parts(value).is_some_and(|n| n != count) {
+            return Ok(None);
+        }
+        let uniform = (count - 1) * first.len < size && size <= count * first.len;
+        if uniform && !exact {
+            return Ok(Some(Parts::Uniform(first.len)));
+        }
+        let mut sizes = vec![first.len];
+        for n in 2..=count {
+            let part = self
+                .head_part(full, version, n as u32)?
+                .ok_or_else(vanished)?;
+            sizes.push(part.len);
+        }
+        let parts = Parts::Sizes(sizes);
+        Ok(parts.fits(size).then_some(parts))
     }
 
     /// GetObject of `full` (that version, if named; that inclusive byte range, if given).

@@ -19,6 +19,7 @@ use super::s3::S3Store;
 use super::s3::convert::written;
 pub use super::s3::convert::{from_s3, properties};
 use crate::integrity::checksum::Algorithm;
+use crate::integrity::digest::Parts;
 use crate::s3::ops::{self, CompletedPart, ObjectHead};
 use crate::s3::{self as s3client, Payload, Request, S3Error};
 use crate::util::encoding::base64;
@@ -272,6 +273,20 @@ impl Backend for S3Backend {
             if_match: opts.if_match.map(str::to_string),
             if_none_match: opts.if_none_match,
         }))
+    }
+
+    fn part_layout(
+        &self,
+        key: &str,
+        version: Option<&str>,
+        size: u64,
+        tag: &str,
+        exact: bool,
+    ) -> Result<Option<Parts>, StorageError> {
+        let full = self.store.full_key(key);
+        self.store
+            .part_layout(&full, version, size, tag, exact)
+            .map_err(|e| e.about(self.name(&full)))
     }
 
     fn copy_source(&self, key: &str, version: Option<&str>) -> Option<CopySource> {
