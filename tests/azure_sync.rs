@@ -510,3 +510,36 @@ fn a_multipart_s3_object_is_copied_to_blob_in_its_own_parts_and_proven() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_blob_too_large_for_one_copy_is_copied_by_the_service_block_by_block() {
+    // Copy Blob From URL takes at most 256 MiB. Beyond that each block is copied by the
+    // service (Put Block From URL): no byte of the blob passes through s3sync. Both sides
+    // go through a recording proxy, which keeps every byte s3sync sends: the request heads,
+    // and the bodies it would send if it streamed.
+    let client = azurite::client();
+    let (from, to) = (azurite::container(&client), azurite::container(&client));
+    let big = data(257 * MIB + 11, 5);
+    put(&client, &from, "big", &big);
+    let port: u16 = azurite::azurite()
+        .endpoint
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {}", azurite::azurite().endpoint));
+    let proxy = common::RecordingProxy::start(port);
+    let via = |c: &str| format!("{}/{}/{c}/", proxy.endpoint(), azurite::ACCOUNT);
+    let r = sync(&[&via(&from), &via(&to)]);
+    r.assert_code(0);
+    assert_eq!(r.summary("transferred_object"), 1, "{}", r.stdout);
+    assert_eq!(md5_hex(&read_all(&client, &to, "big", None)), md5_hex(&big));
+    let sent = proxy.sent().to_ascii_lowercase();
+    let copied_blocks = sent.matches("x-ms-copy-source:").count();
+    assert_eq!(copied_blocks, 33, "one Put Block From URL per 8 MiB block");
+    assert!(
+        sent.len() < 1 << 20,
+        "{} bytes went through s3sync",
+        sent.len()
+    );
+}

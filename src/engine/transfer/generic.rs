@@ -183,6 +183,9 @@ pub fn transfer<'a>(
         )));
     }
     let check = ctx.config.md5_check;
+    // A copy source the target accepts whole, or failing that (too large for one request)
+    // part by part.
+    let mut part_source = None;
     if let Some(from) = source
         .copy_source(key, version)
         .filter(|s| accepts(target, s))
@@ -190,7 +193,8 @@ pub fn transfer<'a>(
         match target.copy(key, &from, &opts) {
             Ok(w) => return check_landed(target, key, expected, expected, &w, check),
             Err(e) if e.kind == ErrorKind::Unsupported => {
-                log::debug!(key = key; "server-side copy unavailable, streaming: {e}");
+                log::debug!(key = key; "no whole server-side copy ({e}); trying one per part");
+                part_source = Some(from);
             }
             Err(e) => return Err(e.into()),
         }
@@ -201,10 +205,26 @@ pub fn transfer<'a>(
         .threshold
         .min(target.capabilities().parts.max_single);
     if props.size < threshold || props.size == 0 {
-        single(source, target, entry, &props, expected, &opts, check)
-    } else {
-        in_parts(ctx, source, target, entry, &props, expected, opts)
+        return single(source, target, entry, &props, expected, &opts, check);
     }
+    if let Some(from) = &part_source {
+        match in_parts(
+            ctx,
+            source,
+            target,
+            entry,
+            &props,
+            expected,
+            opts.clone(),
+            Some(from),
+        ) {
+            Err(TransferError::Storage(e)) if e.kind == ErrorKind::Unsupported => {
+                log::debug!(key = key; "no server-side copy of parts ({e}); streaming");
+            }
+            other => return other,
+        }
+    }
+    in_parts(ctx, source, target, entry, &props, expected, opts, None)
 }
 
 /// Compares what landed with what was read (`sent`) and what the source claims
@@ -323,6 +343,11 @@ fn single(
     check_landed(target, key, sent, expected.or(declared), &w, check)
 }
 
+/// Writes `entry` in numbered parts on the part threads: each a ranged read of the source
+/// streamed into the target, or, with `copy_from`, copied by the target's service from
+/// that range of the source (no byte passes through here; the source's MD5, where it has
+/// one, is what the target is given and what is compared).
+#[allow(clippy::too_many_arguments)]
 fn in_parts<'a>(
     ctx: &Ctx<'_, 'a>,
     source: &'a dyn Backend,
@@ -331,6 +356,7 @@ fn in_parts<'a>(
     props: &Properties,
     expected: Option<[u8; 16]>,
     mut opts: WriteOptions<'_>,
+    copy_from: Option<&CopySource>,
 ) -> Result<Outcome, TransferError> {
     let key = entry.key.as_str();
     let size = props.size;
@@ -375,7 +401,7 @@ fn in_parts<'a>(
         if_match: raw_tag.as_deref(),
         range: None,
     };
-    let ahead = if source.capabilities().local_reads {
+    let ahead = if source.capabilities().local_reads && copy_from.is_none() {
         Some(hash_ahead(source, key, &pinned, part)?)
     } else {
         None
@@ -396,19 +422,26 @@ fn in_parts<'a>(
     };
     let writer: Arc<dyn PartWriter + 'a> = Arc::from(target.begin_parts(key, part, &opts)?);
     let part_md5s = Arc::new(ahead.map(|(_, p)| p));
-    // The parts' MD5s are worth computing as they pass only to check a composite tag.
-    let hash_parts = matches!(props.tag, ContentTag::Composite { .. });
+    // The parts' MD5s are worth computing as they pass only to check a composite tag (and
+    // cannot be, when the parts are copied by the service).
+    let hash_parts = matches!(props.tag, ContentTag::Composite { .. }) && copy_from.is_none();
     let (done_tx, done_rx) = unbounded::<(u32, Result<(PartReceipt, [u8; 16]), TransferError>)>();
     for n in 1..=count {
         let (writer, part_md5s, done) =
             (Arc::clone(&writer), Arc::clone(&part_md5s), done_tx.clone());
         let (key, version, raw_tag) = (key.to_string(), version.clone(), raw_tag.clone());
+        let copy_from = copy_from.cloned();
         let cancel = ctx.cancel;
         ctx.parts.submit(Box::new(move || {
             let first = u64::from(n - 1) * part;
             let last = (first + part).min(size) - 1;
             let result = if cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 Err(TransferError::Cancelled)
+            } else if let Some(from) = &copy_from {
+                writer
+                    .put_copy(n, from, (first, last))
+                    .map(|r| (r, [0u8; 16]))
+                    .map_err(TransferError::from)
             } else {
                 send_part(
                     source,
@@ -454,6 +487,7 @@ fn in_parts<'a>(
     }
     let composite: [u8; 16] = all.finalize().into();
     if failure.is_none()
+        && hash_parts
         && let ContentTag::Composite { digest, parts, .. } = &props.tag
         && *parts == count
         && *digest != composite
@@ -477,7 +511,7 @@ fn in_parts<'a>(
         let _ = writer.abort();
     })?;
     let verified_by_parts =
-        matches!(&props.tag, ContentTag::Composite { parts, .. } if *parts == count);
+        hash_parts && matches!(&props.tag, ContentTag::Composite { parts, .. } if *parts == count);
     let outcome = check_landed(target, key, sent_whole, expected, &w, ctx.config.md5_check)?;
     if verified_by_parts && outcome.etag_verified.is_none() {
         let tag = hex(&composite);
