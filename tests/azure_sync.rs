@@ -457,6 +457,13 @@ fn a_single_file_or_blob_becomes_the_object_the_target_names() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Runs s3sync (JSON logs) from `prefix` of `w`'s bucket to the Blob location `to`.
+fn s3_to_blob(w: &World, prefix: &str, to: &str) -> common::Run {
+    let mut args = w.source_args();
+    args.extend(["--json-tracing".to_string(), w.url(prefix), to.to_string()]);
+    run(&args, &env())
+}
+
 #[test]
 fn an_archived_s3_object_is_skipped_on_the_way_to_blob_and_the_rest_is_copied() {
     // The generic path reads the source before it writes: moto refuses to GET a GLACIER
@@ -466,13 +473,7 @@ fn an_archived_s3_object_is_skipped_on_the_way_to_blob_and_the_rest_is_copied() 
     let container = azurite::container(&client);
     w.put_with("g/cold", b"cold", &[("x-amz-storage-class", "GLACIER")]);
     w.put("g/warm", b"warm");
-    let mut args = w.source_args();
-    args.extend([
-        "--json-tracing".to_string(),
-        w.url("g/"),
-        url(&container, "b/"),
-    ]);
-    let r = run(&args, &env());
+    let r = s3_to_blob(&w, "g/", &url(&container, "b/"));
     r.assert_code(3);
     assert_eq!(r.summary("warning"), 1, "{}", r.stdout);
     assert_eq!(r.summary("transferred_object"), 1, "{}", r.stdout);
@@ -494,13 +495,7 @@ fn a_multipart_s3_object_is_copied_to_blob_in_its_own_parts_and_proven() {
     let dir = std::env::temp_dir().join(common::unique("azcut"));
     write_file(&dir.join("big"), &big);
     w.sync_in_parts(&[&s(&dir), &w.url("m/")]).assert_code(0);
-    let mut args = w.source_args();
-    args.extend([
-        "--json-tracing".to_string(),
-        w.url("m/"),
-        url(&container, "b/"),
-    ]);
-    let r = run(&args, &env());
+    let r = s3_to_blob(&w, "m/", &url(&container, "b/"));
     r.assert_code(0);
     assert_eq!(r.summary("transferred_object"), 1, "{}", r.stdout);
     assert_eq!(r.summary("etag_verified"), 1, "{}", r.stdout);

@@ -25,7 +25,6 @@ pub fn strip_quotes(etag: &str) -> &str {
     etag.trim().trim_matches('"')
 }
 
-/// Whether an ETag is a multipart one (`...-N`).
 /// The part count a multipart ETag or composite checksum declares (`...-N`).
 pub fn declared_parts(value: &str) -> Option<u64> {
     strip_quotes(value)
@@ -33,6 +32,7 @@ pub fn declared_parts(value: &str) -> Option<u64> {
         .and_then(|(_, n)| n.parse::<u64>().ok())
 }
 
+/// Whether an ETag is a multipart one (`...-N`).
 pub fn is_multipart_etag(etag: &str) -> bool {
     strip_quotes(etag).contains('-')
 }

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use crossbeam_channel::unbounded;
 use md5::{Digest, Md5};
 
-use super::source_read::{Hashing, first_read, hash_ahead, io_of, md5_of};
+use super::source_read::{Hashing, Reads, hash_ahead, md5_of};
 use super::{Corruption, Ctx, Outcome, TransferError, preprocess, target_meta, upload_metadata};
 use crate::callback::SourceObject;
 use crate::config::Md5Check;
@@ -316,14 +316,9 @@ fn single(
         None => None,
     };
     let hasher = Mutex::new(Md5::new());
-    // The first read is made here, so a source that refuses it (an archived object, a
-    // denied one) fails as the source's error, not as the target's write.
-    let first = Mutex::new(Some(first_read(source, key, &pinned)?));
+    let reads = Reads::start(source, key, &pinned)?;
     let open = || -> io::Result<Box<dyn Read + '_>> {
-        let reader = match first.lock().ok().and_then(|mut f| f.take()) {
-            Some(reader) => reader,
-            None => source.read(key, &pinned).map_err(io_of)?.1,
-        };
+        let reader = reads.open()?;
         if let Ok(mut h) = hasher.lock() {
             *h = Md5::new();
         }
@@ -554,13 +549,9 @@ fn send_part(
         range: Some(range),
     };
     let hasher = Mutex::new(Md5::new());
-    // As in `single`: the first read fails as the source's error.
-    let first = Mutex::new(Some(first_read(source, key, &read)?));
+    let reads = Reads::start(source, key, &read)?;
     let open = || -> io::Result<Box<dyn Read + '_>> {
-        let reader = match first.lock().ok().and_then(|mut f| f.take()) {
-            Some(reader) => reader,
-            None => source.read(key, &read).map_err(io_of)?.1,
-        };
+        let reader = reads.open()?;
         if !hash {
             return Ok(reader);
         }

@@ -32,21 +32,48 @@ pub(super) fn io_of(e: StorageError) -> io::Error {
     io::Error::other(e.to_string())
 }
 
-/// The first read of `key` for a write: pinned to the tag the source's HEAD gave, so a
-/// failed condition means the object changed since (worth another attempt), not a
-/// condition of the user's.
-pub(super) fn first_read<'s>(
+/// The reads of `key` that one write's attempts make. The first is made when this is
+/// built, pinned to the tag the source's HEAD gave, so a source that refuses it (an
+/// archived object, a denied one) fails as the source's error rather than as the target's
+/// write, and a failed condition means the object changed since (worth another attempt),
+/// not a condition of the user's. The first attempt takes that reader; a retry reads again.
+pub(super) struct Reads<'s, 'o> {
     source: &'s dyn Backend,
-    key: &str,
-    opts: &ReadOptions<'_>,
-) -> Result<Box<dyn Read + Send + 's>, TransferError> {
-    match source.read(key, opts) {
-        Ok((_, reader)) => Ok(reader),
-        Err(e) if e.kind == ErrorKind::PreconditionFailed => Err(TransferError::Mismatch(format!(
-            "{} changed while it was being read",
-            source.name_of(key)
-        ))),
-        Err(e) => Err(e.into()),
+    key: &'o str,
+    opts: &'o ReadOptions<'o>,
+    first: Mutex<Option<Box<dyn Read + Send + 's>>>,
+}
+
+impl<'s, 'o> Reads<'s, 'o> {
+    pub(super) fn start(
+        source: &'s dyn Backend,
+        key: &'o str,
+        opts: &'o ReadOptions<'o>,
+    ) -> Result<Self, TransferError> {
+        let first = match source.read(key, opts) {
+            Ok((_, reader)) => reader,
+            Err(e) if e.kind == ErrorKind::PreconditionFailed => {
+                return Err(TransferError::Mismatch(format!(
+                    "{} changed while it was being read",
+                    source.name_of(key)
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Reads {
+            source,
+            key,
+            opts,
+            first: Mutex::new(Some(first)),
+        })
+    }
+
+    /// A reader for one attempt.
+    pub(super) fn open(&self) -> io::Result<Box<dyn Read + Send + 's>> {
+        match self.first.lock().ok().and_then(|mut f| f.take()) {
+            Some(reader) => Ok(reader),
+            None => Ok(self.source.read(self.key, self.opts).map_err(io_of)?.1),
+        }
     }
 }
 
